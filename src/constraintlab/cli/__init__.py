@@ -1,0 +1,1 @@
+"""The ``constraintlab`` command line (typer + rich). Entry point: :func:`main.main`."""

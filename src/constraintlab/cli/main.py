@@ -1,0 +1,64 @@
+"""``constraintlab``: the command-line entry point.
+
+Every command module registers itself on :data:`app`. :func:`main` runs the app so that any
+bad flag or value ends in exit code 2 with one line on stderr naming the field, the value and
+what is allowed, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from constraintlab.cli import evaluate, explore, ledger, report, run, validate
+from constraintlab.design import DesignError
+
+app = typer.Typer(
+    name="constraintlab",
+    help="The Constraints Never Lie: the ML Systems capstone lab, its engine and its tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (run, evaluate, explore, validate, ledger, report):
+    _module.register(app)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean "bad input": shown as one line, exit code 2."""
+    errors: list[type[Exception]] = [DesignError]
+    try:
+        from constraintlab.ledger import LedgerError
+
+        errors.append(LedgerError)
+    except ImportError:  # pragma: no cover - ledger not built yet
+        pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; exit 2 with a one-line message for any usage or input error."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="constraintlab", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        sys.exit(stop.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as problem:
+        print(f"error: {problem.format_message()}", file=sys.stderr)
+        sys.exit(2 if isinstance(problem, click.UsageError) else problem.exit_code)
+    except _user_errors() as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
