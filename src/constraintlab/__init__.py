@@ -30,9 +30,15 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from constraintlab.design import CONTROLS, Design, DesignError
-    from constraintlab.engine import CONSTRAINT_NAMES, ConstraintResult, Scorecard, evaluate
-    from constraintlab.vectorized import ManyResult, evaluate_many
+    from constraintlab.design import CONTROLS as CONTROLS
+    from constraintlab.design import Design as Design
+    from constraintlab.design import DesignError as DesignError
+    from constraintlab.engine import CONSTRAINT_NAMES as CONSTRAINT_NAMES
+    from constraintlab.engine import ConstraintResult as ConstraintResult
+    from constraintlab.engine import Scorecard as Scorecard
+    from constraintlab.engine import evaluate as evaluate
+    from constraintlab.vectorized import ManyResult as ManyResult
+    from constraintlab.vectorized import evaluate_many as evaluate_many
 
 
 def __getattr__(name: str) -> Any:

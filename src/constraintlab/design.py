@@ -97,8 +97,13 @@ CONTROLS: Final[dict[str, NumericControl | ChoiceControl]] = {
         "dp_epsilon", "Differential-privacy epsilon", "lower is more private", 0.1, 10.0, 0.1, 1.0
     ),
     "adv_weight": NumericControl(
-        "adv_weight", "Adversarial training weight", "share of adversarial examples", 0.0, 1.0,
-        0.05, 0.30,
+        "adv_weight",
+        "Adversarial training weight",
+        "share of adversarial examples",
+        0.0,
+        1.0,
+        0.05,
+        0.30,
     ),
     "parallelism": ChoiceControl(
         "parallelism", "Parallelism strategy", PARALLELISM_STRATEGIES, "tp_dp"

@@ -1,0 +1,172 @@
+"""``evaluate_many``: the scorecard model over numpy arrays, for the explorer and the census.
+
+The closed-form constraints (accuracy, privacy, robustness, the fine-tuning job, carbon) run the
+very functions :func:`constraintlab.evaluate` runs, on arrays instead of floats. The serving
+fleet and its uptime depend only on (model size, strategy); they are computed once per distinct
+pair with the scalar code and scattered back. So the two paths agree by construction, and a
+property test checks it on random designs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraintlab import accuracy as acc_model
+from constraintlab import carbon as carbon_model
+from constraintlab import robustness as rob_model
+from constraintlab import scenario as sc
+from constraintlab import training
+from constraintlab.design import (
+    CONTROLS,
+    DEPLOYMENT_CONTEXTS,
+    PARALLELISM_STRATEGIES,
+    DesignError,
+    NumericControl,
+)
+from constraintlab.engine import CONSTRAINT_NAMES
+from constraintlab.serving import serving_plan
+from constraintlab.uptime import uptime_plan
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ServingTable:
+    """Serving-side quantities per (model size, strategy) pair, as arrays over the inputs."""
+
+    p99_ms: FloatArray
+    fits_in_memory: BoolArray
+    serving_gpus: FloatArray
+    spare_gpus: FloatArray
+    uptime: FloatArray
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """Values (in the scorecard's units) and pass flags of many designs, broadcast together."""
+
+    values: dict[str, FloatArray]
+    met: dict[str, BoolArray]
+    approved: BoolArray
+    n_met: NDArray[np.int64]
+    gpus_needed: FloatArray
+    within_budget: BoolArray
+
+
+def _numeric(name: str, value: Any) -> FloatArray:
+    """A numeric control as a float array; refuses strings, booleans, NaN, inf, out of range."""
+    control = CONTROLS[name]
+    assert isinstance(control, NumericControl)
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iuf":
+        raise DesignError(name, value, control.allowed())
+    array = raw.astype(np.float64)
+    bad = ~np.isfinite(array) | (array < control.low) | (array > control.high)
+    if bad.any():
+        raise DesignError(name, array[bad].flat[0].item(), control.allowed())
+    return array
+
+
+def _choice_codes(name: str, value: Any, choices: tuple[str, ...]) -> NDArray[np.int64]:
+    array = np.asarray(value)
+    lookup = {choice: code for code, choice in enumerate(choices)}
+    flat = [lookup.get(item) if isinstance(item, str) else None for item in array.ravel().tolist()]
+    for item, code in zip(array.ravel().tolist(), flat, strict=True):
+        if code is None:
+            raise DesignError(name, item, CONTROLS[name].allowed())
+    return np.asarray(flat, dtype=np.int64).reshape(array.shape)
+
+
+def serving_table(model_size_b: FloatArray, strategy_code: NDArray[np.int64]) -> ServingTable:
+    """Serving plan quantities for every element, computed once per distinct pair."""
+    pairs, inverse = np.unique(
+        np.stack([model_size_b.ravel(), strategy_code.ravel().astype(np.float64)]),
+        axis=1,
+        return_inverse=True,
+    )
+    rows = []
+    for size, code in pairs.T.tolist():
+        plan = serving_plan(float(size), PARALLELISM_STRATEGIES[int(code)])
+        up = uptime_plan(plan.replicas, plan.gpus_per_replica)
+        rows.append((plan.p99_ms, plan.fits_in_memory, plan.serving_gpus, up.spare_gpus, up.uptime))
+    table = np.asarray(rows, dtype=np.float64)[inverse.ravel()].reshape(*model_size_b.shape, 5)
+    return ServingTable(
+        p99_ms=table[..., 0],
+        fits_in_memory=table[..., 1].astype(bool),
+        serving_gpus=table[..., 2],
+        spare_gpus=table[..., 3],
+        uptime=table[..., 4],
+    )
+
+
+def evaluate_many(
+    *,
+    model_size_b: Any = 7.0,
+    dp_epsilon: Any = 1.0,
+    adv_weight: Any = 0.30,
+    parallelism: Any = "tp_dp",
+    checkpoint_interval_min: Any = 30.0,
+    flexible_job_pct: Any = 20.0,
+    context: Any = "fleet",
+) -> ManyResult:
+    """Evaluate many designs at once; array-likes broadcast together (defaults as published).
+
+    Categorical controls are given as strings (or arrays of strings). Invalid values raise
+    :class:`~constraintlab.design.DesignError` naming the control, as :class:`Design` does.
+    """
+    numbers = {
+        "model_size_b": _numeric("model_size_b", model_size_b),
+        "dp_epsilon": _numeric("dp_epsilon", dp_epsilon),
+        "adv_weight": _numeric("adv_weight", adv_weight),
+        "checkpoint_interval_min": _numeric("checkpoint_interval_min", checkpoint_interval_min),
+        "flexible_job_pct": _numeric("flexible_job_pct", flexible_job_pct),
+    }
+    strategy = _choice_codes("parallelism", parallelism, PARALLELISM_STRATEGIES)
+    context_code = _choice_codes("context", context, DEPLOYMENT_CONTEXTS)
+    shapes = [a.shape for a in numbers.values()] + [strategy.shape, context_code.shape]
+    shape = np.broadcast_shapes(*shapes)
+    n = {k: np.broadcast_to(v, shape) for k, v in numbers.items()}
+    strategy = np.broadcast_to(strategy, shape)
+    context_code = np.broadcast_to(context_code, shape)
+    return _evaluate_arrays(n, strategy, context_code)
+
+
+def _evaluate_arrays(
+    n: dict[str, FloatArray], strategy: NDArray[np.int64], context_code: NDArray[np.int64]
+) -> ManyResult:
+    size, eps, weight = n["model_size_b"], n["dp_epsilon"], n["adv_weight"]
+    serve = serving_table(np.ascontiguousarray(size), np.ascontiguousarray(strategy))
+    accuracy = acc_model.accuracy(size, eps, weight)
+    robust = rob_model.robustness(eps, weight)
+    ideal = training.ideal_training_gpus(size, eps, weight)
+    train_gpus, keeps_up = training.size_training_job(ideal, n["checkpoint_interval_min"])
+    gpus = serve.serving_gpus + serve.spare_gpus + train_gpus
+    by_context = carbon_model.CONTEXT_INTENSITY_G_PER_KWH
+    intensities = np.array([by_context[c] for c in DEPLOYMENT_CONTEXTS])
+    intensity = carbon_model.effective_intensity(intensities[context_code], n["flexible_job_pct"])
+    reduction = carbon_model.carbon_reduction(gpus, intensity, carbon_model.baseline_gpus())
+    values = {
+        "accuracy": accuracy * 100.0,
+        "p99_latency": serve.p99_ms,
+        "dp_privacy": np.asarray(eps, dtype=np.float64),
+        "adversarial_robustness": robust * 100.0,
+        "carbon_reduction": reduction * 100.0,
+        "fault_tolerance": serve.uptime * 100.0,
+    }
+    met = {
+        "accuracy": accuracy >= sc.ACCURACY_TARGET,
+        "p99_latency": serve.fits_in_memory & (serve.p99_ms < sc.P99_SLO_MS),
+        "dp_privacy": eps <= sc.DP_EPSILON_LIMIT,
+        "adversarial_robustness": robust >= sc.ROBUSTNESS_TARGET,
+        "carbon_reduction": reduction > sc.CARBON_REDUCTION_TARGET,
+        "fault_tolerance": serve.uptime >= sc.UPTIME_TARGET,
+    }
+    n_met = sum(met[name].astype(np.int64) for name in CONSTRAINT_NAMES)
+    within = keeps_up & (gpus <= sc.GPU_BUDGET)
+    approved = (n_met == len(CONSTRAINT_NAMES)) & within
+    return ManyResult(values, met, approved, n_met, gpus, within)
