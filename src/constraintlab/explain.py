@@ -1,0 +1,305 @@
+"""Words for the scorecard: each card's one-line derivation and the levers that fix a failure.
+
+Every number in these sentences comes from the scorecard (or from the same model functions),
+so the prose cannot drift from the model. Plain text: views escape it like any other string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from constraintlab import carbon as carbon_model
+from constraintlab import scenario as sc
+from constraintlab.design import CONTROLS, PARALLELISM_STRATEGIES, Design
+from constraintlab.engine import ConstraintResult, Scorecard, evaluate
+from constraintlab.serving import serving_plan
+
+LAYOUT_NAMES = {
+    "dp": "1 GPU per replica",
+    "tp_dp": "TP 8 in one node",
+    "3d": "TP 8 x PP 4 over 4 nodes",
+}
+
+
+@dataclass(frozen=True)
+class Lever:
+    """What to change to fix one failing constraint (or the GPU budget)."""
+
+    constraint: str  # a constraint name, or "gpu_budget"
+    headline: str
+    detail: str
+
+
+def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
+    d, x = r.derivation, card.design
+    return (
+        f"clean {d['clean_accuracy_pct']:.1f}% for {x.model_size_b:g} B params"
+        f" - DP {d['dp_cost_pct']:.1f} pts (epsilon {x.dp_epsilon:g})"
+        f" - adversarial {d['adversarial_cost_pct']:.1f} pts (weight {x.adv_weight:.2f})"
+        f" = {r.value:.1f}%"
+    )
+
+
+def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
+    d = r.derivation
+    layout = LAYOUT_NAMES[card.design.parallelism]
+    if not d["fits_in_memory"]:
+        usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
+        return (
+            f"{d['weights_gb']:.0f} GB of FP16 weights need {d['memory_per_gpu_gb']:.0f} GB per GPU"
+            f" with {layout}: more than the {usable:.0f} GB usable, so it cannot be served"
+        )
+    return (
+        f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes {d['service_ms']:.1f} ms;"
+        f" {d['replicas']} replicas at {d['utilization']:.0%} busy, {d['wait_probability']:.1%}"
+        f" of studies queue (Erlang C) -> P99 {r.value:.0f} ms"
+    )
+
+
+def _privacy_line(r: ConstraintResult, card: Scorecard) -> str:
+    sign = "<=" if r.met else ">"
+    retained = card.constraints["adversarial_robustness"].derivation["dp_signal_retained"]
+    return (
+        f"epsilon {r.value:g} {sign} {r.target:g}; it costs"
+        f" {r.derivation['dp_accuracy_cost_pct']:.1f} accuracy points and leaves {retained:.0%}"
+        " of the adversarial training signal"
+    )
+
+
+def _robustness_line(r: ConstraintResult, card: Scorecard) -> str:
+    d = r.derivation
+    gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100.0
+    return (
+        f"{d['undefended_pct']:.0f}% undefended + {gain:.0f} pts x weight {d['adv_weight']:.2f}"
+        f" x {d['dp_signal_retained']:.0%} of the signal DP leaves = {r.value:.1f}%"
+    )
+
+
+def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
+    d = r.derivation
+    share = (1.0 - r.value / 100.0) * 100.0
+    return (
+        f"{d['gpus_used']:,.0f} GPUs vs. {d['baseline_gpus']:,.0f} in the baseline, at"
+        f" {d['effective_intensity_g_per_kwh']:.0f} vs. {sc.CARBON_BASELINE_G_PER_KWH:.0f} g/kWh"
+        f" -> {share:.0f}% of baseline emissions, a {r.value:.1f}% reduction"
+    )
+
+
+def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
+    d = r.derivation
+    return (
+        f"{d['active_replicas']} replicas of {d['gpus_per_replica']} GPU(s) + {d['spare_replicas']}"
+        f" hot spare(s); {d['replica_failures_per_day']:.1f} replica failures a day,"
+        f" {d['mean_replicas_down']:.2f} down on average"
+        f" -> full capacity {r.value:.3f}% of the time"
+    )
+
+
+_LINES: dict[str, Callable[[ConstraintResult, Scorecard], str]] = {
+    "accuracy": _accuracy_line,
+    "p99_latency": _latency_line,
+    "dp_privacy": _privacy_line,
+    "adversarial_robustness": _robustness_line,
+    "carbon_reduction": _carbon_line,
+    "fault_tolerance": _uptime_line,
+}
+
+
+def derivation_line(result: ConstraintResult, card: Scorecard) -> str:
+    """One line of working for a scorecard, with the model's own numbers."""
+    return _LINES[result.name](result, card)
+
+
+def checkpoint_advice(card: Scorecard) -> str:
+    """Young-Daly advice for the fine-tuning job, pointing toward T* from the student's side."""
+    d = card.constraints["fault_tolerance"].derivation
+    interval, best = d["checkpoint_interval_min"], d["optimal_interval_min"]
+    gpus = d["training_gpus"]
+    head = f"Fine-tuning job: T* = sqrt(2C/lambda) = {best:.0f} min for its {gpus:,.0f} GPUs"
+    step = CONTROLS["checkpoint_interval_min"]
+    if abs(interval - best) <= step.step / 2:  # type: ignore[union-attr]
+        return f"{head}; your {interval:g} min is already at the optimum."
+    if interval < best:
+        return (
+            f"{head}; at {interval:g} min you checkpoint too often: the writes cost more than the"
+            f" rework they save. Lengthen the interval toward {best:.0f} min."
+        )
+    return (
+        f"{head}; at {interval:g} min each failure throws away too much work. Shorten the interval"
+        f" toward {best:.0f} min."
+    )
+
+
+def _accuracy_lever(card: Scorecard) -> Lever:
+    r, x = card.constraints["accuracy"], card.design
+    d = r.derivation
+    room = 100.0 - r.target - d["dp_cost_pct"] - d["adversarial_cost_pct"]
+    if room <= 0:
+        detail = (
+            f"At epsilon {x.dp_epsilon:g} and adversarial weight {x.adv_weight:.2f} the privacy and"
+            f" robustness costs alone take {100.0 - r.target - room:.1f} points:"
+            " no model is big enough. Raise epsilon toward 1.0 or lower the adversarial weight."
+        )
+    else:
+        needed = sc.CLEAN_ERROR_AT_1B / (room / 100.0)
+        needed_b = needed ** (1.0 / sc.CLEAN_ERROR_SIZE_EXPONENT)
+        detail = (
+            f"At this epsilon and weight you need a model of at least {needed_b:.1f} B parameters"
+            f" (you have {x.model_size_b:g} B); or raise epsilon toward 1.0, or lower the"
+            " adversarial weight (which costs robustness)."
+        )
+    return Lever("accuracy", f"Accuracy {r.value:.1f}% is below {r.target:.0f}%", detail)
+
+
+def _largest_servable_b(strategy: str) -> float | None:
+    sizes = CONTROLS["model_size_b"].grid()
+    ok = [
+        s
+        for s in sizes
+        if (p := serving_plan(float(s), strategy)).fits_in_memory and p.p99_ms < sc.P99_SLO_MS
+    ]
+    return float(max(ok)) if ok else None
+
+
+def _strategies_passing(card: Scorecard, name: str) -> list[str]:
+    others = [s for s in PARALLELISM_STRATEGIES if s != card.design.parallelism]
+    return [s for s in others if evaluate(card.design.replace(parallelism=s))[name].met]
+
+
+def _latency_lever(card: Scorecard) -> Lever:
+    r, x = card.constraints["p99_latency"], card.design
+    largest = _largest_servable_b(x.parallelism)
+    better = _strategies_passing(card, "p99_latency")
+    parts = []
+    if better:
+        parts.append(f"switch the strategy to {' or '.join(better)}")
+    if largest is not None:
+        parts.append(f"with {x.parallelism} use a model of at most {largest:g} B")
+    fix = "; ".join(parts) if parts else "no layout serves this model in time: shrink the model"
+    head = f"P99 {r.value:.0f} ms misses the {r.target:.0f} ms SLO"
+    if not r.derivation["fits_in_memory"]:
+        head = f"The model does not fit in a {x.parallelism} replica's memory"
+    note = " More replicas only cut the queueing; P99 stays above ln(100) x the service time."
+    return Lever("p99_latency", head, fix[0].upper() + fix[1:] + "." + note)
+
+
+def _privacy_lever(card: Scorecard) -> Lever:
+    r = card.constraints["dp_privacy"]
+    return Lever(
+        "dp_privacy",
+        f"epsilon {r.value:g} breaks the HIPAA-grade limit of {r.target:g}",
+        "Lower epsilon to 1.0 or less. Stronger privacy costs accuracy and washes out part of"
+        " the adversarial training signal, so expect to rebalance both.",
+    )
+
+
+def _robustness_lever(card: Scorecard) -> Lever:
+    r, x = card.constraints["adversarial_robustness"], card.design
+    retained = r.derivation["dp_signal_retained"]
+    need = sc.ROBUSTNESS_TARGET - sc.ROBUSTNESS_UNDEFENDED
+    weight = need / (sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * retained)
+    if weight <= 1.0:
+        detail = (
+            f"Raise the adversarial weight to at least {weight:.2f} (you have {x.adv_weight:.2f});"
+            " each step costs a little clean accuracy and a lot of fine-tuning compute."
+        )
+    else:
+        share = need / sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT
+        eps_min = share * sc.DP_WASHOUT_EPSILON / (1.0 - share)
+        detail = (
+            f"At epsilon {x.dp_epsilon:g} DP noise leaves only {retained:.0%} of the adversarial"
+            f" signal: even weight 1.0 falls short. Raise epsilon above {eps_min:.2f} first."
+        )
+    return Lever("adversarial_robustness", f"PGD robustness {r.value:.0f}% is below 50%", detail)
+
+
+def _carbon_lever(card: Scorecard) -> Lever:
+    r, x = card.constraints["carbon_reduction"], card.design
+    used = r.derivation["gpus_used"]
+    allowed = r.derivation["max_gpus_for_target"]
+    best_here = carbon_model.max_gpus_for_target(x.context, 50.0)
+    best_green = carbon_model.max_gpus_for_target("renewable", x.flexible_job_pct)
+    parts = [
+        f"This design uses {used:,.0f} GPUs; the target allows fewer than {allowed:,.0f} here."
+    ]
+    if x.context == "fleet":
+        parts.append(f"The renewable context would allow {best_green:,.0f}.")
+    if x.flexible_job_pct < 50:
+        parts.append(f"Deferring 50% of the work would allow {best_here:,.0f}.")
+    parts.append(
+        "Fewer GPUs also work (Jevons): a smaller model, a lighter fine-tuning job (lower"
+        " adversarial weight, epsilon nearer 1.0), a checkpoint interval near T*."
+    )
+    return Lever(
+        "carbon_reduction", f"Carbon reduction {r.value:.0f}% is not above 40%", " ".join(parts)
+    )
+
+
+def _uptime_lever(card: Scorecard) -> Lever:
+    r = card.constraints["fault_tolerance"]
+    better = _strategies_passing(card, "fault_tolerance")
+    d = r.derivation
+    detail = (
+        f"{d['active_replicas']} replicas of {d['gpus_per_replica']} GPUs share"
+        f" {d['spare_replicas']} hot spare(s): a 32-GPU failure domain fails often and the"
+        " 30-minute cold restart outlasts the spares."
+    )
+    if better:
+        detail += f" Smaller failure domains pass: try {' or '.join(better)}."
+    else:
+        detail += " A different model size changes the replica and spare counts."
+    return Lever("fault_tolerance", f"Uptime {r.value:.3f}% is below 99.9%", detail)
+
+
+def _budget_lever(card: Scorecard) -> Lever:
+    b = card.budget
+    if not b.training_keeps_up:
+        head = "The fine-tuning job cannot keep up with a day's data"
+        detail = (
+            f"It needs {b.training_ideal_gpus:,.0f} GPUs of work a day, but at this interval its"
+            " own failures and restarts eat every GPU you add. Shrink the job: lower the"
+            " adversarial weight, raise epsilon toward 1.0, choose a smaller model, or"
+            " checkpoint near T*."
+        )
+    else:
+        head = f"{b.gpus_needed:,.0f} GPUs needed, over the {b.gpus_budget:,} budget"
+        detail = (
+            f"Serving {b.serving_gpus:,} + spares {b.spare_gpus:,} + fine-tuning"
+            f" {b.training_gpus:,.0f} (of which {b.checkpoint_waste_gpus:,.0f} lost to checkpoints"
+            " and failures). Shrink the model or the fine-tuning job."
+        )
+    return Lever("gpu_budget", head, detail + " " + checkpoint_advice(card))
+
+
+_LEVERS: dict[str, Callable[[Scorecard], Lever]] = {
+    "accuracy": _accuracy_lever,
+    "p99_latency": _latency_lever,
+    "dp_privacy": _privacy_lever,
+    "adversarial_robustness": _robustness_lever,
+    "carbon_reduction": _carbon_lever,
+    "fault_tolerance": _uptime_lever,
+}
+
+
+def levers(card: Scorecard) -> list[Lever]:
+    """One lever per failing constraint, plus the GPU budget when it is exceeded."""
+    found = [_LEVERS[name](card) for name in card.failing]
+    if not card.budget.within_budget:
+        found.append(_budget_lever(card))
+    return found
+
+
+def describe(design: Design) -> list[str]:
+    """All six derivation lines of a design, in scorecard order (handy for the CLI)."""
+    card = evaluate(design)
+    return [derivation_line(r, card) for r in card.constraints.values()]
+
+
+__all__ = [
+    "Lever",
+    "checkpoint_advice",
+    "derivation_line",
+    "describe",
+    "levers",
+]
