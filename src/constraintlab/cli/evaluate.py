@@ -1,9 +1,94 @@
-"""`constraintlab evaluate`: not built yet (placeholder so the CLI skeleton imports)."""
+"""``constraintlab evaluate``: the scorecard of one design, as a table or as JSON.
+
+Exit 0 whether or not the design is approved; exit 2 (one line on stderr) for a bad flag/value.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from constraintlab.cli.options import (
+    DEFAULTS,
+    AdvWeight,
+    CheckpointIntervalMin,
+    Context,
+    DpEpsilon,
+    FlexibleJobPct,
+    ModelSizeB,
+    Parallelism,
+    design_from_flags,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict() as JSON.")]
+
+
+def evaluate_command(
+    model_size_b: ModelSizeB = DEFAULTS.model_size_b,
+    dp_epsilon: DpEpsilon = DEFAULTS.dp_epsilon,
+    adv_weight: AdvWeight = DEFAULTS.adv_weight,
+    parallelism: Parallelism = DEFAULTS.parallelism,
+    checkpoint_interval_min: CheckpointIntervalMin = DEFAULTS.checkpoint_interval_min,
+    flexible_job_pct: FlexibleJobPct = DEFAULTS.flexible_job_pct,
+    context: Context = DEFAULTS.context,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score one design against the six constraints and the 10,000-GPU budget."""
+    from constraintlab.engine import evaluate
+
+    design = design_from_flags(
+        model_size_b,
+        dp_epsilon,
+        adv_weight,
+        parallelism,
+        checkpoint_interval_min,
+        flexible_job_pct,
+        context,
+    )
+    card = evaluate(design)
+    if as_json:
+        typer.echo(json.dumps(card.to_dict(), indent=2))
+        return
+    print_scorecard(card, Console())
+
+
+def print_scorecard(card: object, console: Console) -> None:
+    """A rich table: one row per constraint with its derivation, then budget and verdict."""
+    from constraintlab.engine import Scorecard
+    from constraintlab.explain import checkpoint_advice, derivation_line, levers
+
+    assert isinstance(card, Scorecard)
+    table = Table(title="Scorecard", show_lines=True)
+    for column in ("constraint", "value", "target", "status", "derivation"):
+        table.add_column(column, overflow="fold")
+    for result in card.constraints.values():
+        status = "[green]PASS ✓[/]" if result.met else "[red]FAIL ✗[/]"
+        table.add_row(
+            result.label,
+            f"{result.value:.4g} {result.unit}",
+            f"{result.comparison} {result.target:g} {result.unit}",
+            status,
+            derivation_line(result, card),
+        )
+    console.print(table)
+    b = card.budget
+    console.print(
+        f"GPUs: serving {b.serving_gpus:,} + spares {b.spare_gpus:,} + fine-tuning"
+        f" {b.training_gpus:,.0f} = {b.gpus_needed:,.0f} of {b.gpus_budget:,}"
+        f" ({'within budget' if b.within_budget else 'OVER BUDGET'})",
+        highlight=False,
+    )
+    console.print(checkpoint_advice(card), highlight=False)
+    for lever in levers(card):
+        console.print(f"[bold]- {lever.headline}.[/] {lever.detail}", highlight=False)
+    verdict = "[bold green]APPROVED[/]" if card.approved else "[bold red]NOT APPROVED[/]"
+    console.print(f"{verdict}: {card.n_met}/6 constraints met")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add ``evaluate`` to the main app."""
+    app.command("evaluate", help="Score one design against the six constraints.")(evaluate_command)

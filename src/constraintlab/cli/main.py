@@ -12,6 +12,11 @@ import sys
 import click
 import typer
 
+try:  # typer >= 0.20 ships its own copy of click; errors raised inside come from that copy
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as _typer_click
+
 from constraintlab.cli import evaluate, explore, ledger, report, run, validate
 from constraintlab.design import DesignError
 
@@ -23,8 +28,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """The Constraints Never Lie: the ML Systems capstone lab, its engine and its tools."""
+
+
 for _module in (run, evaluate, explore, validate, ledger, report):
     _module.register(app)
+
+# the same kinds of exception, from click itself and from typer's copy of it
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_CLICK_ERRORS = (click.ClickException, _typer_click.ClickException)
+_USAGE_ERRORS = (click.UsageError, _typer_click.UsageError)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -44,14 +61,16 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="constraintlab", standalone_mode=False)
-    except click.exceptions.Exit as stop:
-        sys.exit(stop.exit_code)
-    except click.exceptions.Abort:
+    except _EXIT as stop:
+        sys.exit(getattr(stop, "exit_code", 0))
+    except _ABORT:
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as problem:
+    except _CLICK_ERRORS as problem:
+        if type(problem).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # the help was shown: asking for it is not an error
         print(f"error: {problem.format_message()}", file=sys.stderr)
-        sys.exit(2 if isinstance(problem, click.UsageError) else problem.exit_code)
+        sys.exit(2 if isinstance(problem, _USAGE_ERRORS) else problem.exit_code)
     except _user_errors() as problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from constraintlab.design import CONTROLS, Design, DesignError
+from constraintlab.design import CONTROLS, NUMERIC_CONTROLS, Design, DesignError
 
 _D = Design()
 
@@ -21,41 +21,62 @@ def _help(name: str) -> str:
     return f"{control.label}: {control.allowed()}."
 
 
-ModelSizeB = Annotated[float, typer.Option("--model-size-b", help=_help("model_size_b"))]
-DpEpsilon = Annotated[float, typer.Option("--dp-epsilon", help=_help("dp_epsilon"))]
-AdvWeight = Annotated[float, typer.Option("--adv-weight", help=_help("adv_weight"))]
-Parallelism = Annotated[str, typer.Option("--parallelism", help=_help("parallelism"))]
-CheckpointIntervalMin = Annotated[
-    float, typer.Option("--checkpoint-interval-min", help=_help("checkpoint_interval_min"))
-]
-FlexibleJobPct = Annotated[
-    float, typer.Option("--flexible-job-pct", help=_help("flexible_job_pct"))
-]
-Context = Annotated[str, typer.Option("--context", help=_help("context"))]
+def _flag(name: str) -> typer.models.OptionInfo:
+    metavar = "NUMBER" if name in NUMERIC_CONTROLS else "|".join(CONTROLS[name].grid())  # type: ignore[arg-type]
+    return typer.Option("--" + name.replace("_", "-"), help=_help(name), metavar=metavar)
 
-DEFAULTS = _D
+
+# Numbers arrive as text and are parsed here, so every bad value gets the same message:
+# the flag, the value and the allowed range.
+ModelSizeB = Annotated[str, _flag("model_size_b")]
+DpEpsilon = Annotated[str, _flag("dp_epsilon")]
+AdvWeight = Annotated[str, _flag("adv_weight")]
+Parallelism = Annotated[str, _flag("parallelism")]
+CheckpointIntervalMin = Annotated[str, _flag("checkpoint_interval_min")]
+FlexibleJobPct = Annotated[str, _flag("flexible_job_pct")]
+Context = Annotated[str, _flag("context")]
+
+
+class _Defaults:
+    """The published defaults as flag text (``DEFAULTS.model_size_b == "7"``)."""
+
+    def __getattr__(self, name: str) -> str:
+        value = getattr(_D, name)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+DEFAULTS = _Defaults()
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise DesignError(name, text, CONTROLS[name].allowed()) from None
 
 
 def design_from_flags(
-    model_size_b: float,
-    dp_epsilon: float,
-    adv_weight: float,
+    model_size_b: str,
+    dp_epsilon: str,
+    adv_weight: str,
     parallelism: str,
-    checkpoint_interval_min: float,
-    flexible_job_pct: float,
+    checkpoint_interval_min: str,
+    flexible_job_pct: str,
     context: str,
 ) -> Design:
-    """Validate the flags into a Design; errors name the flag (``--dp-epsilon``), not the field."""
+    """Parse and validate the flags into a Design; errors name the flag (``--dp-epsilon``)."""
+    given = {
+        "model_size_b": model_size_b,
+        "dp_epsilon": dp_epsilon,
+        "adv_weight": adv_weight,
+        "parallelism": parallelism,
+        "checkpoint_interval_min": checkpoint_interval_min,
+        "flexible_job_pct": flexible_job_pct,
+        "context": context,
+    }
     try:
-        return Design(
-            model_size_b=model_size_b,
-            dp_epsilon=dp_epsilon,
-            adv_weight=adv_weight,
-            parallelism=parallelism,
-            checkpoint_interval_min=checkpoint_interval_min,
-            flexible_job_pct=flexible_job_pct,
-            context=context,
-        )
+        values = {k: _number(k, v) if k in NUMERIC_CONTROLS else v for k, v in given.items()}
+        return Design(**values)
     except DesignError as problem:
         flag = "--" + problem.control.replace("_", "-")
         raise DesignError(flag, problem.value, problem.allowed) from None
