@@ -15,7 +15,7 @@ import typer
 try:  # typer >= 0.20 ships its own copy of click; errors raised inside come from that copy
     from typer._click import exceptions as _typer_click
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as _typer_click
+    from click import exceptions as _typer_click  # type: ignore[no-redef]
 
 from constraintlab.cli import evaluate, explore, ledger, report, run, validate
 from constraintlab.design import DesignError

@@ -7,7 +7,7 @@ values, so a bad value ends as a ``DesignError`` (exit 2, one line, naming flag 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -75,7 +75,9 @@ def design_from_flags(
         "context": context,
     }
     try:
-        values = {k: _number(k, v) if k in NUMERIC_CONTROLS else v for k, v in given.items()}
+        values: dict[str, Any] = {
+            k: _number(k, v) if k in NUMERIC_CONTROLS else v for k, v in given.items()
+        }
         return Design(**values)
     except DesignError as problem:
         flag = "--" + problem.control.replace("_", "-")
