@@ -21,7 +21,7 @@ def _help(name: str) -> str:
     return f"{control.label}: {control.allowed()}."
 
 
-def _flag(name: str) -> typer.models.OptionInfo:
+def _flag(name: str) -> Any:
     metavar = "NUMBER" if name in NUMERIC_CONTROLS else "|".join(CONTROLS[name].grid())  # type: ignore[arg-type]
     return typer.Option("--" + name.replace("_", "-"), help=_help(name), metavar=metavar)
 
