@@ -12,43 +12,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from constraintlab.cli.options import (
-    DEFAULTS,
-    AdvWeight,
-    CheckpointIntervalMin,
-    Context,
-    DpEpsilon,
-    FlexibleJobPct,
-    ModelSizeB,
-    Parallelism,
-    design_from_flags,
-)
+from constraintlab.cli.options import with_design_flags
+from constraintlab.design import Design
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict() as JSON.")]
 
 
-def evaluate_command(
-    model_size_b: ModelSizeB = DEFAULTS.model_size_b,
-    dp_epsilon: DpEpsilon = DEFAULTS.dp_epsilon,
-    adv_weight: AdvWeight = DEFAULTS.adv_weight,
-    parallelism: Parallelism = DEFAULTS.parallelism,
-    checkpoint_interval_min: CheckpointIntervalMin = DEFAULTS.checkpoint_interval_min,
-    flexible_job_pct: FlexibleJobPct = DEFAULTS.flexible_job_pct,
-    context: Context = DEFAULTS.context,
-    as_json: JsonFlag = False,
-) -> None:
+@with_design_flags
+def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
     """Score one design against the six constraints and the 10,000-GPU budget."""
     from constraintlab.engine import evaluate
 
-    design = design_from_flags(
-        model_size_b,
-        dp_epsilon,
-        adv_weight,
-        parallelism,
-        checkpoint_interval_min,
-        flexible_job_pct,
-        context,
-    )
     card = evaluate(design)
     if as_json:
         typer.echo(json.dumps(card.to_dict(), indent=2))

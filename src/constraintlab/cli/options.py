@@ -7,6 +7,10 @@ values, so a bad value ends as a ``DesignError`` (exit 2, one line, naming flag 
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -82,3 +86,42 @@ def design_from_flags(
     except DesignError as problem:
         flag = "--" + problem.control.replace("_", "-")
         raise DesignError(flag, problem.value, problem.allowed) from None
+
+
+_FLAG_TYPES: dict[str, Any] = {
+    "model_size_b": ModelSizeB,
+    "dp_epsilon": DpEpsilon,
+    "adv_weight": AdvWeight,
+    "parallelism": Parallelism,
+    "checkpoint_interval_min": CheckpointIntervalMin,
+    "flexible_job_pct": FlexibleJobPct,
+    "context": Context,
+}
+
+
+def with_design_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the seven design flags; it receives them as ``design: Design``.
+
+    The command's own first parameter must be ``design``; its other parameters stay as they
+    are. Typer reads the wrapper's signature: the seven flags, then the command's options.
+    """
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "design"]
+    flags = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=getattr(DEFAULTS, name), annotation=kind
+        )
+        for name, kind in _FLAG_TYPES.items()
+    ]
+    hints = typing.get_type_hints(command, include_extras=True)  # resolve postponed annotations
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
+        for p in own
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> Any:
+        design = design_from_flags(**{name: values.pop(name) for name in _FLAG_TYPES})
+        return command(design, **values)
+
+    wrapper.__signature__ = inspect.Signature(flags + own)  # type: ignore[attr-defined]
+    return wrapper
