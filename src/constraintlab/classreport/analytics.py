@@ -1,0 +1,368 @@
+"""The analytics layer: the class in an embedded DuckDB database, and the SQL that summarises it.
+
+Tables (one in-memory database per report):
+
+* ``labs(chapter, position, volume, lab)``: the 33 canonical chapter keys in course order.
+* ``domain_labs(domain, position, chapter)``: Act I's eight domains and their labs.
+* ``students(student_id, source_path, layout, id_source, unplaced_entries)``: one row a student.
+* ``entries(student_id, chapter, context, ..., design_json)``: one row per lab a student saved
+  (the canonical entry, i.e. the last save); the known fields typed, everything in
+  ``design_json``. A boolean column is NULL when the field is missing or not a JSON boolean.
+* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save, in
+  the order the ledger recorded it (1-based per chapter).
+* ``student_domains(student_id, domain, hit_rate, prediction_accuracy)``: each student's Act I
+  numbers per domain, as the ledger's archaeology computes them (NULL = no data).
+
+Rows go in column-wise through ``INSERT ... SELECT unnest(?), unnest(?), ...``: one statement
+per table, no pandas or pyarrow, about 0.1 s per 100,000 rows. Every query returns plain
+Python records (see :mod:`constraintlab.classreport.results`).
+
+"Spread" is the population standard deviation over the students who have data (the class is
+the whole population, and one student gives a spread of 0 rather than none).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import duckdb
+
+from constraintlab.classreport.model import (
+    CAPSTONE_FLAGS,
+    CAPSTONE_KEY,
+    JsonScalar,
+    StudentLedger,
+)
+from constraintlab.classreport.results import (
+    AttemptsBucket,
+    ClassTotals,
+    CompletionMatrix,
+    DomainStat,
+    FailingConstraint,
+    FunnelStage,
+    LabCompletion,
+    StudentRow,
+)
+
+TEXT_FIELDS = ("context", "act1_prediction", "act2_decision")
+BOOL_FIELDS = ("act1_correct", "constraint_hit", "constraints_all_met", *CAPSTONE_FLAGS)
+
+_SCHEMA = f"""
+CREATE TABLE labs (chapter VARCHAR PRIMARY KEY, position INTEGER, volume INTEGER, lab INTEGER);
+CREATE TABLE domain_labs (domain VARCHAR, position INTEGER, chapter VARCHAR);
+CREATE TABLE students (student_id VARCHAR PRIMARY KEY, source_path VARCHAR, layout VARCHAR,
+                       id_source VARCHAR, unplaced_entries INTEGER);
+CREATE TABLE entries (student_id VARCHAR, chapter VARCHAR,
+                      {", ".join(f"{name} VARCHAR" for name in TEXT_FIELDS)},
+                      act2_result DOUBLE, act2_result_text VARCHAR,
+                      {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS)},
+                      design_json VARCHAR);
+CREATE TABLE attempts (student_id VARCHAR, chapter VARCHAR, attempt INTEGER,
+                       {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS[2:])});
+CREATE TABLE student_domains (student_id VARCHAR, domain VARCHAR, hit_rate DOUBLE,
+                              prediction_accuracy DOUBLE);
+-- approved: the lab's own verdict if it saved one, else all six flags if all six were saved
+CREATE MACRO capstone_approved(all_met, a, l, d, adv, c, f) AS
+    coalesce(all_met, CASE WHEN a IS NOT NULL AND l IS NOT NULL AND d IS NOT NULL
+                            AND adv IS NOT NULL AND c IS NOT NULL AND f IS NOT NULL
+                           THEN a AND l AND d AND adv AND c AND f END);
+CREATE VIEW capstones AS
+    SELECT *, capstone_approved(constraints_all_met, {", ".join(CAPSTONE_FLAGS)}) AS approved
+    FROM entries WHERE chapter = '{CAPSTONE_KEY}';
+CREATE VIEW capstone_attempts AS
+    SELECT *, capstone_approved(constraints_all_met, {", ".join(CAPSTONE_FLAGS)}) AS approved
+    FROM attempts WHERE chapter = '{CAPSTONE_KEY}';
+CREATE VIEW student_summary AS
+    SELECT s.student_id, s.source_path, s.layout,
+           count(e.chapter) AS labs_done,
+           count(*) FILTER (WHERE e.constraint_hit) AS constraint_hits,
+           avg(e.act1_correct::INTEGER) AS prediction_accuracy,
+           any_value(c.approved) AS capstone_approved
+    FROM students s
+    LEFT JOIN entries e USING (student_id)
+    LEFT JOIN capstones c USING (student_id)
+    GROUP BY ALL;
+"""
+
+
+def lab_position(chapter: str) -> tuple[int, int]:
+    """(volume, lab number) of a canonical key: "5" -> (1, 5), "v2_07" -> (2, 7)."""
+    if chapter.startswith("v2_"):
+        return 2, int(chapter[3:])
+    return 1, int(chapter)
+
+
+class ClassDatabase:
+    """One class in DuckDB, and the queries the report and the CSV files are made of."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    @classmethod
+    def build(
+        cls,
+        students: Sequence[StudentLedger],
+        domain_labs: Mapping[str, Sequence[str]],
+        lab_keys: Sequence[str],
+    ) -> ClassDatabase:
+        """Create the schema in a fresh in-memory database and load every student."""
+        con = duckdb.connect(":memory:")
+        con.execute(_SCHEMA)
+        db = cls(con)
+        db._insert("labs", _lab_columns(lab_keys))
+        db._insert("domain_labs", _domain_lab_columns(domain_labs))
+        db._insert("students", _student_columns(students))
+        db._insert("entries", _entry_columns(students))
+        db._insert("attempts", _attempt_columns(students))
+        db._insert("student_domains", _student_domain_columns(students))
+        return db
+
+    def _insert(self, table: str, columns: Sequence[list[Any]]) -> None:
+        """Insert equally long column lists into ``table`` in one statement."""
+        if not columns or not columns[0]:
+            return
+        unnests = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        self.con.execute(f"INSERT INTO {table} SELECT {unnests}", list(columns))
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    # --- the class as a whole -------------------------------------------------------------
+    def totals(self) -> ClassTotals:
+        """How many students, capstones saved, approved and not approved."""
+        ((students,),) = self._rows("SELECT count(*) FROM students")
+        ((saved, approved, rejected),) = self._rows(
+            "SELECT count(*), count(*) FILTER (WHERE approved),"
+            " count(*) FILTER (WHERE NOT approved) FROM capstones"
+        )
+        return ClassTotals(students, saved, approved, rejected)
+
+    def domain_stats(self) -> list[DomainStat]:
+        """Per domain: students with data, mean and spread of hit rate and prediction accuracy."""
+        rows = self._rows(
+            """
+            WITH d AS (SELECT DISTINCT domain, position FROM domain_labs)
+            SELECT d.domain, count(sd.hit_rate), avg(sd.hit_rate), stddev_pop(sd.hit_rate),
+                   avg(sd.prediction_accuracy), count(sd.prediction_accuracy),
+                   stddev_pop(sd.prediction_accuracy)
+            FROM d LEFT JOIN student_domains sd USING (domain)
+            GROUP BY d.domain, d.position ORDER BY d.position
+            """
+        )
+        return [DomainStat(*row) for row in rows]
+
+    def students(self) -> list[StudentRow]:
+        """One row per student, sorted by id (the numbers of ``students.csv``)."""
+        rows = self._rows(
+            "SELECT student_id, labs_done, constraint_hits, prediction_accuracy,"
+            " capstone_approved, source_path, layout FROM student_summary ORDER BY student_id"
+        )
+        return [StudentRow(*row) for row in rows]
+
+    def lab_completion(self) -> list[LabCompletion]:
+        """Per lab, in course order: how many students saved it and what share of the class."""
+        rows = self._rows(
+            """
+            SELECT l.chapter, count(e.student_id),
+                   count(e.student_id) / greatest((SELECT count(*) FROM students), 1)
+            FROM labs l LEFT JOIN entries e USING (chapter)
+            GROUP BY l.chapter, l.position ORDER BY l.position
+            """
+        )
+        return [LabCompletion(*row) for row in rows]
+
+    def funnel(self) -> list[FunnelStage]:
+        """Nested stages from "ledger read" to "capstone approved"."""
+        ((read, volume2, saved, approved),) = self._rows(
+            """
+            SELECT (SELECT count(*) FROM students),
+                   (SELECT count(DISTINCT student_id) FROM entries WHERE chapter LIKE 'v2\\_%'
+                    ESCAPE '\\'),
+                   (SELECT count(*) FROM capstones),
+                   (SELECT count(*) FROM capstones WHERE approved)
+            """
+        )
+        return [
+            FunnelStage("Ledger read", read),
+            FunnelStage("Reached Volume II", volume2),
+            FunnelStage("Saved a capstone design", saved),
+            FunnelStage("Capstone approved", approved),
+        ]
+
+    def failing_constraints(self) -> list[FailingConstraint]:
+        """For capstones not approved: how many failed each constraint, and how many left it out."""
+        selects = ", ".join(
+            f"count(*) FILTER (WHERE NOT {flag}), count(*) FILTER (WHERE {flag} IS NULL)"
+            for flag in CAPSTONE_FLAGS
+        )
+        ((*counts,),) = self._rows(f"SELECT {selects} FROM capstones WHERE NOT approved")
+        return [
+            FailingConstraint(flag, counts[2 * i], counts[2 * i + 1])
+            for i, flag in enumerate(CAPSTONE_FLAGS)
+        ]
+
+    def attempts_to_approval(self) -> list[AttemptsBucket]:
+        """For approved capstones: the number of the first save the lab approved, as a histogram.
+
+        A capstone whose saves include no approved one (only possible in a hand-edited ledger)
+        is counted at its last save.
+        """
+        rows = self._rows(
+            """
+            WITH per_student AS (
+                SELECT c.student_id,
+                       coalesce(min(a.attempt) FILTER (WHERE a.approved), max(a.attempt), 1)
+                           AS needed
+                FROM capstones c LEFT JOIN capstone_attempts a
+                     ON a.student_id = c.student_id
+                WHERE c.approved GROUP BY c.student_id)
+            SELECT needed, count(*) FROM per_student GROUP BY needed ORDER BY needed
+            """
+        )
+        return [AttemptsBucket(*row) for row in rows]
+
+    def completion_matrix(self, max_rows: int) -> CompletionMatrix:
+        """Students by labs, 1 = saved. Over ``max_rows`` students, rows become equal bins.
+
+        Students are sorted by labs done (most first), then id. Each binned row is the share of
+        its students who saved the lab, labelled with the students' ranks and labs done.
+        """
+        ((count,),) = self._rows("SELECT count(*) FROM students")
+        binned = count > max_rows
+        per_row = math.ceil(count / max_rows) if binned else 1
+        rows = self._rows(
+            """
+            WITH ranked AS (
+                SELECT student_id, labs_done,
+                       row_number() OVER (ORDER BY labs_done DESC, student_id) AS rank,
+                       ntile($1) OVER (ORDER BY labs_done DESC, student_id) AS row_no
+                FROM student_summary),
+            grid AS (SELECT r.row_no, l.chapter, l.position,
+                            avg((e.student_id IS NOT NULL)::INTEGER) AS done
+                     FROM ranked r CROSS JOIN labs l
+                     LEFT JOIN entries e ON e.student_id = r.student_id AND e.chapter = l.chapter
+                     GROUP BY r.row_no, l.chapter, l.position),
+            rows AS (SELECT row_no, min(rank) AS first, max(rank) AS last, any_value(student_id)
+                            AS student, max(labs_done) AS most, min(labs_done) AS least
+                     FROM ranked GROUP BY row_no)
+            SELECT r.row_no, r.first, r.last, r.student, r.most, r.least,
+                   list(g.done ORDER BY g.position)
+            FROM rows r JOIN grid g USING (row_no) GROUP BY ALL ORDER BY r.row_no
+            """,
+            [max(math.ceil(count / per_row), 1)],
+        )
+        labels = [_row_label(row, binned) for row in rows]
+        values = [[float(v) for v in row[6]] for row in rows]
+        chapters = [c for (c,) in self._rows("SELECT chapter FROM labs ORDER BY position")]
+        return CompletionMatrix(labels, chapters, values, binned, count)
+
+    def write_entries_parquet(self, path: str) -> None:
+        """Every entry, with its volume and lab number, sorted by student then course order."""
+        self.con.execute(
+            f"COPY (SELECT e.student_id, e.chapter, l.volume, l.lab,"
+            f" e.* EXCLUDE (student_id, chapter) FROM entries e JOIN labs l USING (chapter)"
+            f" ORDER BY e.student_id, l.position) TO '{_sql_path(path)}' (FORMAT parquet)"
+        )
+
+
+def _row_label(row: tuple[Any, ...], binned: bool) -> str:
+    """A heat-map row label: the student id, or "#1-50 (33-30 labs)" for a bin."""
+    _, first, last, student, most, least = row[:6]
+    if not binned:
+        return str(student)
+    labs = f"{most} labs" if most == least else f"{most}–{least} labs"
+    return f"#{first:,}–{last:,} ({labs})"
+
+
+def _sql_path(path: str) -> str:
+    """A path as a SQL string literal body (single quotes doubled)."""
+    return path.replace("'", "''")
+
+
+# --- column builders: Python records -> equally long column lists ----------------------------
+def _lab_columns(lab_keys: Sequence[str]) -> list[list[Any]]:
+    positions = [lab_position(key) for key in lab_keys]
+    return [
+        list(lab_keys),
+        list(range(len(lab_keys))),
+        [volume for volume, _ in positions],
+        [lab for _, lab in positions],
+    ]
+
+
+def _domain_lab_columns(domain_labs: Mapping[str, Sequence[str]]) -> list[list[Any]]:
+    pairs = [
+        (domain, position, chapter)
+        for position, (domain, chapters) in enumerate(domain_labs.items())
+        for chapter in chapters
+    ]
+    return [list(column) for column in zip(*pairs, strict=True)] if pairs else []
+
+
+def _student_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
+    return [
+        [s.student_id for s in students],
+        [s.source_path for s in students],
+        [s.layout for s in students],
+        [s.id_source for s in students],
+        [s.unplaced_entries for s in students],
+    ]
+
+
+def _entry_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
+    pairs = [(s.student_id, key, design) for s in students for key, design in s.entries.items()]
+    designs = [design for _, _, design in pairs]
+    return [
+        [student for student, _, _ in pairs],
+        [key for _, key, _ in pairs],
+        *([as_text(d.get(name)) for d in designs] for name in TEXT_FIELDS),
+        [as_number(d.get("act2_result")) for d in designs],
+        [as_text(d.get("act2_result")) for d in designs],
+        *([as_bool(d.get(name)) for d in designs] for name in BOOL_FIELDS),
+        [json.dumps(d, ensure_ascii=False, allow_nan=False, default=str) for d in designs],
+    ]
+
+
+def _attempt_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
+    rows = [(s.student_id, a) for s in students for a in s.attempts]
+    return [
+        [student for student, _ in rows],
+        [a.chapter for _, a in rows],
+        [a.number for _, a in rows],
+        *([as_bool(a.design.get(name)) for _, a in rows] for name in BOOL_FIELDS[2:]),
+    ]
+
+
+def _student_domain_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
+    rows = [(s.student_id, d) for s in students for d in s.domains]
+    return [
+        [student for student, _ in rows],
+        [d.domain for _, d in rows],
+        [d.hit_rate for _, d in rows],
+        [d.prediction_accuracy for _, d in rows],
+    ]
+
+
+# --- typed views of untrusted JSON scalars ------------------------------------------------------
+def as_bool(value: JsonScalar) -> bool | None:
+    """A JSON boolean as itself; anything else (missing, "true", 1) as unknown."""
+    return value if isinstance(value, bool) else None
+
+
+def as_number(value: JsonScalar) -> float | None:
+    """A finite JSON number as a float; anything else (text, booleans, NaN) as unknown."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def as_text(value: JsonScalar) -> str | None:
+    """A JSON scalar as text (strings as they are, others as JSON); missing/null as unknown."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, allow_nan=True)

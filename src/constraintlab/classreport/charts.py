@@ -1,0 +1,274 @@
+"""The report's plotly figures, one function per chart, each from plain analytics records.
+
+Student-provided text (ids in the heat map) goes through :func:`plot_label` first: plotly draws
+labels and hover text as a small HTML subset, so ``<``, ``>`` and ``&`` are escaped (plotly
+shows ``&lt;`` etc. as the original characters, and with no ``<`` left no tag can take effect;
+quotes matter only inside a tag, and plotly would show ``&quot;`` literally, so they stay).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from constraintlab.classreport.analytics import lab_position
+from constraintlab.classreport.results import (
+    AttemptsBucket,
+    CompletionMatrix,
+    DomainStat,
+    FailingConstraint,
+    FunnelStage,
+    LabCompletion,
+)
+
+TEMPLATE = "plotly_white"
+HIT_COLOUR = "#c0392b"
+ACCURACY_COLOUR = "#2471a3"
+APPROVED_COLOUR = "#1e8449"
+UNKNOWN_COLOUR = "#b3b6b7"
+LABEL_CHARS = 32
+HEATMAP_ROW_PX = 12
+
+
+def plot_label(text: str, limit_chars: int = LABEL_CHARS) -> str:
+    """Shorten untrusted text to ``limit_chars`` (with an ellipsis) and escape it for plotly."""
+    short = text if len(text) <= limit_chars else text[: limit_chars - 1] + "…"
+    return html.escape(short, quote=False)
+
+
+def lab_label(chapter: str) -> str:
+    """ "5" -> "I·5", "v2_07" -> "II·7": short axis labels for the 33 labs."""
+    volume, lab = lab_position(chapter)
+    return f"{'I' * volume}·{lab}"
+
+
+def _unique(labels: Sequence[str]) -> list[str]:
+    """Make labels distinct (plotly merges equal category labels): "x", "x (2)", ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else 100.0 * value
+
+
+def _layout(fig: go.Figure, title: str, height_px: int) -> go.Figure:
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title, "x": 0.0, "xanchor": "left"},
+        height=height_px,
+        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        font={"size": 13},
+    )
+    return fig
+
+
+def domain_hit_rate_figure(stats: Sequence[DomainStat]) -> go.Figure:
+    """Horizontal bars: mean constraint-hit rate per domain, error bars = spread across students."""
+    labels = [s.domain if s.students_with_data else f"{s.domain} (no data)" for s in stats]
+    text = [
+        f"{100 * s.hit_rate_mean:.0f}% ± {100 * (s.hit_rate_std or 0.0):.0f}"
+        f"  (n={s.students_with_data:,})"
+        if s.hit_rate_mean is not None
+        else "no data"
+        for s in stats
+    ]
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=[_percent(s.hit_rate_mean) or 0.0 for s in stats],
+            orientation="h",
+            marker_color=HIT_COLOUR,
+            error_x={
+                "type": "data",
+                "array": [_percent(s.hit_rate_std) or 0.0 for s in stats],
+                "color": "#566573",
+            },
+            customdata=text,
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
+        )
+    )
+    for label, value in zip(labels, text, strict=True):  # the numbers, in a column on the right
+        fig.add_annotation(
+            x=1.0,
+            xref="paper",
+            xanchor="right",
+            y=label,
+            yref="y",
+            text=value,
+            showarrow=False,
+            font={"size": 12, "color": "#566573"},
+        )
+    fig.update_xaxes(
+        title="share of a student's labs in the domain that hit a constraint",
+        range=[0, 100],
+        ticksuffix="%",
+        domain=[0.0, 0.68],
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Constraint-hit rate by domain (class mean ± 1 SD)", 420)
+
+
+def accuracy_radar_figure(stats: Sequence[DomainStat]) -> go.Figure:
+    """Radar of the class's mean prediction accuracy per domain; domains without data left open."""
+    theta = [
+        s.domain if s.prediction_accuracy_mean is not None else f"{s.domain} (no data)"
+        for s in stats
+    ]
+    mean = [_percent(s.prediction_accuracy_mean) for s in stats]
+    spread = [_percent(s.prediction_accuracy_std) or 0.0 for s in stats]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatterpolar(
+            r=[*mean, mean[0]] if mean else [],
+            theta=[*theta, theta[0]] if theta else [],
+            mode="lines+markers",
+            line_color=ACCURACY_COLOUR,
+            fill="toself",
+            fillcolor="rgba(36,113,163,0.15)",
+            connectgaps=False,
+            name="class mean",
+            customdata=[*spread, spread[0]] if spread else [],
+            hovertemplate="%{theta}: %{r:.0f}% ± %{customdata:.0f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        polar={
+            "radialaxis": {
+                "range": [0, 100],
+                "ticksuffix": "%",
+                "tickvals": [25, 50, 75, 100],
+                "angle": 90,
+                "tickangle": 90,
+                "tickfont": {"size": 10},
+            }
+        },
+        showlegend=False,
+    )
+    return _layout(fig, "Prediction accuracy by domain (class mean)", 420)
+
+
+def approval_funnel_figure(stages: Sequence[FunnelStage]) -> go.Figure:
+    """Funnel from "ledger read" to "capstone approved", with shares of the first stage."""
+    fig = go.Figure(
+        go.Funnel(
+            y=[s.stage for s in stages],
+            x=[s.students for s in stages],
+            textinfo="value+percent initial",
+            marker_color=[ACCURACY_COLOUR] * (len(stages) - 1) + [APPROVED_COLOUR],
+        )
+    )
+    return _layout(fig, "Capstone approval funnel (students)", 360)
+
+
+def failing_constraints_figure(failing: Sequence[FailingConstraint]) -> go.Figure:
+    """Stacked bars: per constraint, capstones not approved that failed it / did not record it."""
+    labels = [f.label for f in failing]
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=labels,
+                x=[f.failing for f in failing],
+                name="failed",
+                orientation="h",
+                marker_color=HIT_COLOUR,
+                text=[f.failing for f in failing],
+                textposition="auto",
+            ),
+            go.Bar(
+                y=labels,
+                x=[f.unknown for f in failing],
+                name="not recorded",
+                orientation="h",
+                marker_color=UNKNOWN_COLOUR,
+            ),
+        ]
+    )
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.25, "x": 0})
+    fig.update_xaxes(title="capstones not approved")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Constraints the non-approved capstones fail", 360)
+
+
+def attempts_figure(buckets: Sequence[AttemptsBucket]) -> go.Figure:
+    """Bars: approved students by the number of capstone saves they needed."""
+    fig = go.Figure(
+        go.Bar(
+            x=[str(b.attempts) for b in buckets],
+            y=[b.students for b in buckets],
+            marker_color=APPROVED_COLOUR,
+            text=[b.students for b in buckets],
+            textposition="auto",
+        )
+    )
+    fig.update_xaxes(title="capstone saves up to the first approved one", type="category")
+    fig.update_yaxes(title="approved students")
+    return _layout(fig, "Attempts needed before approval", 360)
+
+
+def lab_completion_figure(labs: Sequence[LabCompletion]) -> go.Figure:
+    """Bars: share of the class that saved each lab, in course order."""
+    fig = go.Figure(
+        go.Bar(
+            x=[lab_label(lab.chapter) for lab in labs],
+            y=[100 * lab.completion_rate for lab in labs],
+            customdata=[lab.students_done for lab in labs],
+            marker_color=[
+                ACCURACY_COLOUR if lab_position(lab.chapter)[0] == 1 else APPROVED_COLOUR
+                for lab in labs
+            ],
+            hovertemplate="lab %{x}: %{y:.0f}% (%{customdata:,} students)<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        type="category", tickfont={"size": 10}, title="lab (I = Volume I, II = Volume II)"
+    )
+    fig.update_yaxes(range=[0, 100], ticksuffix="%", title="students who saved it")
+    return _layout(fig, "Completion by lab (share of the class)", 320)
+
+
+def completion_heatmap_figure(matrix: CompletionMatrix) -> go.Figure:
+    """Students (or bins of students) by lab; colour = saved (share of the bin when binned)."""
+    rows = _unique([plot_label(label) for label in matrix.row_labels])
+    hover = (
+        "%{y} · lab %{x}: "
+        + ("%{z:.0%} saved" if matrix.binned else "%{customdata}")
+        + "<extra></extra>"
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.values,
+            x=[lab_label(c) for c in matrix.chapters],
+            y=rows,
+            zmin=0,
+            zmax=1,
+            colorscale=[[0.0, "#f4f6f6"], [1.0, APPROVED_COLOUR]],
+            showscale=matrix.binned,
+            colorbar={
+                "title": "saved",
+                "tickformat": ".0%",
+                "len": 260,
+                "lenmode": "pixels",
+                "y": 1.0,
+                "yanchor": "top",
+            },
+            customdata=[["saved" if v else "not saved" for v in row] for row in matrix.values],
+            hovertemplate=hover,
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category", tickfont={"size": 10})
+    fig.update_xaxes(side="top", type="category", tickfont={"size": 10})
+    title = (
+        f"Lab completion: {matrix.students:,} students in {len(rows)} rows, most labs first"
+        if matrix.binned
+        else "Lab completion by student (most labs first)"
+    )
+    return _layout(fig, title, 160 + HEATMAP_ROW_PX * max(len(rows), 1))

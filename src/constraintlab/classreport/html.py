@@ -1,0 +1,248 @@
+"""``report.html``: one self-contained page (plotly's JavaScript inlined once, no network).
+
+Every string that came from a ledger or a file name is escaped with :func:`html.escape` here;
+figure text is escaped in :mod:`constraintlab.classreport.charts`. The plotly bundle sits
+between the markers :data:`PLOTLY_BEGIN` and :data:`PLOTLY_END`, so a test can check that the
+rest of the page loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from constraintlab.classreport import charts
+from constraintlab.classreport.model import Problem
+from constraintlab.classreport.results import (
+    AttemptsBucket,
+    ClassTotals,
+    CompletionMatrix,
+    DomainStat,
+    FailingConstraint,
+    FunnelStage,
+    LabCompletion,
+)
+
+PLOTLY_BEGIN = "<!-- plotly.js (inlined) -->"
+PLOTLY_END = "<!-- /plotly.js -->"
+MAX_PROBLEM_ROWS = 500
+FIGURE_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1c2833;
+     background:#f8f9f9}
+main{max-width:1200px;margin:0 auto;padding:24px}
+h1{margin:0 0 4px 0;font-size:1.7rem} h2{margin:32px 0 8px 0;font-size:1.25rem}
+.sub{color:#566573;margin:0 0 16px 0}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
+.card{background:#fff;border:1px solid #d5d8dc;border-radius:8px;padding:12px 16px}
+.card .v{font-size:1.8rem;font-weight:700} .card .k{color:#566573;font-size:.9rem}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+.panel{background:#fff;border:1px solid #d5d8dc;border-radius:8px;padding:8px;min-width:0}
+table{border-collapse:collapse;background:#fff;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid #e5e8e8;padding:4px 8px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.path{font-family:ui-monospace,monospace;word-break:break-all}
+.note{color:#566573;font-size:.9rem}
+.warn{color:#a04000}
+"""
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """Everything the page shows (all numbers already computed)."""
+
+    totals: ClassTotals
+    domains: Sequence[DomainStat]
+    funnel: Sequence[FunnelStage]
+    failing: Sequence[FailingConstraint]
+    attempts: Sequence[AttemptsBucket]
+    completion: CompletionMatrix
+    labs: Sequence[LabCompletion]
+    problems: Sequence[Problem]
+    files_read: int
+    files_skipped: int
+    generated_at: str
+
+
+def render_report(page: ReportPage) -> str:
+    """The whole page as one string."""
+    body = "\n".join(
+        [
+            _header(page),
+            _section(
+                "domains", "Design Ledger archaeology, class view", _domain_section(page.domains)
+            ),
+            _section("capstone", "The capstone", _capstone_section(page)),
+            _section("completion", "Lab completion", _completion_section(page)),
+            _section("problems", "Files that could not be used", _problems_section(page.problems)),
+            _section("notes", "How the numbers are computed", _NOTES),
+        ]
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Class report: The Constraints Never Lie</title><style>{_CSS}</style>\n"
+        f"{PLOTLY_BEGIN}<script type='text/javascript'>{get_plotlyjs()}</script>{PLOTLY_END}\n"
+        f"</head><body><main>\n{body}\n</main></body></html>\n"
+    )
+
+
+def _e(value: object) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return html.escape(str(value), quote=True)
+
+
+def _section(anchor: str, title: str, content: str) -> str:
+    return f"<section id='{anchor}'><h2>{_e(title)}</h2>\n{content}\n</section>"
+
+
+def _figure(fig: go.Figure) -> str:
+    inner = fig.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG)
+    return f"<div class='panel'>{inner}</div>"
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{100 * value:.0f}%"
+
+
+def _header(page: ReportPage) -> str:
+    t = page.totals
+    skipped = (
+        f"<span class='warn'>{page.files_skipped:,} skipped</span> (listed below and in"
+        " problems.csv)"
+        if page.files_skipped
+        else "none skipped"
+    )
+    cards = [
+        (f"{t.students:,}", "students"),
+        (f"{t.capstones_saved:,}", "capstone designs saved"),
+        (_pct(t.approval_rate), f"approved ({t.approved:,} of {t.approved + t.not_approved:,})"),
+        (f"{page.files_skipped:,}", "files skipped"),
+    ]
+    card_html = "".join(
+        f"<div class='card'><div class='v'>{_e(v)}</div><div class='k'>{_e(k)}</div></div>"
+        for v, k in cards
+    )
+    return (
+        "<h1>Class report: The Constraints Never Lie</h1>"
+        f"<p class='sub'>Read {page.files_read:,} ledger files, {skipped}."
+        f" Generated {_e(page.generated_at)}.</p><div class='cards'>{card_html}</div>"
+    )
+
+
+def _domain_section(domains: Sequence[DomainStat]) -> str:
+    figures = (
+        f"<div class='grid2'>{_figure(charts.domain_hit_rate_figure(domains))}"
+        f"{_figure(charts.accuracy_radar_figure(domains))}</div>"
+    )
+    head = (
+        "<tr><th>domain</th><th class='n'>students with data</th><th class='n'>hit rate"
+        "</th><th class='n'>spread (SD)</th><th class='n'>prediction accuracy</th>"
+        "<th class='n'>spread (SD)</th></tr>"
+    )
+    rows = "".join(
+        f"<tr><td>{_e(d.domain)}</td><td class='n'>{d.students_with_data:,}</td>"
+        f"<td class='n'>{_pct(d.hit_rate_mean)}</td><td class='n'>{_pct(d.hit_rate_std)}</td>"
+        f"<td class='n'>{_pct(d.prediction_accuracy_mean)}</td>"
+        f"<td class='n'>{_pct(d.prediction_accuracy_std)}</td></tr>"
+        for d in domains
+    )
+    return f"{figures}<table>{head}{rows}</table>"
+
+
+def _capstone_section(page: ReportPage) -> str:
+    return (
+        f"<div class='grid2'>{_figure(charts.approval_funnel_figure(page.funnel))}"
+        f"{_figure(charts.failing_constraints_figure(page.failing))}</div>"
+        f"<div class='grid2' style='margin-top:12px'>"
+        f"{_figure(charts.attempts_figure(page.attempts))}"
+        f"<div class='panel'>{_capstone_table(page)}</div></div>"
+    )
+
+
+def _capstone_table(page: ReportPage) -> str:
+    """Capstone outcomes in numbers, and what "attempts" can and cannot tell."""
+    t = page.totals
+    approved_students = sum(b.students for b in page.attempts)
+    first_try = sum(b.students for b in page.attempts if b.attempts == 1)
+    rows = [
+        ("students", f"{t.students:,}"),
+        ("capstone designs saved", f"{t.capstones_saved:,}"),
+        ("approved", f"{t.approved:,}"),
+        ("not approved", f"{t.not_approved:,}"),
+        (
+            "saved with no verdict (left out of the rate)",
+            f"{t.capstones_saved - t.approved - t.not_approved:,}",
+        ),
+        ("approval rate (approved / with a verdict)", _pct(t.approval_rate)),
+        (
+            "approved at the first recorded save",
+            f"{first_try:,} of {approved_students:,}" if approved_students else "none approved",
+        ),
+    ]
+    body = "".join(f"<tr><td>{_e(k)}</td><td class='n'>{_e(v)}</td></tr>" for k, v in rows)
+    return (
+        f"<h3 style='margin:8px'>Capstone outcomes</h3><table>{body}</table>"
+        "<p class='note' style='margin:8px'>Attempts count the capstone saves a ledger"
+        " recorded, up to the first approved one. Layout B ledgers keep only the last save of"
+        " each lab, so those students show as one attempt.</p>"
+    )
+
+
+def _completion_section(page: ReportPage) -> str:
+    matrix = page.completion
+    if matrix.binned:
+        per_row = -(-matrix.students // max(len(matrix.row_labels), 1))
+        note = (
+            f"<p class='note'>{matrix.students:,} students are too many to show one row each:"
+            f" they are sorted by labs done (most first, then by id) and grouped into"
+            f" {len(matrix.row_labels)} rows of about {per_row} students; a cell is the share of"
+            " that row's students who saved the lab. Every student is in students.csv.</p>"
+        )
+    else:
+        note = "<p class='note'>One row per student, sorted by labs done, then by id.</p>"
+    return (
+        _figure(charts.lab_completion_figure(page.labs))
+        + note
+        + _figure(charts.completion_heatmap_figure(matrix))
+    )
+
+
+def _problems_section(problems: Sequence[Problem]) -> str:
+    if not problems:
+        return "<p>Every input was read.</p>"
+    shown = problems[:MAX_PROBLEM_ROWS]
+    rows = "".join(
+        f"<tr><td class='path'>{_e(p.path)}</td><td>{_e(p.kind)}</td><td>{_e(p.detail)}</td>"
+        f"<td>{'skipped' if p.skipped else 'read, with this caveat'}</td></tr>"
+        for p in shown
+    )
+    more = (
+        f"<p class='note'>Showing {len(shown):,} of {len(problems):,}; problems.csv has all.</p>"
+        if len(problems) > len(shown)
+        else ""
+    )
+    return (
+        "<table><tr><th>input</th><th>problem</th><th>detail</th><th>what happened</th></tr>"
+        f"{rows}</table>{more}"
+    )
+
+
+_NOTES = """<ul class='note'>
+<li>A student's hit rate in a domain is the share of that domain's labs in their ledger that
+recorded <code>constraint_hit</code>; prediction accuracy likewise with <code>act1_correct</code>,
+computed exactly as Act I computes them. A student with no such labs has <em>no data</em> in the
+domain (never a default): the class mean and spread are over the students who have data.</li>
+<li>Spread is the population standard deviation across those students.</li>
+<li>A capstone is approved when its saved <code>constraints_all_met</code> is true (or, if that
+is missing, when all six saved constraint flags are true).</li>
+<li>Duplicates: of files with identical content, the first in sorted path order is read. Of
+different files naming the same student, the first in sorted path order is kept and the others
+are listed as conflicts.</li>
+<li>The data behind this page: students.csv, domains.csv, entries.parquet, problems.csv.</li>
+</ul>"""

@@ -1,0 +1,90 @@
+"""Turn the command line's INPUT... (files, folders, glob patterns) into a sorted list of files.
+
+Rules, in order, for each input:
+
+* an existing regular file is taken as is, whatever its extension;
+* an existing folder is searched recursively for ``*.json`` files (any case), skipping hidden
+  files and folders (names starting with ``.``) and not following symbolic links to folders;
+* anything else containing ``*``, ``?`` or ``[`` is a glob pattern (``**`` matches any depth);
+  each matching file is taken and each matching folder is searched as above;
+* an input that matches nothing, or names something that is not a regular file (a FIFO, a
+  device), becomes a :class:`~constraintlab.classreport.model.Problem`.
+
+The same file reached twice (named and inside a folder, or through a symlink) is read once;
+that is not a duplicate, it is the same input. Files are returned in sorted path order, which is
+the order that decides which of two duplicates wins.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from constraintlab.classreport.model import Problem, ProblemKind
+
+LEDGER_SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class InputFiles:
+    """The files to read, in sorted path order, and the inputs that gave none."""
+
+    files: tuple[Path, ...]
+    problems: tuple[Problem, ...]
+
+
+def expand_inputs(inputs: Sequence[str]) -> InputFiles:
+    """Expand files, folders and glob patterns into unique files (see the module docstring)."""
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for raw in inputs:
+        matched = False
+        for candidate in _candidates(raw):
+            matched = True
+            if not candidate.is_file():
+                problems.append(
+                    Problem(str(candidate), ProblemKind.NOT_A_FILE, _kind_of(candidate))
+                )
+                continue
+            found.setdefault(os.path.realpath(candidate), candidate)
+        if not matched:
+            problems.append(Problem(raw, ProblemKind.NO_MATCH, "no file, folder or glob match"))
+    files = sorted(found.values(), key=str)
+    return InputFiles(files=tuple(files), problems=tuple(problems))
+
+
+def _candidates(raw: str) -> Iterator[Path]:
+    """Every path one input stands for: the file, the files of a folder, or the glob's matches."""
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        yield from _ledger_files_under(path)
+    elif path.exists() or path.is_symlink():
+        yield path
+    elif glob.has_magic(raw):
+        for match in sorted(glob.glob(os.path.expanduser(raw), recursive=True)):
+            hit = Path(match)
+            if hit.is_dir():
+                yield from _ledger_files_under(hit)
+            else:
+                yield hit
+
+
+def _ledger_files_under(folder: Path) -> Iterator[Path]:
+    """``*.json`` files below ``folder``, hidden names skipped, folder symlinks not followed."""
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith(".") and name.lower().endswith(LEDGER_SUFFIX):
+                yield Path(root) / name
+
+
+def _kind_of(path: Path) -> str:
+    """Say what a non-regular path is, for the problems list."""
+    if not path.exists():
+        return "broken symbolic link"
+    if path.is_dir():
+        return "a folder"
+    return "not a regular file (FIFO, socket or device); not read"

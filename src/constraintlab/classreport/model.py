@@ -1,0 +1,90 @@
+"""Plain records shared by the class-report stages: problems, students and their rows.
+
+Nothing here reads files or talks to DuckDB; the loader fills these records and the analytics
+layer turns them into tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+JsonScalar = str | int | float | bool | None
+"""A value a ledger design may hold (designs are flat dicts of JSON scalars)."""
+
+CAPSTONE_KEY: Final = "v2_17"
+"""The canonical chapter key of this lab (the capstone)."""
+
+CAPSTONE_FLAGS: Final = (
+    "accuracy_met",
+    "latency_met",
+    "dp_met",
+    "adversarial_met",
+    "carbon_met",
+    "fault_tolerance_met",
+)
+"""The six per-constraint flags the capstone saves, in the order the lab shows them."""
+
+CAPSTONE_FLAG_LABELS: Final = {
+    "accuracy_met": "Accuracy",
+    "latency_met": "P99 latency",
+    "dp_met": "Differential privacy",
+    "adversarial_met": "Adversarial robustness",
+    "carbon_met": "Carbon reduction",
+    "fault_tolerance_met": "Fault tolerance",
+}
+
+
+class ProblemKind:
+    """The reasons a file is listed in ``problems.csv`` (plain strings, stable for scripts)."""
+
+    NO_MATCH: Final = "no match"
+    NOT_A_FILE: Final = "not a regular file"
+    UNREADABLE: Final = "unreadable"
+    MALFORMED: Final = "malformed"
+    OVERSIZED: Final = "oversized"
+    DUPLICATE: Final = "duplicate content"
+    CONFLICT: Final = "student id conflict"
+    UNPLACED: Final = "unplaced entries"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One input that could not be used (``skipped``) or was used with a caveat."""
+
+    path: str
+    kind: str
+    detail: str
+    skipped: bool = True
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One save of a lab in the order the ledger recorded it (1-based per chapter)."""
+
+    chapter: str
+    number: int
+    design: dict[str, JsonScalar]
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    """One student's Act I numbers for one domain; ``None`` means "no data", never 50%."""
+
+    domain: str
+    hit_rate: float | None
+    prediction_accuracy: float | None
+
+
+@dataclass
+class StudentLedger:
+    """Everything the report needs about one student, as read from one file."""
+
+    student_id: str
+    source_path: str
+    layout: str
+    id_source: str
+    entries: dict[str, dict[str, JsonScalar]]
+    attempts: list[Attempt] = field(default_factory=list)
+    domains: list[DomainScore] = field(default_factory=list)
+    unplaced_entries: int = 0
