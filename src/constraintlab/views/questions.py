@@ -1,0 +1,393 @@
+"""The lab's four questions, their options, which option is right, and what each answer teaches.
+
+Wording is the project's own; the published lab fixed the facts, the options' meaning and the
+correct letter. Feedback that quotes the model takes its numbers from the scorecard, the census
+or :mod:`constraintlab.scenario` at run time. Feedback is plain text: render it with
+:func:`feedback_html`, which escapes it (ledger domain names reach some of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from constraintlab import scenario as sc
+from constraintlab.engine import Scorecard
+from constraintlab.views.html import callout, paragraphs
+
+
+@dataclass(frozen=True)
+class Question:
+    """A multiple-choice question: ``options`` are (letter, wording) pairs."""
+
+    key: str
+    prompt: str
+    options: tuple[tuple[str, str], ...]
+    correct: str
+
+    def labels(self) -> dict[str, str]:
+        """Radio options: the text shown -> the letter stored."""
+        return {f"{letter}) {wording}": letter for letter, wording in self.options}
+
+    def label_for(self, letter: str) -> str:
+        return next(label for label, value in self.labels().items() if value == letter)
+
+    def is_correct(self, letter: str | None) -> bool:
+        return letter == self.correct
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What the student reads after answering: ``kind`` is success, info or warn."""
+
+    kind: str
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+def feedback_html(feedback: Feedback) -> str:
+    """The feedback as an escaped callout."""
+    return callout(feedback.kind, feedback.title, paragraphs(*feedback.paragraphs))
+
+
+ACT1_PREDICTION = Question(
+    key="act1_prediction",
+    prompt=(
+        "Before you open your ledger: which family of constraints do you expect to have hit"
+        " most often across the labs?"
+    ),
+    options=(
+        ("A", "Memory bandwidth: the memory wall stopped my designs more than anything else"),
+        ("B", "Communication: moving data between GPUs was the recurring limit"),
+        ("C", "Power and heat: energy and thermal limits dominated at fleet scale"),
+        (
+            "D",
+            "None in particular: the binding constraint kept changing with scale and deployment",
+        ),
+    ),
+    correct="D",
+)
+
+ACT1_REFLECTION = Question(
+    key="act1_reflection",
+    prompt="Which principle ties together every invariant you met in the course?",
+    options=(
+        ("A", "Enough hardware removes any bottleneck: scale cures everything"),
+        (
+            "B",
+            "A system is ruled by its scarcest resource: the laws stay fixed while the"
+            " bottleneck moves",
+        ),
+        ("C", "Optimising software always beats adding hardware"),
+        ("D", "Every constraint is temporary and will eventually be engineered away"),
+    ),
+    correct="B",
+)
+
+ACT2_PREDICTION = Question(
+    key="act2_prediction",
+    prompt="Before you touch a control: which statement best describes this challenge?",
+    options=(
+        ("A", "Privacy is the wall: ε ≤ 1 costs too much accuracy for clinical use"),
+        (
+            "B",
+            "No architecture meets all six without trading constraints against each other:"
+            " it has to be negotiated",
+        ),
+        ("C", "10,000 H100s are enough to satisfy every constraint at this scale"),
+        ("D", "Carbon is the easy one: it can be met independently of the other five"),
+    ),
+    correct="B",
+)
+
+ACT2_REFLECTION = Question(
+    key="act2_reflection",
+    prompt=(
+        "Which two constraints are in fundamental conflict, not merely hard to satisfy together?"
+    ),
+    options=(
+        ("A", "P99 latency and accuracy: bigger models are slower"),
+        (
+            "B",
+            "Differential privacy and adversarial robustness: both train with deliberate"
+            " perturbation, and they push the model's sensitivity in opposite directions",
+        ),
+        ("C", "Carbon reduction and fault tolerance: checkpoints burn energy"),
+        ("D", "Parallel efficiency and checkpoint overhead: communication against recovery"),
+    ),
+    correct="B",
+)
+
+
+class CensusFacts(Protocol):
+    """The census figures the feedback quotes (``constraintlab.explore.Census`` has them)."""
+
+    @property
+    def grid_size(self) -> int: ...
+
+    @property
+    def approved(self) -> int: ...
+
+    @property
+    def min_model_size_b(self) -> float | None: ...
+
+    @property
+    def max_model_size_b(self) -> float | None: ...
+
+    @property
+    def epsilon_band(self) -> tuple[float, float] | None: ...
+
+    @property
+    def approved_by_context(self) -> Mapping[str, int]: ...
+
+    @property
+    def fleet_context_min_gpus(self) -> float | None: ...
+
+    @property
+    def fleet_context_max_gpus_for_target(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What the Act I reveal quotes from the student's own ledger (names are untrusted)."""
+
+    labs_done: int
+    top_hit_domains: Sequence[tuple[str, float]]  # (domain, hit rate 0..1), highest first
+    most_hit: tuple[str, float] | None  # only when one domain is clearly highest
+    weakest: tuple[str, float] | None  # (domain, prediction accuracy 0..1), when decidable
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def _ledger_note(facts: LedgerFacts) -> str:
+    if facts.labs_done == 0:
+        return (
+            "Your ledger has no labs recorded yet, so it cannot show you this pattern; the"
+            " sample journey (clearly marked) shows what a full record looks like."
+        )
+    parts = []
+    if facts.top_hit_domains:
+        listed = ", ".join(f"{name} ({_pct(rate)})" for name, rate in facts.top_hit_domains)
+        parts.append(f"In your ledger the domains with the highest hit rates are {listed}.")
+    if facts.most_hit is not None:
+        name, rate = facts.most_hit
+        parts.append(f"Your most-violated domain is {name}: {_pct(rate)} of its labs hit a limit.")
+    if facts.weakest is not None:
+        name, rate = facts.weakest
+        parts.append(
+            f"Your predictions were weakest in {name} ({_pct(rate)} correct): that is where the"
+            " course had the most to teach you."
+        )
+    if not parts:
+        parts.append("Your ledger does not yet single out one domain: record more labs.")
+    return " ".join(parts)
+
+
+def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
+    """Feedback on the Act I prediction, with the student's own ledger figures."""
+    ridge = sc.RIDGE_POINT_FLOP_PER_BYTE
+    ratio = sc.NVLINK_GB_PER_S / sc.INFINIBAND_GB_PER_S
+    fleet_mw = sc.FLEET_POWER_BUDGET_W / 1e6
+    texts = {
+        "A": (
+            "Memory bandwidth is the most persistent wall on a single accelerator: an H100"
+            f" reaches its dense FP16 peak only above {ridge:.0f} FLOP per byte of HBM traffic"
+            f" ({sc.H100_DENSE_FP16_TFLOPS:.0f} TFLOPS / {sc.H100_HBM_BANDWIDTH_GB_PER_S:,.0f}"
+            " GB/s), and batch-1 inference sits far below that. But it is not the wall"
+            " everywhere: once work spreads over many machines, the network and recovery from"
+            " failures bind first. The bottleneck moved."
+        ),
+        "B": (
+            "Communication does dominate once training spans nodes: each GPU's"
+            f" {sc.INFINIBAND_GBIT_PER_S:.0f} Gb/s InfiniBand port is about {ratio:.0f}x slower"
+            f" than its {sc.NVLINK_GB_PER_S:.0f} GB/s of NVLink inside the node. But in the"
+            " single-node labs of Volume I it barely registers. The bottleneck moved with scale."
+        ),
+        "C": (
+            f"Power binds at the cluster level: {sc.GPU_BUDGET:,} H100s at {sc.H100_TDP_W:.0f} W"
+            f" draw {fleet_mw:.0f} MW. But that limit shows up in the fleet and sustainability"
+            " labs, not across the whole course. The bottleneck moved with the deployment tier."
+        ),
+        "D": (
+            "Which constraint binds depends on scale, workload and deployment tier: memory for"
+            " single-node inference, the network for multi-node training, privacy and fairness"
+            " wherever populations are compared. The lesson is not which constraint is"
+            " hardest but that the bottleneck moves."
+        ),
+    }
+    right = ACT1_PREDICTION.is_correct(choice)
+    title = "Right: no single constraint dominates" if right else "Not quite: the bottleneck moves"
+    return Feedback(
+        "success" if right else "info", title, (texts.get(choice, ""), _ledger_note(facts))
+    )
+
+
+_ACT1_REFLECTION_TEXT = {
+    "A": (
+        "Not quite. More hardware moves the bottleneck; it does not remove it. Amdahl's serial"
+        " fraction caps the speedup whatever the cluster size, all-reduce traffic grows with the"
+        " number of workers, and every added GPU adds energy and carbon. Hardware is a tool,"
+        " not a cure."
+    ),
+    "B": (
+        "Right. The bottleneck moves but never vanishes. The Iron Law names the terms that can"
+        " limit latency, the roofline the two ceilings on compute, Amdahl the ceiling on"
+        " parallel speedup, Young-Daly the best checkpoint interval, Chouldechova the fairness"
+        " gap you must accept. None of them expires: physics and mathematics set the"
+        " architecture."
+    ),
+    "C": (
+        "Not quite. Fusing kernels, batching continuously and lowering precision raise"
+        " utilisation a lot, but no software lifts the roofline's ceilings or shrinks Amdahl's"
+        " serial fraction. Past a point the physics decides."
+    ),
+    "D": (
+        "Not quite. These limits are not waiting to be engineered away: the memory wall comes"
+        " from signalling physics and has lasted decades, Chouldechova's result is a theorem of"
+        " conditional probability, Young-Daly is the solution of a minimisation. Only the"
+        " architecture that respects them changes."
+    ),
+}
+
+
+def act1_reflection_feedback(choice: str) -> Feedback:
+    right = ACT1_REFLECTION.is_correct(choice)
+    return Feedback(
+        "success" if right else "warn",
+        "Right" if right else "Not quite",
+        (_ACT1_REFLECTION_TEXT.get(choice, ""),),
+    )
+
+
+def region_summary(census: CensusFacts) -> str:
+    """The approved region in one sentence, from the census."""
+    if census.approved == 0:
+        return f"None of the {census.grid_size:,} designs on the control grid is approved."
+    share = census.approved / census.grid_size
+    band = census.epsilon_band
+    parts = [
+        f"{census.approved:,} of the {census.grid_size:,} designs on the control grid"
+        f" ({share:.4%}) pass all six constraints and fit the budget"
+    ]
+    if census.min_model_size_b is not None and census.max_model_size_b is not None:
+        parts.append(
+            f"they use models from {census.min_model_size_b:g} to {census.max_model_size_b:g} B"
+            " parameters"
+        )
+    if band is not None:
+        parts.append(f"ε from {band[0]:g} to {band[1]:g}")
+    return "; ".join(parts) + "."
+
+
+def fleet_context_sentence(census: CensusFacts) -> str:
+    """Whether the global-fleet grid can meet the carbon target, and why, from the census."""
+    fleet = census.approved_by_context.get("fleet", 0)
+    limit = census.fleet_context_max_gpus_for_target
+    if fleet > 0:
+        return (
+            f"On the global-fleet grid {fleet:,} designs are approved: they stay under"
+            f" {limit:,.0f} GPUs."
+        )
+    smallest = census.fleet_context_min_gpus
+    reason = (
+        f"; the smallest fleet that passes the other five constraints there needs {smallest:,.0f}"
+        if smallest is not None
+        else ""
+    )
+    return (
+        "On the global-fleet grid no design is approved: even with the most deferrable work the"
+        f" carbon target allows fewer than {limit:,.0f} GPUs{reason}. Only the renewable"
+        " context leaves room."
+    )
+
+
+def act2_reveal(choice: str, card: Scorecard, census: CensusFacts) -> Feedback:
+    """Feedback on the Act II prediction: the census and the student's current design."""
+    dp_cost = card.constraints["dp_privacy"].derivation.get("dp_accuracy_cost_pct", 0.0)
+    band = census.epsilon_band
+    band_text = f"from {band[0]:g} to {band[1]:g}" if band else "nowhere on the grid"
+    b = card.budget
+    texts = {
+        "A": (
+            f"Privacy is costly but it is not the wall. At your ε of {card.design.dp_epsilon:g}"
+            f" DP costs {dp_cost:.1f} accuracy points, and approved designs exist with ε"
+            f" {band_text}. What makes ε hard is its effect on the others: DP noise also washes"
+            " out part of the adversarial training signal, so privacy and robustness pull"
+            " against each other."
+        ),
+        "B": (
+            "Right: it has to be negotiated. "
+            + region_summary(census)
+            + " The model must be big enough for accuracy and small enough for latency, and"
+            " privacy, robustness and carbon compete for the same GPUs."
+        ),
+        "C": (
+            "The budget is necessary, not sufficient. Your design uses"
+            f" {b.gpus_needed:,.0f} of {b.gpus_budget:,} GPUs and passes {card.n_met} of 6"
+            " constraints; across the grid only "
+            f"{census.approved:,} of {census.grid_size:,} designs pass everything. More GPUs"
+            " also cost carbon."
+        ),
+        "D": (
+            "Carbon is tied to everything else through the GPU count (Jevons): every GPU added"
+            " for latency, spares or fine-tuning draws power. " + fleet_context_sentence(census)
+        ),
+    }
+    right = ACT2_PREDICTION.is_correct(choice)
+    status = f"Your current design passes {card.n_met} of 6 constraints."
+    if card.failing:
+        failing = ", ".join(card.constraints[n].label for n in card.failing)
+        status += f" Failing now: {failing}."
+    return Feedback(
+        "success" if right else "info",
+        "Right: every architecture is a negotiation" if right else "Not quite",
+        (status, texts.get(choice, "")),
+    )
+
+
+def act2_reflection_feedback(choice: str, card: Scorecard, census: CensusFacts) -> Feedback:
+    """Feedback on the Act II reflection, quoting the model's own coupling terms."""
+    retained = card.constraints["adversarial_robustness"].derivation.get("dp_signal_retained", 1.0)
+    lo, hi = census.min_model_size_b, census.max_model_size_b
+    window = (
+        f"approved designs use models from {lo:g} to {hi:g} B parameters"
+        if lo is not None and hi is not None
+        else "the census finds no approved window"
+    )
+    texts = {
+        "A": (
+            "A trade-off, not a contradiction. Bigger models are slower, but in this model "
+            + window
+            + ": the window exists, and the parallelism strategy moves its upper edge. No"
+            " theorem forbids meeting both."
+        ),
+        "B": (
+            "Right. DP-SGD clips each example's gradient and adds Gaussian noise so no single"
+            " input matters much; adversarial training concentrates the loss on worst-case"
+            " perturbations to sharpen the boundary exactly where an attacker pushes. In this"
+            f" model, at your ε of {card.design.dp_epsilon:g} DP leaves {retained:.0%} of the"
+            " adversarial signal, so robustness needs a heavier adversarial weight, and both"
+            " cost clean accuracy. A bigger model absorbs the accuracy cost, not the conflict:"
+            " a tension of the same kind as Chouldechova's result in fairness."
+        ),
+        "C": (
+            "Coupled, but not contradictory. Here checkpoints do cost carbon indirectly: time"
+            " spent writing checkpoints and redoing lost work adds GPUs to the fine-tuning job,"
+            " and every GPU emits. But an interval near Young-Daly's T* minimises that waste"
+            " and helps both at once."
+        ),
+        "D": (
+            "A trade-off, not a contradiction. The parallelism strategy sets each replica's"
+            " latency and failure domain; the checkpoint interval sets the fine-tuning job's"
+            " waste. Asynchronous checkpoints and topology-aware collectives reduce both."
+        ),
+    }
+    right = ACT2_REFLECTION.is_correct(choice)
+    return Feedback(
+        "success" if right else "warn",
+        "Right: a fundamental conflict" if right else "Not quite",
+        (texts.get(choice, ""),),
+    )

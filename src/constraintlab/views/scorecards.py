@@ -1,0 +1,277 @@
+"""Act II views: the six scorecards, the architecture status, the GPU budget, the failure
+banners with their levers, the approved state and the HUD footer.
+
+Stable hooks for tests and assistive tools: ``#arch-status`` holds ``APPROVED`` or
+``INFEASIBLE``; ``#card-<constraint>`` holds ``PASS`` or ``FAIL``. Pass and fail are shown by
+word and icon as well as colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from constraintlab.engine import ConstraintResult, Scorecard
+from constraintlab.views.html import (
+    FAIL_ICON,
+    PASS_ICON,
+    callout,
+    esc,
+    join,
+    state_class,
+    tag,
+    text,
+    verdict,
+)
+
+# decimals each card starts with; more are added when rounding would hide which side we are on
+_DECIMALS = {
+    "accuracy": 1,
+    "p99_latency": 0,
+    "dp_privacy": 1,
+    "adversarial_robustness": 1,
+    "carbon_reduction": 1,
+    "fault_tolerance": 3,
+}
+_SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+class LeverLike(Protocol):
+    """What a failure banner needs (``constraintlab.explain.Lever`` has these fields)."""
+
+    @property
+    def constraint(self) -> str: ...
+
+    @property
+    def headline(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+def _holds(value: float, target: float, comparison: str) -> bool:
+    return {
+        ">=": value >= target,
+        ">": value > target,
+        "<=": value <= target,
+        "<": value < target,
+    }[comparison]
+
+
+def shown_number(result: ConstraintResult) -> str:
+    """The value with enough decimals that the rounded figure is on the same side as the truth."""
+    decimals = _DECIMALS.get(result.name, 2)
+    while decimals < 6:
+        rounded = round(result.value, decimals)
+        if _holds(rounded, result.target, result.comparison) == result.met:
+            break
+        decimals += 1
+    return f"{result.value:,.{decimals}f}"
+
+
+def _unit(result: ConstraintResult) -> str:
+    return "" if result.unit == "epsilon" else f" {result.unit}"
+
+
+def shown_value(result: ConstraintResult) -> str:
+    """``95.1 %``, ``166 ms`` or ``ε = 1.0``."""
+    if result.unit == "epsilon":
+        return f"ε = {shown_number(result)}"
+    return f"{shown_number(result)}{_unit(result)}"
+
+
+def shown_target(result: ConstraintResult) -> str:
+    """``needs ≥ 95 %`` (the comparison and the target, in the card's unit)."""
+    symbol = _SYMBOLS.get(result.comparison, result.comparison)
+    subject = "ε " if result.unit == "epsilon" else ""
+    return f"needs {subject}{symbol} {result.target:g}{_unit(result)}"
+
+
+def card_html(result: ConstraintResult, derivation: str) -> str:
+    """One scorecard: label, value, target, PASS/FAIL with icon, and its one-line derivation."""
+    head = text("span", result.label, cls="cl-card-title") + text(
+        "span", verdict(result.met), cls="cl-badge"
+    )
+    body = join(
+        [
+            tag("div", head, cls="cl-card-head"),
+            text("div", shown_value(result), cls="cl-card-value"),
+            text("div", shown_target(result), cls="cl-card-target"),
+            text("div", derivation, cls="cl-card-why"),
+        ]
+    )
+    return tag("div", body, cls=f"cl-card {state_class(result.met)}", id_=f"card-{result.name}")
+
+
+def scorecards_html(card: Scorecard, derivations: Mapping[str, str]) -> str:
+    """The six cards in a responsive grid, in the engine's order."""
+    cards = (card_html(r, derivations.get(r.name, "")) for r in card.constraints.values())
+    return tag("div", join(cards), cls="cl-card-grid")
+
+
+def status_text(card: Scorecard) -> str:
+    """``APPROVED`` or ``INFEASIBLE`` with the count and what fails (plain text)."""
+    b = card.budget
+    gpus = f"{b.gpus_needed:,.0f} of {b.gpus_budget:,} GPUs"
+    if card.approved:
+        return f"{PASS_ICON} APPROVED · 6/6 constraints met · {gpus}"
+    parts = [f"{FAIL_ICON} INFEASIBLE · {card.n_met}/6 constraints met"]
+    if card.failing:
+        labels = ", ".join(card.constraints[name].label for name in card.failing)
+        parts.append(f"failing: {labels}")
+    if not b.within_budget:
+        parts.append(f"over the GPU budget ({gpus})")
+    else:
+        parts.append(gpus)
+    return " · ".join(parts)
+
+
+def design_key(card: Scorecard) -> str:
+    """The design's seven values joined by ``|``: changes whenever any control changes."""
+    return "|".join(f"{value}" for value in card.design.to_dict().values())
+
+
+def status_html(card: Scorecard) -> str:
+    """The architecture verdict, ``#arch-status``; a live region so screen readers hear it.
+
+    ``data-design`` names the design the verdict belongs to, so a test can wait for the
+    verdict of a given design even when the visible text happens not to change.
+    """
+    return (
+        f'<div id="arch-status" class="cl-status {state_class(card.approved)}"'
+        f' data-design="{esc(design_key(card))}" role="status" aria-live="polite">'
+        f"{esc(status_text(card))}</div>"
+    )
+
+
+_BUDGET_PARTS = (
+    ("serving", "Serving replicas", "cl-seg-serving"),
+    ("spares", "Hot spares", "cl-seg-spares"),
+    ("training", "Fine-tuning (useful work)", "cl-seg-training"),
+    ("waste", "Lost to checkpoints and failures", "cl-seg-waste"),
+)
+
+
+def budget_html(card: Scorecard) -> str:
+    """Where the GPUs go, as a bar against the budget, with every figure written out."""
+    b = card.budget
+    amounts = {
+        "serving": float(b.serving_gpus),
+        "spares": float(b.spare_gpus),
+        "training": b.training_ideal_gpus,
+        "waste": b.checkpoint_waste_gpus,
+    }
+    scale = max(float(b.gpus_budget), b.gpus_needed)
+    segments = join(
+        f'<div class="cl-seg {css}" style="width:{100.0 * amounts[key] / scale:.3f}%"'
+        f' title="{esc(label)}: {amounts[key]:,.0f} GPUs"></div>'
+        for key, label, css in _BUDGET_PARTS
+    )
+    legend = join(
+        tag("li", tag("span", "", cls=f"cl-swatch {css}") + esc(f"{label}: {amounts[key]:,.0f}"))
+        for key, label, css in _BUDGET_PARTS
+    )
+    fits = "fits" if b.within_budget else "does NOT fit"
+    summary = f"{b.gpus_needed:,.0f} GPUs needed of the {b.gpus_budget:,} budget: the design {fits}"
+    if not b.training_keeps_up:
+        summary += " (the fine-tuning job cannot keep up with a day's data)"
+    return tag(
+        "div",
+        text("div", f"{verdict(b.within_budget)} · {summary}", cls="cl-budget-summary")
+        + tag("div", segments, cls="cl-budget-bar")
+        + tag("ul", legend, cls="cl-budget-legend"),
+        cls=f"cl-budget {state_class(b.within_budget)}",
+        id_="gpu-budget",
+    )
+
+
+def lever_html(lever: LeverLike, label: str) -> str:
+    """One failure banner: what fails, then the lever that fixes it."""
+    kind = "warn" if lever.constraint == "gpu_budget" else "danger"
+    title = f"{FAIL_ICON} {label}: {lever.headline}"
+    return callout(kind, title, text("p", lever.detail))
+
+
+def levers_html(levers: Sequence[LeverLike], labels: Mapping[str, str]) -> str:
+    """Every failure banner, in the order the levers come (constraints, then the budget)."""
+    return tag(
+        "div",
+        join(lever_html(lv, labels.get(lv.constraint, "GPU budget")) for lv in levers),
+        cls="cl-banners",
+    )
+
+
+def approved_html(card: Scorecard) -> str:
+    """The approved state: every figure that passed, in one box."""
+    figures = join(
+        tag("li", esc(f"{PASS_ICON} {r.label}: {shown_value(r)} ({shown_target(r)})"))
+        for r in card.constraints.values()
+    )
+    b = card.budget
+    body = text(
+        "p",
+        f"All six constraints pass and the fleet needs {b.gpus_needed:,.0f} of"
+        f" {b.gpus_budget:,} H100s. You may deploy.",
+    ) + tag("ul", figures)
+    return callout("success", f"{PASS_ICON} Architecture approved", body, id_="approved")
+
+
+def badges_html(results: Iterable[ConstraintResult]) -> str:
+    """Small PASS/FAIL chips, one per constraint, for the HUD."""
+    return join(
+        text(
+            "span",
+            f"{PASS_ICON if r.met else FAIL_ICON} {r.label}",
+            cls=f"cl-chip {state_class(r.met)}",
+        )
+        for r in results
+    )
+
+
+def design_summary(card: Scorecard) -> list[str]:
+    """The seven controls as ``label: value unit`` lines (for the HUD)."""
+    d = card.design
+    return [
+        f"Model: {d.model_size_b:g} B parameters",
+        f"DP ε: {d.dp_epsilon:g}",
+        f"Adversarial weight: {d.adv_weight:.2f}",
+        f"Parallelism: {d.parallelism}",
+        f"Checkpoint every {d.checkpoint_interval_min:g} min",
+        f"Deferrable work: {d.flexible_job_pct:g}%",
+        f"Context: {d.context}",
+    ]
+
+
+def hud_html(
+    card: Scorecard,
+    *,
+    prediction: str | None,
+    prediction_correct: bool,
+    notes: Sequence[str],
+) -> str:
+    """The footer: verdict, one chip per constraint, the design, the prediction, ledger notes."""
+    verdict_word = "APPROVED" if card.approved else "INFEASIBLE"
+    head = text(
+        "div", f"Lab V2-17 · capstone · context: {card.design.context}", cls="cl-hud-kicker"
+    ) + tag(
+        "div",
+        esc("Architecture: ")
+        + text("strong", verdict_word, cls=state_class(card.approved))
+        + esc(f" · constraints met: {card.n_met}/6"),
+        cls="cl-hud-verdict",
+    )
+    if prediction is None:
+        guess = "Act II prediction: not made"
+    else:
+        guess = (
+            f"Act II prediction: {prediction} ({'right' if prediction_correct else 'not right'})"
+        )
+    body = join(
+        [
+            tag("div", tag("div", head) + text("div", guess, cls="cl-hud-guess"), cls="cl-hud-top"),
+            tag("div", badges_html(card.constraints.values()), cls="cl-hud-chips"),
+            text("div", " · ".join(design_summary(card)), cls="cl-hud-design"),
+            join(text("div", note, cls="cl-hud-note") for note in notes if note),
+        ]
+    )
+    return tag("footer", body, cls="cl-hud", id_="hud")

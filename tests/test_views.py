@@ -1,0 +1,311 @@
+"""View builders: hostile strings come out as text, states are shown by word and icon, and the
+figures the prose quotes are computed from the model at run time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from constraintlab import Design, evaluate, scenario
+from constraintlab.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
+from constraintlab.explain import Lever, derivation_line, levers
+from constraintlab.views import charts, journey, prose, questions, scorecards
+from constraintlab.views.html import esc
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"onmouseover='alert(1)' x=\"",
+)
+APPROVED = Design(model_size_b=14, adv_weight=0.8, context="renewable")
+
+
+def assert_inert(html: str, payload: str) -> None:
+    """The payload is present only in escaped form: no tag or attribute came from it."""
+    assert payload not in html
+    assert esc(payload) in html
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert not re.search(r"<[^>]*\sonerror\s*=", html, re.IGNORECASE)
+    assert not re.search(r"<[^>]*\sonmouseover\s*=", html, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_esc_turns_markup_into_text(payload: str) -> None:
+    out = esc(payload)
+    assert "<" not in out and ">" not in out and '"' not in out and "'" not in out
+
+
+def test_default_design_status_is_infeasible_and_names_the_failures() -> None:
+    card = evaluate(Design())
+    html = scorecards.status_html(card)
+    assert 'id="arch-status"' in html
+    assert "INFEASIBLE" in html and "APPROVED" not in html
+    assert "✗" in html
+    for name in card.failing:
+        assert CONSTRAINT_LABELS[name] in html
+    assert f'data-design="{esc(scorecards.design_key(card))}"' in html
+
+
+def test_approved_design_status() -> None:
+    card = evaluate(APPROVED)
+    assert card.approved
+    html = scorecards.status_html(card)
+    assert "APPROVED" in html and "INFEASIBLE" not in html and "✓" in html
+    assert "cl-pass" in html
+
+
+def test_six_cards_with_ids_words_and_icons() -> None:
+    card = evaluate(Design())
+    lines = {r.name: derivation_line(r, card) for r in card.constraints.values()}
+    html = scorecards.scorecards_html(card, lines)
+    for name in CONSTRAINT_NAMES:
+        match = re.search(
+            rf'<div id="card-{name}" class="cl-card (cl-pass|cl-fail)">(.*?)</div></div>', html
+        )
+        assert match is not None, name
+        met = card.constraints[name].met
+        assert match.group(1) == ("cl-pass" if met else "cl-fail")
+        assert ("✓ PASS" if met else "✗ FAIL") in match.group(2)
+        assert esc(lines[name]) in html
+    assert html.count("✗ FAIL") == len(card.failing)
+
+
+def _result(**changes: object) -> ConstraintResult:
+    base = ConstraintResult("accuracy", "Accuracy", 94.96, 95.0, "%", ">=", False)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_rounding_never_shows_a_failing_value_on_the_passing_side() -> None:
+    assert scorecards.shown_number(_result()) == "94.96"
+    assert scorecards.shown_number(_result(value=94.999, met=False)) == "94.999"
+    assert scorecards.shown_number(_result(value=95.04, met=True)) == "95.0"
+    latency = _result(name="p99_latency", value=199.7, target=200.0, comparison="<", met=True)
+    assert scorecards.shown_number(latency) == "199.7"
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_card_and_banner_escape_their_text(payload: str) -> None:
+    card = evaluate(Design())
+    result = replace(card.constraints["accuracy"], label=payload)
+    assert_inert(scorecards.card_html(result, payload), payload)
+    lever = Lever("accuracy", payload, payload)
+    assert_inert(scorecards.levers_html([lever], {"accuracy": payload}), payload)
+
+
+def test_banners_name_the_lever_of_every_failure_and_the_budget() -> None:
+    card = evaluate(Design())
+    found = levers(card)
+    html = scorecards.levers_html(found, CONSTRAINT_LABELS)
+    assert html.count('class="cl-callout cl-danger"') == len(card.failing)
+    for lever in found:
+        assert esc(lever.detail) in html
+    budget = Lever("gpu_budget", "too many GPUs", "shrink the model")
+    html = scorecards.levers_html([budget], CONSTRAINT_LABELS)
+    assert "cl-warn" in html and "GPU budget" in html
+
+
+def test_budget_bar_writes_out_every_share() -> None:
+    card = evaluate(Design())
+    html = scorecards.budget_html(card)
+    b = card.budget
+    assert f"Serving replicas: {b.serving_gpus:,}" in html
+    assert f"Hot spares: {b.spare_gpus:,}" in html
+    assert f"{b.gpus_needed:,.0f} GPUs needed of the {b.gpus_budget:,} budget" in html
+    assert "✓ PASS" in html
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hud_escapes_notes_and_shows_the_verdict(payload: str) -> None:
+    card = evaluate(APPROVED)
+    html = scorecards.hud_html(card, prediction="B", prediction_correct=True, notes=[payload])
+    assert_inert(html, payload)
+    assert "APPROVED" in html and "6/6" in html
+    assert html.count("cl-chip cl-pass") == 6
+
+
+def test_approved_box_lists_all_six() -> None:
+    html = scorecards.approved_html(evaluate(APPROVED))
+    assert html.count("<li>") == 6 and "Architecture approved" in html
+
+
+# --- questions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "correct"),
+    [
+        (questions.ACT1_PREDICTION, "D"),
+        (questions.ACT1_REFLECTION, "B"),
+        (questions.ACT2_PREDICTION, "B"),
+        (questions.ACT2_REFLECTION, "B"),
+    ],
+)
+def test_each_question_has_four_options_and_the_published_answer(
+    question: questions.Question, correct: str
+) -> None:
+    labels = question.labels()
+    assert list(labels.values()) == ["A", "B", "C", "D"]
+    assert question.correct == correct
+    assert question.is_correct(correct) and not question.is_correct(None)
+    assert question.label_for(correct).startswith(f"{correct}) ")
+
+
+@dataclass
+class FakeCensus:
+    grid_size: int = 1_000
+    approved: int = 17
+    min_model_size_b: float | None = 11.0
+    max_model_size_b: float | None = 19.0
+    epsilon_band: tuple[float, float] | None = (0.7, 1.0)
+    approved_by_context: dict[str, int] = field(default_factory=lambda: {"renewable": 17})
+    fleet_context_min_gpus: float | None = 401.0
+    fleet_context_max_gpus_for_target: float = 328.0
+
+
+def test_act2_feedback_quotes_the_census_not_typed_numbers() -> None:
+    census = FakeCensus()
+    card = evaluate(Design())
+    right = questions.act2_reveal("B", card, census)
+    body = " ".join(right.paragraphs)
+    assert right.kind == "success"
+    for figure in ("17 of the 1,000", "11 to 19 B", "0.7 to 1"):
+        assert figure in body
+    carbon = " ".join(questions.act2_reveal("D", card, census).paragraphs)
+    assert "no design is approved" in carbon and "328" in carbon and "401" in carbon
+    peek = prose.dp_vs_adversarial_md(census)
+    assert "17 of the 1,000" in peek
+    assert "achievable" not in peek
+
+
+def test_act2_feedback_names_the_failing_constraints() -> None:
+    card = evaluate(Design())
+    fb = questions.act2_reveal("C", card, FakeCensus())
+    assert fb.kind == "info"
+    for name in card.failing:
+        assert CONSTRAINT_LABELS[name] in fb.paragraphs[0]
+
+
+def test_reflection_feedback_for_every_option() -> None:
+    card = evaluate(Design())
+    for letter in "ABCD":
+        one = questions.act1_reflection_feedback(letter)
+        two = questions.act2_reflection_feedback(letter, card, FakeCensus())
+        assert one.kind == ("success" if letter == "B" else "warn")
+        assert two.kind == ("success" if letter == "B" else "warn")
+        assert one.paragraphs[0] and two.paragraphs[0]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_act1_reveal_escapes_domain_names_from_the_ledger(payload: str) -> None:
+    facts = questions.LedgerFacts(
+        labs_done=3, top_hit_domains=[(payload, 1.0)], most_hit=(payload, 1.0), weakest=None
+    )
+    html = questions.feedback_html(questions.act1_reveal("D", facts))
+    assert_inert(html, payload)
+
+
+def test_act1_reveal_with_an_empty_ledger_invents_nothing() -> None:
+    facts = questions.LedgerFacts(labs_done=0, top_hit_domains=[], most_hit=None, weakest=None)
+    fb = questions.act1_reveal("A", facts)
+    text = " ".join(fb.paragraphs)
+    assert "no labs recorded" in text
+    assert "50%" not in text and "weakest in" not in text
+
+
+def test_prose_numbers_follow_the_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scenario, "HOSPITAL_COUNT", 1_234)
+    monkeypatch.setattr(scenario, "GPU_BUDGET", 4_321)
+    html = prose.act2_message_html()
+    assert "1,234 hospitals" in html and "4,321 H100s" in html
+    monkeypatch.setattr(scenario, "RIDGE_POINT_FLOP_PER_BYTE", 123.0)
+    assert "≈ 123 FLOP/byte" in prose.governing_equations_md()
+
+
+# --- journey (Act I) --------------------------------------------------------------------
+
+
+def _journey(name: str = "Memory", context: str | None = "cloud", done: int = 2) -> journey.Journey:
+    domains = (
+        journey.DomainView(name, "Memory wall", ("5", "8"), (), done, 0.5 if done else None, None),
+        journey.DomainView("Scale", "Amdahl", (), ("v2_01",), 0, None, None),
+    )
+    labs = tuple(
+        journey.LabView(
+            key, key.upper(), "hit" if key == "5" else ("done" if key == "8" else "todo")
+        )
+        for key in [str(i) for i in range(1, 17)] + [f"v2_{i:02d}" for i in range(1, 18)]
+    )
+    return journey.Journey(
+        domains=domains,
+        labs=labs,
+        labs_done=done,
+        constraint_hits=1 if done else 0,
+        dominant_context=context,
+    )
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_journey_views_escape_every_ledger_string(payload: str) -> None:
+    j = _journey(name=payload, context=payload)
+    j = replace(j, most_violated=(payload, 0.5), warnings=(payload,), notes=(payload,))
+    for html in (
+        journey.domain_table_html(j),
+        journey.summary_cards_html(j),
+        journey.timeline_html(j),
+        journey.ledger_notes_html(j),
+    ):
+        assert_inert(html, payload)
+
+
+def test_empty_ledger_shows_an_empty_state_and_no_made_up_figures() -> None:
+    j = _journey(done=0, context=None)
+    assert "Your Design Ledger is empty" in journey.empty_state_html(j)
+    assert journey.summary_cards_html(j) == ""
+    assert journey.empty_state_html(_journey()) == ""
+    facts = journey.ledger_facts(j)
+    assert facts.top_hit_domains == [] and facts.most_hit is None and facts.weakest is None
+
+
+def test_undecidable_domains_are_said_to_be_undecidable() -> None:
+    html = journey.summary_cards_html(_journey())
+    assert html.count("not decidable") == 2
+    assert "no data" in html  # no prediction recorded: no accuracy is invented
+
+
+def test_sample_data_is_labelled() -> None:
+    html = journey.ledger_notes_html(replace(_journey(), is_sample=True))
+    assert "SAMPLE DATA" in html and 'id="sample-banner"' in html
+
+
+def test_timeline_has_33_labs_with_words_for_each_state() -> None:
+    html = journey.timeline_html(_journey())
+    assert html.count('class="cl-lab ') == 33
+    assert 'title="5: a constraint was hit"' in html
+    assert 'title="8: completed, no constraint hit"' in html
+    live = journey.timeline_html(_journey(), {"constraint_hit": False})
+    assert 'title="V2_17: completed, no constraint hit"' in live
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def test_hit_rate_chart_has_title_axes_and_no_made_up_bars() -> None:
+    fig = charts.hit_rate_bar(["<b>Memory</b>", "Scale"], [0.5, None], [2, 0], [3, 2])
+    assert fig.layout.title.text
+    assert "%" in fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.title.text == "Domain"
+    bar = fig.data[0]
+    assert list(bar.text) == ["50% of 2/3 labs", "no labs recorded"]
+    assert "&lt;b&gt;Memory&lt;/b&gt;" in bar.y[0]
+
+
+def test_radar_marks_domains_without_data() -> None:
+    fig = charts.accuracy_radar(["Memory", "Scale"], [0.75, None])
+    assert fig.layout.title.text
+    mine = fig.data[1]
+    assert list(mine.r) == [75.0, None, 75.0]
+    assert "Scale (no data)" in mine.theta
+    assert fig.layout.polar.radialaxis.ticksuffix == "%"
