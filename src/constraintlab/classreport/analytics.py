@@ -13,9 +13,9 @@ Tables (one in-memory database per report):
 * ``student_domains(student_id, domain, hit_rate, prediction_accuracy)``: each student's Act I
   numbers per domain, as the ledger's archaeology computes them (NULL = no data).
 
-Rows go in column-wise through ``INSERT ... SELECT unnest(?), unnest(?), ...``: one statement
-per table, no pandas or pyarrow, about 0.1 s per 100,000 rows. Every query returns plain
-Python records (see :mod:`constraintlab.classreport.results`).
+Rows go in column-wise: one dict of NumPy arrays per table, scanned by DuckDB in place (no
+pandas, no pyarrow). Every query returns plain Python records (see
+:mod:`constraintlab.classreport.results`).
 
 "Spread" is the population standard deviation over the students who have data (the class is
 the whole population, and one student gives a spread of 0 rather than none).
@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from constraintlab.classreport.model import (
     CAPSTONE_FLAGS,
@@ -121,11 +122,21 @@ class ClassDatabase:
         return db
 
     def _insert(self, table: str, columns: Sequence[list[Any]]) -> None:
-        """Insert equally long column lists into ``table`` in one statement."""
+        """Insert equally long column lists into ``table`` (in its column order) at once.
+
+        The columns go in as a dict of NumPy object arrays that DuckDB scans in place
+        (``None`` becomes NULL): about 0.1 s for 330,000 entries, where ``executemany`` needs
+        minutes and ``unnest`` of Python lists several seconds.
+        """
         if not columns or not columns[0]:
             return
-        unnests = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
-        self.con.execute(f"INSERT INTO {table} SELECT {unnests}", list(columns))
+        view = f"_incoming_{table}"
+        self.con.register(view, {f"c{i}": np.array(c, dtype=object) for i, c in enumerate(columns)})
+        try:
+            names = ", ".join(f"c{i}" for i in range(len(columns)))
+            self.con.execute(f"INSERT INTO {table} SELECT {names} FROM {view}")
+        finally:
+            self.con.unregister(view)
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
@@ -327,12 +338,14 @@ def _entry_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
 
 
 def _attempt_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
+    """Every save's number; the verdict fields only for the capstone (no other lab has them)."""
     rows = [(s.student_id, a) for s in students for a in s.attempts]
+    capstone = [a.design if a.chapter == CAPSTONE_KEY else {} for _, a in rows]
     return [
         [student for student, _ in rows],
         [a.chapter for _, a in rows],
         [a.number for _, a in rows],
-        *([as_bool(a.design.get(name)) for _, a in rows] for name in BOOL_FIELDS[2:]),
+        *([as_bool(d.get(name)) for d in capstone] for name in BOOL_FIELDS[2:]),
     ]
 
 
@@ -361,8 +374,10 @@ def as_number(value: JsonScalar) -> float | None:
 
 def as_text(value: JsonScalar) -> str | None:
     """A JSON scalar as text (strings as they are, others as JSON); missing/null as unknown."""
-    if value is None:
-        return None
-    if isinstance(value, str):
+    if value is None or isinstance(value, str):
         return value
-    return json.dumps(value, allow_nan=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, default=str)

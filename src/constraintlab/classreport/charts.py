@@ -46,11 +46,15 @@ def lab_label(chapter: str) -> str:
 
 def _unique(labels: Sequence[str]) -> list[str]:
     """Make labels distinct (plotly merges equal category labels): "x", "x (2)", ..."""
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     out = []
     for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+        candidate, n = label, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{label} ({n})"
+        used.add(candidate)
+        out.append(candidate)
     return out
 
 

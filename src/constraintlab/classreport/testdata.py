@@ -44,6 +44,7 @@ COURSE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
 # how often each domain's labs hit a constraint, to give the charts a shape
 _HIT_BIAS: Final = {"Privacy/Ethics": 0.7, "Reliability": 0.6, "Networking": 0.5}
 XSS_IDS: Final = ("<img src=x onerror=alert(1)>", "\"'><svg onload=alert(2)>")
+XSS_BAD_FILE: Final = "<b onmouseover=alert(3)>broken.json"
 Design = dict[str, Any]
 
 
@@ -289,6 +290,7 @@ def _write_bad_files(
         "empty.json": "",
         "design_not_object.json": json.dumps({"history": [{"chapter": 5, "design": "oops"}]}),
         "history_is_number.json": json.dumps({"history": 42}),
+        XSS_BAD_FILE: "<script>alert(4)</script>",
     }
     for name, text in malformed.items():
         (folder / name).write_text(text)
