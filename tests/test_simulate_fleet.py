@@ -1,0 +1,111 @@
+"""Monte Carlo checks of the engine: serving P99, serving uptime and fine-tuning goodput."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constraintlab import Design, evaluate, training
+from constraintlab import scenario as sc
+from constraintlab.cli.main import main
+from constraintlab.simulate import fleet
+
+# three contrasting designs: the published defaults, an approved one, a 3d fleet that fails uptime
+DESIGNS = {
+    "default": Design(),
+    "approved": Design(model_size_b=14, adv_weight=0.8, context="renewable"),
+    "3d_small": Design(model_size_b=7, parallelism="3d", checkpoint_interval_min=60),
+}
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_engine_p99_lies_inside_the_simulated_99_percent_interval(name: str) -> None:
+    design = DESIGNS[name]
+    interval, sample = fleet.simulate_p99_ms(design, customers=600_000, replications=12, seed=11)
+    analytic = evaluate(design)["p99_latency"].value
+    assert interval.contains(analytic), (analytic, interval)
+    assert abs(interval.estimate - analytic) / analytic < 0.01
+    assert len(sample) > 10_000
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_engine_uptime_lies_inside_the_simulated_99_percent_interval(name: str) -> None:
+    design = DESIGNS[name]
+    interval = fleet.simulate_uptime(design, seed=5)
+    analytic = evaluate(design)["fault_tolerance"].value / 100
+    assert interval.contains(analytic), (analytic, interval)
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_simulated_goodput_matches_the_exact_renewal_value(name: str) -> None:
+    design = DESIGNS[name]
+    card = evaluate(design)
+    rate = card.budget.training_gpus / sc.GPU_MTBF_H
+    interval = fleet.simulate_goodput(design, years=1, replications=10, seed=9)
+    assert interval.contains(fleet.exact_goodput(design.checkpoint_interval_min, rate))
+
+
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_engine_goodput_is_first_order_close_at_small_lambda_t(name: str) -> None:
+    """The engine's Young-Daly goodput is first order: within 0.6 % here (lambda T <= 0.1)."""
+    design = DESIGNS[name]
+    card = evaluate(design)
+    rate = card.budget.training_gpus / sc.GPU_MTBF_H
+    assert rate * design.checkpoint_interval_min / 60 <= 0.1
+    interval = fleet.simulate_goodput(design, years=1, replications=10, seed=9)
+    analytic = fleet.analytic_goodput(card)
+    assert analytic <= interval.high  # first order is pessimistic, never optimistic
+    assert abs(analytic - interval.estimate) / interval.estimate < 0.006
+
+
+@pytest.mark.parametrize(
+    ("job_gpus", "interval_min", "low_pct", "high_pct"),
+    [(100, 30, 0.05, 0.2), (1_000, 30, 1.5, 2.5), (1_000, 120, 15.0, 19.0)],
+)
+def test_first_order_young_daly_drift_is_documented(
+    job_gpus: int, interval_min: float, low_pct: float, high_pct: float
+) -> None:
+    """How far the first-order waste drifts from the exact renewal value as lambda T grows."""
+    rate = job_gpus / sc.GPU_MTBF_H
+    first = 1 - training.checkpoint_waste(interval_min, rate)
+    exact = fleet.exact_goodput(interval_min, rate)
+    drift_pct = (exact - first) / exact * 100
+    assert low_pct <= drift_pct <= high_pct
+
+
+def test_validate_cli_json_reports_all_three_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [
+                "validate",
+                "--model-size-b",
+                "14",
+                "--adv-weight",
+                "0.8",
+                "--context",
+                "renewable",
+                "--requests",
+                "200000",
+                "--seed",
+                "3",
+                "--json",
+            ]
+        )
+    assert stop.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("p99_ms", "uptime", "goodput"):
+        row = report[key]
+        assert {"analytic", "simulated", "relative_difference", "analytic_inside_interval"} <= set(
+            row
+        )
+        assert row["simulated"]["low"] <= row["simulated"]["estimate"] <= row["simulated"]["high"]
+    assert report["p99_ms"]["analytic_inside_interval"] is True
+    assert report["seed"] == 3
+
+
+def test_validate_cli_refuses_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", "--requests", "5"])
+    assert stop.value.code == 2
+    assert "--requests" in capsys.readouterr().err
