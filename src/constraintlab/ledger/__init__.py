@@ -1,0 +1,86 @@
+"""The Design Ledger: durable per-student storage of what the course's labs saved.
+
+Light to import (standard library only). The API the lab and the CLI share::
+
+    ledger = open_ledger()              # ~/.mlsys/constraintlab.sqlite3, $CONSTRAINTLAB_LEDGER
+    ledger.save("v2_17", design)        # True when written; an identical design writes nothing
+    ledger.entries()                    # {"5": {...}, "v2_07": {...}} in course order
+    ledger.record_attempt(design)       # a submitted capstone design
+    ledger.attempts()                   # [Attempt(number, chapter, design, recorded_at), ...]
+    ledger.import_file(path)            # ImportReport; course layouts A/B or our export
+    ledger.export(path, "course")       # "native" (ours) or "course" (layout A)
+    archaeology.audit(ledger.entries()) # Act I's numbers ("no data" is None)
+
+Every failure caused by bad input raises :class:`LedgerError`, whose message names the file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from constraintlab.ledger import archaeology
+from constraintlab.ledger.archaeology import (
+    DOMAIN_CHAPTERS,
+    Archaeology,
+    DomainStats,
+    audit,
+    domain_stats,
+    dominant_context,
+    most_violated,
+    prediction_accuracy,
+    timeline,
+    totals,
+    weakest,
+)
+from constraintlab.ledger.autoimport import first_use_import
+from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
+from constraintlab.ledger.keys import CAPSTONE_KEY, CHAPTER_KEYS
+from constraintlab.ledger.paths import ENV_VAR, resolve_store_path
+from constraintlab.ledger.records import Attempt, ImportReport
+from constraintlab.ledger.store import Ledger
+
+
+def open_ledger(path: str | os.PathLike[str] | None = None, *, auto_import: bool = True) -> Ledger:
+    """Open (creating if needed) the student's ledger store.
+
+    ``path``: the store file; default ``$CONSTRAINTLAB_LEDGER``, else
+    ``~/.mlsys/constraintlab.sqlite3``. A file that is not a ledger store raises
+    :class:`LedgerError` and is left untouched. With ``auto_import`` (default), an empty store
+    that is not a sample store first takes in the course's ledger under ``~/.mlsys``;
+    :attr:`Ledger.import_note` then says what happened (also when a course file was bad).
+    """
+    ledger = Ledger.open(resolve_store_path(path))
+    if auto_import:
+        try:
+            ledger.set_import_note(first_use_import(ledger))
+        except LedgerError:
+            ledger.close()
+            raise
+    return ledger
+
+
+__all__ = [
+    "CAPSTONE_KEY",
+    "CHAPTER_KEYS",
+    "DOMAIN_CHAPTERS",
+    "ENV_VAR",
+    "Archaeology",
+    "Attempt",
+    "DomainStats",
+    "ImportReport",
+    "Ledger",
+    "LedgerError",
+    "ParsedLedger",
+    "archaeology",
+    "audit",
+    "domain_stats",
+    "dominant_context",
+    "most_violated",
+    "open_ledger",
+    "prediction_accuracy",
+    "read_ledger_file",
+    "timeline",
+    "totals",
+    "weakest",
+]

@@ -1,0 +1,105 @@
+"""Careful file access: bounded reads that never block or follow a FIFO, atomic writes.
+
+:func:`read_bounded` reads a regular file of at most ``limit`` bytes and turns every OS
+problem into :class:`LedgerError` naming the file. :func:`write_atomic` writes a temporary file
+beside the target, fsyncs it, renames it over the target and fsyncs the folder, so a crash
+leaves either the old file or the new one, never a truncated mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from constraintlab.ledger.errors import LedgerError
+
+
+def _os_problem(error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, PermissionError):
+        return f"cannot read the file: {reason}"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot read the file: {reason}"
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``; :class:`LedgerError` if over ``limit``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise LedgerError(path, _os_problem(error)) from None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+                raise LedgerError(path, f"is {kind}; expected a JSON ledger file")
+            if info.st_size > limit:
+                raise LedgerError(path, _too_large(info.st_size, limit))
+            data = handle.read(limit + 1)
+        except OSError as error:
+            raise LedgerError(path, _os_problem(error)) from None
+    if len(data) > limit:
+        raise LedgerError(path, _too_large(len(data), limit))
+    return data
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"the file is too large: {size:,} bytes, over the limit of {limit:,} bytes"
+        f" ({limit / 2**20:g} MiB)"
+    )
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (temp file + fsync + rename + folder fsync)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise LedgerError(path, f"cannot write: the folder {folder} does not exist")
+    if path.is_dir():
+        raise LedgerError(path, "cannot write: it is a folder")
+    mode = _mode_for(path)
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+    fsync_folder(folder)
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file is readable by all, writable by owner."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o644
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

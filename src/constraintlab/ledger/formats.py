@@ -1,0 +1,342 @@
+"""Reading ledger files: the course's layouts A and B (volume files included) and our export.
+
+:func:`read_ledger_file` is the one entry point. It needs no store, so tools that only read
+(the instructor's class report) use it directly. It detects the layout from the shape of the
+file, maps every entry to a canonical chapter key (:mod:`constraintlab.ledger.keys`), lets the
+last save of a chapter win, and lists the entries it could not place instead of guessing.
+Whatever is wrong with a file ends in :class:`LedgerError` naming the file and the problem;
+the file is only read, never written.
+
+Layouts (see LEDGER_FORMATS.md):
+
+* ``"A"``: ``history`` is a list of ``{"chapter": 5 | "5" | "v2_07", "design": {...}}``.
+* ``"B"``: ``history`` is an object ``{"5": {...}, "v2_07": {...}}``, or a list of
+  ``{"step": N, "design": {...}}``. In a Volume II file (``ledger_vol2.json``) step N is lab
+  ``v2_NN``; in a Volume I file or the volume-less one it is Volume I lab N.
+* ``"native"``: our own export (``{"format": "constraintlab-ledger", ...}``), entries and the
+  capstone attempts the store recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+from constraintlab.ledger import validation
+from constraintlab.ledger.errors import LedgerError, describe
+from constraintlab.ledger.files import read_bounded
+from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted
+
+MAX_FILE_BYTES: Final = 8 * 1024 * 1024
+FORMAT_NAME: Final = "constraintlab-ledger"
+FORMAT_VERSION: Final = 1
+MAX_TEXT_FIELD_CHARS: Final = 200  # student_id, recorded_at
+LAYOUTS: Final = ("A", "B", "native")
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """An entry that names no lab of the course: where it is, its key, and why."""
+
+    where: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.key} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class ParsedSave:
+    """One save of one lab, in file order; ``recorded_at`` only for our own attempt records."""
+
+    chapter: str
+    design: validation.Design
+    recorded_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedLedger:
+    """What a ledger file holds, in canonical form.
+
+    ``entries``: canonical key -> the last design saved for it, in course order.
+    ``attempts``: every save the file recorded, in order (layout A: each history item; layout
+    B: one per lab, as B keeps only the last; native: the recorded capstone attempts, plus
+    one save for each lab without attempts). ``submitted``: the capstone attempts of a native
+    file (what a store imports into its attempts table). ``unplaced``: entries naming no lab.
+    ``volume``: 1 or 2 for a layout B volume file. ``student_id``: the id the file names, if any.
+    """
+
+    path: Path
+    layout: str
+    entries: dict[str, validation.Design]
+    attempts: tuple[ParsedSave, ...] = ()
+    submitted: tuple[ParsedSave, ...] = ()
+    unplaced: tuple[Unplaced, ...] = ()
+    volume: int | None = None
+    student_id: str | None = None
+    is_sample: bool = False
+
+    @property
+    def layout_description(self) -> str:
+        """E.g. ``"course layout B (Volume II file)"``, ``"constraintlab export"``."""
+        if self.layout == "native":
+            return "constraintlab export"
+        volume = {1: " (Volume I file)", 2: " (Volume II file)"}.get(self.volume or 0, "")
+        return f"course layout {self.layout}{volume}"
+
+
+def volume_from_name(path: Path) -> int | None:
+    """1 for ``*_vol1.json``, 2 for ``*_vol2.json``, else None (the volume-less file)."""
+    stem = path.stem.lower()
+    return 1 if stem.endswith("_vol1") else 2 if stem.endswith("_vol2") else None
+
+
+def read_ledger_file(path: str | Path, volume: int | None = None) -> ParsedLedger:
+    """Read one ledger file (any layout) without a store; never writes to it.
+
+    ``volume`` says how bare step numbers of layout B are read (1 or 2); by default it comes
+    from the file name (``ledger_vol2.json`` -> 2). Raises :class:`LedgerError` whose message
+    starts with the path: unreadable, not a regular file, over :data:`MAX_FILE_BYTES`, not
+    UTF-8, not JSON, nested too deeply, not a ledger's shape, or a design that is not a flat
+    object of JSON scalars within :data:`~constraintlab.ledger.validation.MAX_DESIGN_BYTES`.
+    """
+    where = Path(path)
+    data = read_bounded(where, MAX_FILE_BYTES)
+    return parse_ledger_bytes(data, where, volume if volume else volume_from_name(where))
+
+
+def parse_ledger_bytes(data: bytes, path: Path, volume: int | None = None) -> ParsedLedger:
+    """Parse the bytes of a ledger file named ``path`` (used in messages only)."""
+    if len(data) > MAX_FILE_BYTES:
+        _fail(path, f"the file is too large: {len(data):,} bytes, over {MAX_FILE_BYTES:,}")
+    document = _parse_json(_decode(data, path), path)
+    if not isinstance(document, dict):
+        _fail(
+            path,
+            f"the top level is {validation.json_type(document)}; a ledger file is a JSON"
+            " object with a 'history' (course ledger) or 'entries' (constraintlab export)",
+        )
+    try:
+        if "format" in document:
+            return _parse_native(document, path)
+        return _parse_course(document, path, volume)
+    except LedgerError as error:
+        if error.path is not None:
+            raise
+        raise LedgerError(path, error.problem) from None
+
+
+def _fail(path: Path, problem: str) -> NoReturn:
+    raise LedgerError(path, problem)
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark some editors add
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = data[error.start]
+        _fail(path, f"not UTF-8 text: byte 0x{bad:02x} at offset {error.start} is not valid")
+    if not text.strip():
+        _fail(path, "the file is empty; a ledger file is a JSON object")
+    return text
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_json(text: str, path: Path) -> object:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        _fail(path, f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
+    except RecursionError:
+        _fail(path, "not a ledger: the JSON is nested too deeply")
+    except ValueError as error:  # NaN/Infinity, or an integer with thousands of digits
+        _fail(path, f"not valid JSON: {error}")
+
+
+def _text_field(document: Mapping[str, Any], name: str, where: str = "") -> str | None:
+    """An optional short string (``student_id``, an attempt's ``recorded_at``)."""
+    value = document.get(name)
+    label = f"{where} '{name}'".strip()
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LedgerError(None, f"{label} is {validation.json_type(value)}, expected a string")
+    if len(value) > MAX_TEXT_FIELD_CHARS or not validation.valid_text(value):
+        raise LedgerError(
+            None, f"{label} is not a valid string of at most {MAX_TEXT_FIELD_CHARS} characters"
+        )
+    return value
+
+
+def _design(raw: object, where: str) -> validation.Design:
+    return validation.validate_design(raw, f"{where} design")
+
+
+def _entries_in_order(saves: Sequence[ParsedSave]) -> dict[str, validation.Design]:
+    """Last save wins; the result in course order."""
+    last = {save.chapter: save.design for save in saves}
+    return {key: last[key] for key in course_sorted(set(last))}
+
+
+def _unplaced(where: str, raw: object, volume: int) -> Unplaced:
+    reason = f"not a lab of the course; {KEY_RULE}"
+    if volume == 2 and not isinstance(raw, bool):
+        reason += " (in a Volume II file, step N is v2_N)"
+    return Unplaced(where, describe(raw), reason)
+
+
+# --- the course's layouts --------------------------------------------------------------------
+def _parse_course(document: dict[str, Any], path: Path, volume: int | None) -> ParsedLedger:
+    if "history" not in document:
+        raise LedgerError(
+            None,
+            "no 'history' (course ledger) or 'format' (constraintlab export): not a Design"
+            " Ledger file",
+        )
+    history = document["history"]
+    if isinstance(history, list):
+        layout, saves, unplaced = _parse_history_list(history, volume or 1)
+    elif isinstance(history, dict):
+        layout, saves, unplaced = "B", *_parse_history_object(history, volume or 1)
+    else:
+        raise LedgerError(
+            None,
+            f"'history' is {validation.json_type(history)}; expected a list (layout A) or an"
+            " object of chapter -> design (layout B)",
+        )
+    return ParsedLedger(
+        path=path,
+        layout=layout,
+        entries=_entries_in_order(saves),
+        attempts=tuple(saves),
+        unplaced=tuple(unplaced),
+        volume=volume,
+        student_id=_text_field(document, "student_id"),
+    )
+
+
+def _parse_history_list(
+    history: list[Any], volume: int
+) -> tuple[str, list[ParsedSave], list[Unplaced]]:
+    """Layout A (items carry "chapter") or the list-shaped layout B (items carry "step")."""
+    saves: list[ParsedSave] = []
+    unplaced: list[Unplaced] = []
+    uses_step = bool(history)
+    for index, item in enumerate(history):
+        where = f"history[{index}]"
+        if not isinstance(item, dict):
+            raise LedgerError(
+                None,
+                f"{where} is {validation.json_type(item)}; expected an object with 'chapter'"
+                " and 'design'",
+            )
+        if "design" not in item:
+            raise LedgerError(None, f"{where} has no 'design'")
+        design = _design(item["design"], where)
+        if "chapter" in item:
+            uses_step = False
+            raw, item_volume = item["chapter"], 1
+        elif "step" in item:
+            raw, item_volume = item["step"], volume
+        else:
+            unplaced.append(Unplaced(where, "-", "it has neither 'chapter' nor 'step'"))
+            continue
+        key = canonical_key(raw, item_volume)
+        if key is None:
+            unplaced.append(_unplaced(where, raw, item_volume))
+        else:
+            saves.append(ParsedSave(key, design))
+    return ("B" if uses_step else "A"), saves, unplaced
+
+
+def _parse_history_object(
+    history: dict[str, Any], volume: int
+) -> tuple[list[ParsedSave], list[Unplaced]]:
+    """Layout B: chapter/step key -> design."""
+    saves: list[ParsedSave] = []
+    unplaced: list[Unplaced] = []
+    for raw, value in history.items():
+        where = f"history[{describe(raw)}]"
+        design = _design(value, where)
+        key = canonical_key(raw, volume)
+        if key is None:
+            unplaced.append(_unplaced(where, raw, volume))
+        else:
+            saves.append(ParsedSave(key, design))
+    return saves, unplaced
+
+
+# --- our own export --------------------------------------------------------------------------
+def _parse_native(document: dict[str, Any], path: Path) -> ParsedLedger:
+    if document["format"] != FORMAT_NAME:
+        raise LedgerError(None, f"'format' is {describe(document['format'])}, not {FORMAT_NAME!r}")
+    version = document.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise LedgerError(None, f"'format_version' is {describe(version)}, expected 1")
+    if version > FORMAT_VERSION:
+        raise LedgerError(
+            None,
+            f"written by a newer constraintlab (format version {version}); this one reads"
+            f" version {FORMAT_VERSION}",
+        )
+    sample = document.get("sample", False)
+    if not isinstance(sample, bool):
+        raise LedgerError(None, f"'sample' is {validation.json_type(sample)}, expected true/false")
+    entries, unplaced = _native_entries(document.get("entries"))
+    submitted, more_unplaced = _native_attempts(document.get("attempts", []))
+    with_attempts = {a.chapter for a in submitted}
+    saves = [ParsedSave(k, d) for k, d in entries.items() if k not in with_attempts]
+    return ParsedLedger(
+        path=path,
+        layout="native",
+        entries=_entries_in_order([ParsedSave(k, d) for k, d in entries.items()]),
+        attempts=(*saves, *submitted),
+        submitted=submitted,
+        unplaced=(*unplaced, *more_unplaced),
+        student_id=_text_field(document, "student_id"),
+        is_sample=sample,
+    )
+
+
+def _native_entries(raw: object) -> tuple[dict[str, validation.Design], list[Unplaced]]:
+    if not isinstance(raw, dict):
+        raise LedgerError(None, f"'entries' is {validation.json_type(raw)}, expected an object")
+    entries: dict[str, validation.Design] = {}
+    unplaced: list[Unplaced] = []
+    for raw_key, value in raw.items():
+        where = f"entries[{describe(raw_key)}]"
+        design = _design(value, where)
+        key = canonical_key(raw_key)
+        if key is None:
+            unplaced.append(_unplaced(where, raw_key, 1))
+        else:
+            entries[key] = design
+    return entries, unplaced
+
+
+def _native_attempts(raw: object) -> tuple[tuple[ParsedSave, ...], list[Unplaced]]:
+    if not isinstance(raw, list):
+        raise LedgerError(None, f"'attempts' is {validation.json_type(raw)}, expected a list")
+    attempts: list[ParsedSave] = []
+    unplaced: list[Unplaced] = []
+    for index, item in enumerate(raw):
+        where = f"attempts[{index}]"
+        if not isinstance(item, dict) or "design" not in item:
+            raise LedgerError(None, f"{where} is not an object with 'chapter' and 'design'")
+        design = _design(item["design"], where)
+        recorded_at = _text_field(item, "recorded_at", where)
+        key = canonical_key(item.get("chapter"))
+        if key is None:
+            unplaced.append(_unplaced(where, item.get("chapter"), 1))
+        else:
+            attempts.append(ParsedSave(key, design, recorded_at))
+    return tuple(attempts), unplaced

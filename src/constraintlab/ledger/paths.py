@@ -1,0 +1,61 @@
+"""Where the store and the course's ledger files live.
+
+The store is ``~/.mlsys/constraintlab.sqlite3`` unless a path is given or the environment
+variable ``CONSTRAINTLAB_LEDGER`` names one. The course's own files
+(``~/.mlsys/ledger.json``, ``ledger_vol1.json``, ``ledger_vol2.json``) are only ever read.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from constraintlab.ledger.errors import LedgerError
+
+ENV_VAR: Final = "CONSTRAINTLAB_LEDGER"
+STORE_NAME: Final = "constraintlab.sqlite3"
+SAMPLE_STORE_NAME: Final = "constraintlab-sample.sqlite3"
+COURSE_FILE_NAMES: Final = ("ledger.json", "ledger_vol1.json", "ledger_vol2.json")
+
+
+def mlsys_dir() -> Path:
+    """``~/.mlsys`` (``$HOME`` decides where ``~`` is)."""
+    try:
+        return Path.home() / ".mlsys"
+    except RuntimeError as problem:  # no $HOME and no password entry
+        raise LedgerError(None, f"cannot find the home folder ({problem})") from None
+
+
+def default_store_path() -> Path:
+    """The store used when neither a path nor ``$CONSTRAINTLAB_LEDGER`` is given."""
+    return mlsys_dir() / STORE_NAME
+
+
+def default_sample_path() -> Path:
+    """The sample journey's own store (never the student's ledger)."""
+    return mlsys_dir() / SAMPLE_STORE_NAME
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The store to use: ``path``, else ``$CONSTRAINTLAB_LEDGER``, else the default."""
+    if path is None or str(path) == "":
+        path = os.environ.get(ENV_VAR) or default_store_path()
+    return Path(path).expanduser()
+
+
+def course_ledger_files(folder: Path | None = None) -> list[Path]:
+    """The course's ledger files that exist in ``folder`` (``~/.mlsys``), oldest change first.
+
+    Importing them in this order lets the most recently written file win where they overlap.
+    """
+    base = mlsys_dir() if folder is None else folder
+    found = [base / name for name in COURSE_FILE_NAMES if (base / name).is_file()]
+    return sorted(found, key=lambda p: (_mtime_ns(p), p.name))
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -1,0 +1,63 @@
+"""A sample journey: made-up, clearly labelled ledger entries for all 32 labs before the capstone.
+
+It lets a newcomer try Act I without having taken the course. The data is fixed (no randomness)
+and every design carries ``"sample_data": true``; the store it goes into is marked as a sample
+store, so the app and ``constraintlab ledger show`` say "sample data". It never goes into a
+student's own ledger.
+
+The journey is shaped to give Act I something to find: Networking hits a constraint in every
+lab (the most-violated domain), Privacy/Ethics has the weakest predictions (1 of 4), Compute
+never hits one, and "cloud" is the most common context.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from constraintlab.ledger.keys import EARLIER_LAB_KEYS, lab_number, volume_of
+from constraintlab.ledger.paths import default_sample_path
+from constraintlab.ledger.store import Ledger
+from constraintlab.ledger.validation import Design
+
+SAMPLE_FIELD: Final = "sample_data"
+# labs whose design hit a constraint, and labs whose Act I prediction was wrong
+_HITS: Final = frozenset(
+    {"3", "5", "8", "13", "15", "16", "v2_01", "v2_02", "v2_03", "v2_06", "v2_08", "v2_12", "v2_13"}
+)
+_WRONG: Final = frozenset({"2", "6", "10", "15", "16", "v2_04", "v2_13", "v2_14"})
+_VOLUME1_CONTEXTS: Final = ("cloud", "edge", "mobile", "tiny")
+_VOLUME2_CONTEXTS: Final = ("cloud", "fleet")
+_DECISIONS: Final = ("quantize", "batch", "shard", "replicate", "cache", "checkpoint")
+
+
+def _design(index: int, key: str) -> Design:
+    number = lab_number(key)
+    contexts = _VOLUME1_CONTEXTS if volume_of(key) == 1 else _VOLUME2_CONTEXTS
+    return {
+        "context": contexts[(number - 1) % len(contexts)],
+        "act1_prediction": "ABCD"[index % 4],
+        "act1_correct": key not in _WRONG,
+        "act2_result": round(12.5 + 7.25 * index, 2),
+        "act2_decision": _DECISIONS[index % len(_DECISIONS)],
+        "constraint_hit": key in _HITS,
+        SAMPLE_FIELD: True,
+    }
+
+
+def sample_entries() -> dict[str, Design]:
+    """The sample journey: chapter key -> design for the 32 labs before the capstone."""
+    return {key: _design(i, key) for i, key in enumerate(EARLIER_LAB_KEYS)}
+
+
+def write_sample(path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the sample journey into its own store (default ``~/.mlsys/constraintlab-sample...``).
+
+    Rewrites an existing sample store; refuses (:class:`LedgerError`) a store holding a real
+    ledger. Returns the store's path.
+    """
+    target = Path(path).expanduser() if path is not None else default_sample_path()
+    with Ledger.open(target) as ledger:
+        ledger.load_sample(sample_entries())
+    return target

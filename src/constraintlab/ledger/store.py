@@ -1,0 +1,483 @@
+"""The Design Ledger store: one SQLite file per student, safe against crashes and concurrency.
+
+* One row per chapter holds its latest design; saving an identical design writes nothing.
+* Every submitted capstone attempt is kept in order; an attempt identical to the one just
+  before it is not recorded twice.
+* WAL journal, ``synchronous=FULL`` and one ``BEGIN IMMEDIATE`` transaction per change: a save
+  that returned survives a crash of the process, and two processes writing at once wait for
+  each other (``busy_timeout``) instead of losing a write.
+* Every problem ends in :class:`LedgerError` naming the store or the input file.
+
+Use :func:`constraintlab.ledger.open_ledger` rather than :meth:`Ledger.open`: it also resolves
+the default path and runs the first-use import of the course's ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from constraintlab.ledger import exporting, schema
+from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
+from constraintlab.ledger.keys import CAPSTONE_KEY, course_sorted, require_key
+from constraintlab.ledger.records import Attempt, EntryRecord, ImportReport
+from constraintlab.ledger.validation import Design, design_digest, validate_design
+
+META_SAMPLE = "sample"
+META_AUTO_IMPORTED = "auto_imported_from"
+META_AUTO_IMPORT_DONE = "auto_import_done"
+META_STUDENT_ID = "student_id"
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _design_json(design: Mapping[str, Any]) -> str:
+    return json.dumps(design, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _load_design(text: str) -> Design:
+    value = json.loads(text)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if absent) the SQLite file, refusing anything that is not our store."""
+    if path.is_dir():
+        raise LedgerError(path, "is a folder, not a ledger store")
+    schema.check_header(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            path,
+            timeout=schema.BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    except (OSError, sqlite3.Error) as error:
+        raise LedgerError(path, f"cannot open the ledger store: {error}") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
+        needs_migration = schema.check_identity(conn, path)  # reads only
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        if needs_migration:
+            schema.migrate(conn, path)
+    except LedgerError:
+        conn.close()
+        raise
+    except sqlite3.Error as error:
+        conn.close()
+        raise LedgerError(
+            path, f"cannot open the ledger store ({error}); it was left as it is"
+        ) from None
+    return conn
+
+
+class Ledger:
+    """A student's Design Ledger: entries by chapter, capstone attempts, metadata."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self._path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._import_note: str | None = None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Ledger:
+        """Open the store at ``path`` (no default, no first-use import)."""
+        where = Path(path).expanduser()
+        return cls(where, _connect(where))
+
+    # --- plumbing ----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The store's file."""
+        return self._path
+
+    def close(self) -> None:
+        """Close the connection (further use raises :class:`LedgerError`)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self._path)!r})"
+
+    @contextlib.contextmanager
+    def _sqlite(self, action: str) -> Iterator[sqlite3.Connection]:
+        """Run SQL under the lock; SQLite failures become :class:`LedgerError`."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as error:
+                raise LedgerError(
+                    self._path, f"cannot {action} the ledger store: {error}"
+                ) from None
+
+    @contextlib.contextmanager
+    def _write(self, action: str = "write to") -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back otherwise."""
+        with self._sqlite(action) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: a consistent snapshot across several queries."""
+        with self._sqlite("read") as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    # --- entries -----------------------------------------------------------------------------
+    def save(self, chapter_key: str | int, design: Mapping[str, Any]) -> bool:
+        """Make ``design`` the latest design of ``chapter_key``; False when it already was.
+
+        The key may be any spelling the course uses (``5``, ``"5"``, ``"v2_17"``); the design
+        must be a flat object of JSON scalars (:func:`validate_design`). An identical design
+        (same fields and values, in any order) writes nothing.
+        """
+        key = require_key(chapter_key)
+        clean = validate_design(design, f"the design for chapter {key}")
+        digest = design_digest(clean)
+        with self._sqlite("read") as conn:
+            row = conn.execute("SELECT digest FROM entries WHERE chapter = ?", (key,)).fetchone()
+        if row is not None and row[0] == digest:
+            return False
+        with self._write() as conn:
+            return _put(conn, key, clean, "saved") != "unchanged"
+
+    def entries(self) -> dict[str, Design]:
+        """Chapter key -> latest design, in course order."""
+        return {r.chapter: r.design for r in self.entry_records()}
+
+    def entry_records(self) -> list[EntryRecord]:
+        """Every entry with when it was saved and its origin, in course order."""
+        with self._sqlite("read") as conn:
+            rows = conn.execute(
+                "SELECT chapter, design_json, saved_at, origin FROM entries"
+            ).fetchall()
+        records = {r[0]: EntryRecord(r[0], _load_design(r[1]), r[2], r[3]) for r in rows}
+        return [records[key] for key in course_sorted(set(records))]
+
+    def is_empty(self) -> bool:
+        """True when the store holds no entry and no attempt."""
+        with self._sqlite("read") as conn:
+            return _is_empty(conn)
+
+    # --- attempts ----------------------------------------------------------------------------
+    def record_attempt(self, design: Mapping[str, Any], chapter_key: str = CAPSTONE_KEY) -> bool:
+        """Keep one submitted design; False when it repeats the attempt recorded just before."""
+        key = require_key(chapter_key)
+        clean = validate_design(design, f"the attempt for chapter {key}")
+        digest = design_digest(clean)
+        with self._write() as conn:
+            last = conn.execute(
+                "SELECT chapter, digest FROM attempts ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if last is not None and tuple(last) == (key, digest):
+                return False
+            conn.execute(
+                "INSERT INTO attempts (chapter, design_json, digest, recorded_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, _design_json(clean), digest, now_iso()),
+            )
+            return True
+
+    def attempts(self) -> list[Attempt]:
+        """Every recorded attempt, oldest first."""
+        with self._sqlite("read") as conn:
+            rows = conn.execute(
+                "SELECT chapter, design_json, recorded_at FROM attempts ORDER BY id"
+            ).fetchall()
+        return [Attempt(n, r[0], _load_design(r[1]), r[2]) for n, r in enumerate(rows, 1)]
+
+    # --- metadata ----------------------------------------------------------------------------
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The store's metadata rows (``sample``, ``auto_imported_from``, ...)."""
+        with self._sqlite("read") as conn:
+            return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+    @property
+    def is_sample(self) -> bool:
+        """True for a store written by ``constraintlab ledger sample`` (made-up data)."""
+        return self.metadata.get(META_SAMPLE) == "1"
+
+    @property
+    def auto_imported_from(self) -> list[str] | None:
+        """The course files imported automatically on first use, or None."""
+        raw = self.metadata.get(META_AUTO_IMPORTED)
+        files = json.loads(raw) if raw else None
+        return [str(f) for f in files] if isinstance(files, list) and files else None
+
+    @property
+    def import_note(self) -> str | None:
+        """What the first-use import did when this ledger was opened (None if nothing)."""
+        return self._import_note
+
+    @property
+    def auto_import_note(self) -> str | None:
+        """Same as :attr:`import_note`."""
+        return self._import_note
+
+    def set_import_note(self, note: str | None) -> None:
+        """Record what the first-use import did (called by :func:`open_ledger`)."""
+        self._import_note = note
+
+    def source(self) -> dict[str, Any]:
+        """Where the entries come from: ``{"path", "sample", "auto_imported_from", ...}``."""
+        return {
+            "path": str(self._path),
+            "sample": self.is_sample,
+            "auto_imported_from": self.auto_imported_from,
+            "schema_version": schema.SCHEMA_VERSION,
+        }
+
+    def load_sample(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        """Make this store a sample store holding exactly ``entries`` (one transaction).
+
+        Refused when the store holds anything and is not already a sample store: sample data
+        never goes into a student's own ledger.
+        """
+        clean = {
+            require_key(k): validate_design(d, f"sample design {k}") for k, d in entries.items()
+        }
+        with self._write() as conn:
+            if not _is_empty(conn) and _get_meta(conn, META_SAMPLE) != "1":
+                raise LedgerError(
+                    self._path,
+                    "already holds a ledger that is not sample data; the sample goes into a"
+                    " ledger file of its own (choose another --ledger path)",
+                )
+            conn.execute("DELETE FROM entries")
+            conn.execute("DELETE FROM attempts")
+            _set_meta(conn, META_SAMPLE, "1")
+            for key, design in clean.items():
+                _put(conn, key, design, "sample journey")
+
+    # --- import / export ---------------------------------------------------------------------
+    def import_file(self, path: str | os.PathLike[str], volume: int | None = None) -> ImportReport:
+        """Read a ledger file (course layout A or B, or our export) into the store.
+
+        The file is only read. Its entries replace the store's for the same chapters (the
+        file's last save wins); a native file's attempts are added unless already present.
+        Any problem with the file raises :class:`LedgerError` before the store is touched.
+        """
+        return self.import_parsed(read_ledger_file(Path(path).expanduser(), volume))
+
+    def import_parsed(self, parsed: ParsedLedger) -> ImportReport:
+        """Store what :func:`read_ledger_file` read, in one transaction."""
+        if parsed.is_sample and not self.is_sample:
+            raise LedgerError(
+                parsed.path,
+                "holds sample data; it is not imported into your own ledger (use a ledger of"
+                " its own, e.g. constraintlab ledger sample)",
+            )
+        with self._write("import into") as conn:
+            return _apply(conn, parsed)
+
+    def import_first_use(
+        self, files: list[ParsedLedger], *, complete: bool
+    ) -> list[ImportReport] | None:
+        """Import course files if the store is (still) empty, not sample and not done before.
+
+        Returns None when skipped (another process got there first). ``complete`` says every
+        course file was readable: only then is the first-use import marked done, so a file that
+        failed is tried again next time while the store stays empty.
+        """
+        with self._write("import into") as conn:
+            if not _is_empty(conn) or _get_meta(conn, META_SAMPLE) == "1":
+                return None
+            if _get_meta(conn, META_AUTO_IMPORT_DONE) is not None:
+                return None
+            reports = [_apply(conn, parsed) for parsed in files]
+            if files:
+                _set_meta(conn, META_AUTO_IMPORTED, json.dumps([str(p.path) for p in files]))
+            if complete:
+                _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+            return reports
+
+    def wants_first_use_import(self) -> bool:
+        """True when the first-use import should run: empty, not sample, not done before."""
+        meta = self.metadata
+        if meta.get(META_SAMPLE) == "1" or META_AUTO_IMPORT_DONE in meta:
+            return False
+        return self.is_empty()
+
+    def snapshot(self) -> tuple[dict[str, Design], list[Attempt]]:
+        """Entries and attempts read in one transaction (consistent with each other)."""
+        with self._read():
+            return self.entries(), self.attempts()
+
+    def export(
+        self, path: str | os.PathLike[str], format: str = "native", *, overwrite: bool = False
+    ) -> Path:
+        """Write the ledger to ``path``: ``"native"`` (ours) or ``"course"`` (layout A).
+
+        Written atomically; an existing file is replaced only with ``overwrite=True``, and the
+        store's own files never.
+        """
+        if format not in exporting.EXPORT_FORMATS:
+            raise LedgerError(None, f"unknown export format {format!r}; use native or course")
+        target = Path(path).expanduser()
+        self._refuse_own_files(target)
+        entries, attempts = self.snapshot()
+        stamp = now_iso()
+        if format == "course":
+            document = exporting.course_document(entries, exported_at=stamp)
+        else:
+            document = exporting.native_document(
+                entries,
+                [a.to_dict() for a in attempts],
+                exported_at=stamp,
+                sample=self.is_sample,
+                student_id=self.metadata.get(META_STUDENT_ID),
+            )
+        exporting.write_document(document, target, overwrite=overwrite)
+        return target
+
+    def _refuse_own_files(self, target: Path) -> None:
+        own = {self._path.resolve()} | {
+            self._path.with_name(self._path.name + s).resolve() for s in ("-wal", "-shm")
+        }
+        if target.resolve() in own:
+            raise LedgerError(target, "is the ledger store itself; export to another file")
+
+    # --- backup / reset ----------------------------------------------------------------------
+    def backup(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy the whole store to a new file with SQLite's online backup."""
+        target = Path(destination).expanduser()
+        if target.exists():
+            raise LedgerError(target, "the backup file already exists")
+        try:
+            copy = sqlite3.connect(target)
+        except sqlite3.Error as error:
+            raise LedgerError(target, f"cannot create the backup: {error}") from None
+        try:
+            with self._sqlite("back up"):
+                self._conn.backup(copy)
+        finally:
+            copy.close()
+        return target
+
+    def reset(self, backup_to: str | os.PathLike[str] | None = None) -> Path:
+        """Back the store up, then remove every entry, attempt and sample label.
+
+        Returns the backup's path (default: ``<store>.backup-<UTC time>`` beside it). The
+        first-use import does not run again on the emptied store.
+        """
+        target = Path(backup_to) if backup_to is not None else self._default_backup_path()
+        self.backup(target)
+        with self._write("reset") as conn:
+            conn.execute("DELETE FROM entries")
+            conn.execute("DELETE FROM attempts")
+            conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_SAMPLE, META_AUTO_IMPORTED))
+            _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+        return target
+
+    def _default_backup_path(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}")
+        n = 1
+        while candidate.exists():
+            n += 1
+            candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}-{n}")
+        return candidate
+
+
+# --- SQL helpers (called inside a transaction) -------------------------------------------------
+def _is_empty(conn: sqlite3.Connection) -> bool:
+    entries = conn.execute("SELECT EXISTS (SELECT 1 FROM entries)").fetchone()[0]
+    attempts = conn.execute("SELECT EXISTS (SELECT 1 FROM attempts)").fetchone()[0]
+    return not entries and not attempts
+
+
+def _get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _put(conn: sqlite3.Connection, key: str, design: Design, origin: str) -> str:
+    """Insert or replace one entry: "added", "replaced" or "unchanged"."""
+    digest = design_digest(design)
+    row = conn.execute("SELECT digest FROM entries WHERE chapter = ?", (key,)).fetchone()
+    if row is not None and row[0] == digest:
+        return "unchanged"
+    conn.execute(
+        "INSERT INTO entries (chapter, design_json, digest, saved_at, origin)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (chapter) DO UPDATE SET design_json = excluded.design_json,"
+        " digest = excluded.digest, saved_at = excluded.saved_at, origin = excluded.origin",
+        (key, _design_json(design), digest, now_iso(), origin),
+    )
+    return "added" if row is None else "replaced"
+
+
+def _add_attempt(conn: sqlite3.Connection, chapter: str, design: Design, at: str | None) -> bool:
+    """Add an imported attempt unless the same (chapter, design, time) is already there."""
+    digest = design_digest(design)
+    if at is not None:
+        found = conn.execute(
+            "SELECT 1 FROM attempts WHERE chapter = ? AND digest = ? AND recorded_at = ?",
+            (chapter, digest, at),
+        ).fetchone()
+        if found:
+            return False
+    conn.execute(
+        "INSERT INTO attempts (chapter, design_json, digest, recorded_at) VALUES (?, ?, ?, ?)",
+        (chapter, _design_json(design), digest, at or now_iso()),
+    )
+    return True
+
+
+def _apply(conn: sqlite3.Connection, parsed: ParsedLedger) -> ImportReport:
+    """Write one parsed file's entries and attempts; report what changed."""
+    outcome: dict[str, list[str]] = {"added": [], "replaced": [], "unchanged": []}
+    origin = f"imported from {parsed.path} ({parsed.layout_description})"
+    for key, design in parsed.entries.items():
+        outcome[_put(conn, key, design, origin)].append(key)
+    added = sum(_add_attempt(conn, a.chapter, a.design, a.recorded_at) for a in parsed.submitted)
+    if parsed.student_id is not None and _get_meta(conn, META_STUDENT_ID) is None:
+        _set_meta(conn, META_STUDENT_ID, parsed.student_id)
+    return ImportReport(
+        source=parsed.path,
+        layout=parsed.layout_description,
+        added=tuple(outcome["added"]),
+        replaced=tuple(outcome["replaced"]),
+        unchanged=tuple(outcome["unchanged"]),
+        attempts_added=added,
+        unplaced=parsed.unplaced,
+    )

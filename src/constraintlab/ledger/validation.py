@@ -1,0 +1,119 @@
+"""Design validation: flat dicts of JSON scalars, within size limits, checked on the way in.
+
+A design is what one lab saved: field name -> string, number, true/false or null. Fields the
+project does not know are kept as they are. Everything that reaches the store or a file passes
+:func:`validate_design`, which returns a plain ``dict`` copy or raises :class:`LedgerError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Final, TypeAlias
+
+from constraintlab.ledger.errors import LedgerError, describe
+
+JsonScalar: TypeAlias = str | int | float | bool | None
+Design: TypeAlias = dict[str, JsonScalar]
+
+MAX_DESIGN_BYTES: Final = 64 * 1024  # one design, as compact UTF-8 JSON
+MAX_FIELDS: Final = 512  # fields in one design
+MAX_FIELD_NAME_CHARS: Final = 200
+MAX_INT_ABS: Final = 2**63 - 1  # what SQLite and most JSON readers hold exactly
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a Python value's type, for messages ("a list", "an object", ...)."""
+    names: list[tuple[type | tuple[type, ...], str]] = [
+        (bool, "true/false"),
+        ((int, float), "a number"),
+        (str, "a string"),
+        (type(None), "null"),
+        ((list, tuple), "a list"),
+        (Mapping, "an object"),
+    ]
+    for kind, name in names:
+        if isinstance(value, kind):
+            return name
+    return f"a Python {type(value).__name__}"
+
+
+def valid_text(text: str) -> bool:
+    """True when ``text`` can be stored as UTF-8 (no lone surrogates from a ``\\ud800``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_name(name: object) -> str | None:
+    """The problem with a field name, or None."""
+    if not isinstance(name, str):
+        return f"field name {describe(name)} is {json_type(name)}, expected a string"
+    if not name:
+        return "a field name is empty"
+    if len(name) > MAX_FIELD_NAME_CHARS:
+        return f"field name {describe(name)} is longer than {MAX_FIELD_NAME_CHARS} characters"
+    if not valid_text(name):
+        return f"field name {describe(name)} is not valid Unicode text"
+    return None
+
+
+def _check_value(name: str, value: object) -> str | None:
+    """The problem with one field's value, or None."""
+    field = f"field {describe(name)}"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_INT_ABS:
+            return f"{field} holds an integer outside +/-(2**63 - 1)"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{field} is {value!r}, not a finite number"
+    if isinstance(value, str):
+        return None if valid_text(value) else f"{field} is not valid Unicode text"
+    return (
+        f"{field} is {json_type(value)}; a design holds only JSON scalars"
+        " (string, number, true/false, null)"
+    )
+
+
+def canonical_json(design: Mapping[str, JsonScalar]) -> str:
+    """Compact JSON with sorted keys: equal designs give equal text."""
+    return json.dumps(
+        design, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def design_digest(design: Mapping[str, JsonScalar]) -> str:
+    """SHA-256 of :func:`canonical_json`: two designs are identical when their digests are."""
+    return hashlib.sha256(canonical_json(design).encode("utf-8")).hexdigest()
+
+
+def validate_design(design: object, what: str = "design") -> Design:
+    """A plain-dict copy of ``design``, or :class:`LedgerError` naming ``what`` and the problem.
+
+    Checks: an object of at most :data:`MAX_FIELDS` fields; names are non-empty strings of at
+    most :data:`MAX_FIELD_NAME_CHARS` characters; values are JSON scalars (finite numbers,
+    64-bit integers, valid Unicode strings); at most :data:`MAX_DESIGN_BYTES` as JSON.
+    """
+    if not isinstance(design, Mapping):
+        raise LedgerError(None, f"{what} is {json_type(design)}, expected an object of fields")
+    if len(design) > MAX_FIELDS:
+        raise LedgerError(None, f"{what} has {len(design)} fields; the limit is {MAX_FIELDS}")
+    for name, value in design.items():
+        problem = _check_name(name) or _check_value(name, value)
+        if problem:
+            raise LedgerError(None, f"{what}: {problem}")
+    copy: Design = dict(design)
+    size = len(canonical_json(copy).encode("utf-8"))
+    if size > MAX_DESIGN_BYTES:
+        raise LedgerError(
+            None,
+            f"{what} is too large: {size:,} bytes as JSON, over the limit of"
+            f" {MAX_DESIGN_BYTES:,} bytes (64 KiB)",
+        )
+    return copy
