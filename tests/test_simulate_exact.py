@@ -183,6 +183,12 @@ def test_mdc_quantile_solves_its_cdf_equation(servers: int, rho: float) -> None:
         assert exact.mdc_wait_cdf(wait * (1 - 1e-6), rate / service, servers, service) < 0.99
 
 
+def test_wait_distributions_at_the_ends() -> None:
+    assert exact.mdc_wait_cdf(-0.5, 0.5, 2) == 0.0
+    assert exact.mdc_wait_cdf(float("inf"), 0.5, 2) == 1.0
+    assert exact.mmc_response_tail(0.0, 0.5, 2) == 1.0
+
+
 def test_mdc_p99_is_d_when_fewer_than_1_percent_wait() -> None:
     assert exact.mdc_response_quantile(2.4, 8, 1.0) == 1.0
     assert 1.0 - exact.mdc_wait_cdf(0.0, 2.4, 8) < 0.01
@@ -208,6 +214,9 @@ def test_md1_has_a_shorter_p99_than_mm1() -> None:
         (lambda: exact.mmc_response_quantile(0.5, 1, q=1.0), "q must"),
         (lambda: exact.mdc_response_quantile(-1.0, 2), "arrival_rate"),
         (lambda: exact.mdc_wait_cdf(1.0, 0.5, 1, float("nan")), "mean_service"),
+        (lambda: exact.mdc_wait_cdf(-1.0, 2.0, 1), "utilisation"),
+        (lambda: exact.mdc_wait_cdf(float("nan"), 0.5, 1), "x must be a number"),
+        (lambda: exact.mmc_response_tail(float("nan"), 0.5, 1), "t must be a number"),
     ],
 )
 def test_exact_functions_reject_bad_queues(call: Callable[[], object], fragment: str) -> None:

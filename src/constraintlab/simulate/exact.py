@@ -1,9 +1,9 @@
 """Exact response-time distributions of the M/M/c and M/D/c queues, to check simulations.
 
-Notation: arrival rate lambda, c servers, mean service E[S] (= D when deterministic),
-mu = 1 / E[S], offered load a = lambda E[S], utilisation rho = a / c < 1; W the wait in
-queue, T = W + S the response time, of a customer in the stationary FCFS queue. Times are
-in the unit of the service time.
+Notation: arrival rate lambda, c servers, mean service E[S] (``mean_service``, which is the
+fixed service time D of M/D/c), mu = 1 / E[S], offered load a = lambda E[S], utilisation
+rho = a / c < 1; W the wait in queue, T = W + S the response time, of a customer in the
+stationary FCFS queue. Times are in the unit of the service time.
 
 M/M/c (A. K. Erlang 1917; L. Kleinrock, "Queueing Systems" vol. 1, 1975, sec. 3.5; D. Gross
 and C. M. Harris, "Fundamentals of Queueing Theory", sec. 2.3):
@@ -98,6 +98,8 @@ def mmc_response_tail(
 ) -> float:
     """M/M/c response-time tail P(T > t) = (1 - C) e^{-mu t} + C P(E_theta + E_mu > t)."""
     check_queue(arrival_rate, servers, "exp", mean_service)
+    if math.isnan(t):
+        raise ValueError(f"t must be a number; got {t!r}")
     if t <= 0.0:
         return 1.0
     mu = 1.0 / mean_service
@@ -182,15 +184,15 @@ def _decay_root(load: float, servers: int) -> float:
 
 
 @lru_cache(maxsize=64)
-def mdc_number_in_system(arrival_rate: float, servers: int, service_time: float) -> FloatArray:
+def mdc_number_in_system(arrival_rate: float, servers: int, mean_service: float) -> FloatArray:
     """Stationary distribution p[n] = P(N = n) of the number in an M/D/c system.
 
     Solves the chain N(t + D) = max(N(t) - c, 0) + Poisson(lambda D) on 0..top with
     top = c + (Poisson reach) + 40 / ln z0, so that the mass beyond top, of order
     z0^{-(top - c - reach)}, is about e^{-40} ~ 4e-18. Read-only.
     """
-    check_queue(arrival_rate, servers, "det", service_time)
-    load = arrival_rate * service_time
+    check_queue(arrival_rate, servers, "det", mean_service)
+    load = arrival_rate * mean_service
     top = servers + _poisson_reach(load) + math.ceil(40.0 / math.log(_decay_root(load, servers)))
     p = _solve_truncated_chain(load, servers, top)
     normalised: FloatArray = p / p.sum()
@@ -198,18 +200,22 @@ def mdc_number_in_system(arrival_rate: float, servers: int, service_time: float)
     return normalised
 
 
-def mdc_wait_cdf(x: float, arrival_rate: float, servers: int, service_time: float = 1.0) -> float:
+def mdc_wait_cdf(x: float, arrival_rate: float, servers: int, mean_service: float = 1.0) -> float:
     """P(W <= x) for M/D/c: P(max(N - c, 0) + A_u <= (k + 1) c - 1), x = k D + u.
 
     (Crommelin 1932; Franx 2001; see the module docstring for the derivation.)
     """
+    cumulative = np.cumsum(mdc_number_in_system(arrival_rate, servers, mean_service))
+    if math.isnan(x):
+        raise ValueError(f"x must be a number; got {x!r}")
     if x < 0.0:
         return 0.0
-    cumulative = np.cumsum(mdc_number_in_system(arrival_rate, servers, service_time))
-    periods = math.floor(x / service_time)
-    rest = x - periods * service_time
+    if math.isinf(x):
+        return 1.0
+    periods = math.floor(x / mean_service)
+    rest = min(max(x - periods * mean_service, 0.0), mean_service)  # rounding of x / D
     limit = (periods + 1) * servers - 1
-    return _wait_cdf(cumulative, arrival_rate * (service_time - rest), servers, limit)
+    return _wait_cdf(cumulative, arrival_rate * (mean_service - rest), servers, limit)
 
 
 def _wait_cdf(cumulative: FloatArray, arrivals_mean: float, servers: int, limit: int) -> float:
@@ -221,15 +227,15 @@ def _wait_cdf(cumulative: FloatArray, arrivals_mean: float, servers: int, limit:
     return float(np.dot(stats.poisson.pmf(counts, arrivals_mean), cumulative[index]))
 
 
-def mdc_mean_wait(arrival_rate: float, servers: int, service_time: float = 1.0) -> float:
+def mdc_mean_wait(arrival_rate: float, servers: int, mean_service: float = 1.0) -> float:
     """M/D/c mean wait by Little's law, E[W] = E[max(N - c, 0)] / lambda."""
-    p = mdc_number_in_system(arrival_rate, servers, service_time)
+    p = mdc_number_in_system(arrival_rate, servers, mean_service)
     waiting = np.maximum(np.arange(len(p)) - servers, 0)
     return float(np.dot(p, waiting)) / arrival_rate
 
 
 def mdc_response_quantile(
-    arrival_rate: float, servers: int, service_time: float = 1.0, q: float = 0.99
+    arrival_rate: float, servers: int, mean_service: float = 1.0, q: float = 0.99
 ) -> float:
     """q-quantile of the M/D/c response time, D + (q-quantile of W).
 
@@ -240,24 +246,24 @@ def mdc_response_quantile(
     from scipy.optimize import brentq
 
     _check_probability("q", q)
-    cumulative = np.cumsum(mdc_number_in_system(arrival_rate, servers, service_time))
+    cumulative = np.cumsum(mdc_number_in_system(arrival_rate, servers, mean_service))
     periods = 0
     while (periods + 1) * servers <= len(cumulative) and cumulative[
         (periods + 1) * servers - 1
     ] < q:
         periods += 1
     if periods == 0:
-        return service_time
+        return mean_service
 
     def excess(rest: float) -> float:
-        arrivals_mean = arrival_rate * (service_time - rest)
+        arrivals_mean = arrival_rate * (mean_service - rest)
         return _wait_cdf(cumulative, arrivals_mean, servers, periods * servers - 1) - q
 
-    rest = brentq(excess, 0.0, service_time, xtol=1e-14 * service_time)
-    return service_time + (periods - 1) * service_time + float(rest)
+    rest = brentq(excess, 0.0, mean_service, xtol=1e-14 * mean_service)
+    return mean_service + (periods - 1) * mean_service + float(rest)
 
 
-def md1_wait_cdf_erlang(x: float, arrival_rate: float, service_time: float = 1.0) -> float:
+def md1_wait_cdf_erlang(x: float, arrival_rate: float, mean_service: float = 1.0) -> float:
     """Erlang's M/D/1 wait distribution (1909), evaluated in exact decimal arithmetic:
 
         P(W <= x) = (1 - rho) sum_{k=0}^{floor(x/D)} y_k^k / k! e^{-y_k},  y_k = lambda (k D - x).
@@ -265,16 +271,16 @@ def md1_wait_cdf_erlang(x: float, arrival_rate: float, service_time: float = 1.0
     The terms alternate in sign and reach about e^{2 lambda x}, so floats would lose every
     digit for large x; ``decimal`` carries 2 lambda x / ln 10 + 30 significant digits.
     """
-    check_queue(arrival_rate, 1, "det", service_time)
+    check_queue(arrival_rate, 1, "det", mean_service)
     if x < 0.0:
         return 0.0
     digits = 30 + int(2.0 * arrival_rate * x / math.log(10.0))
     with localcontext() as context:
         context.prec = digits
-        rate, period, limit = Decimal(arrival_rate), Decimal(service_time), Decimal(x)
+        rate, period, limit = Decimal(arrival_rate), Decimal(mean_service), Decimal(x)
         total = (rate * limit).exp()  # the k = 0 term
         factorial = Decimal(1)
-        for k in range(1, math.floor(x / service_time) + 1):
+        for k in range(1, math.floor(x / mean_service) + 1):
             factorial *= k
             y = rate * (k * period - limit)
             total += y**k / factorial * (-y).exp()

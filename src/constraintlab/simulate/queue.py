@@ -98,10 +98,9 @@ def response_times(
     ((1000,), True)
     """
     check_queue(arrival_rate, servers, service, mean_service)
-    _count("customers", customers, 1)
-    _count("seed", seed, 0)
-    _count("warmup_customers", warmup_customers, 0)
-    total = customers + warmup_customers
+    servers, seed = int(servers), _count("seed", seed, 0)
+    warmup_customers = _count("warmup_customers", warmup_customers, 0)
+    total = _count("customers", customers, 1) + warmup_customers
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / arrival_rate, size=total))
     if service == "exp":
