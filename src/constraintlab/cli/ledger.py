@@ -1,9 +1,272 @@
-"""`constraintlab ledger`: not built yet (placeholder so the CLI skeleton imports)."""
+"""``constraintlab ledger``: look at, import, export, sample and reset the Design Ledger.
+
+Every command takes ``--ledger PATH`` (default ``$CONSTRAINTLAB_LEDGER``, else
+``~/.mlsys/constraintlab.sqlite3``), except ``sample``, whose ``--ledger`` defaults to a store
+of its own. A bad file raises :class:`~constraintlab.ledger.LedgerError`, which
+:func:`constraintlab.cli.main.main` prints as one line (``error: <file>: <problem>``) with exit
+code 2; the file is left as it was.
+
+Strings from a ledger are untrusted: the table shows them as plain text (no rich markup, control
+characters escaped), and ``--json`` escapes everything outside ASCII.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from constraintlab.ledger import Ledger
+
+LEDGER_HELP = (
+    "Ledger store to use (default: $CONSTRAINTLAB_LEDGER, else ~/.mlsys/constraintlab.sqlite3)."
+)
+LedgerPath = Annotated[
+    Path | None, typer.Option("--ledger", help=LEDGER_HELP, metavar="PATH", show_default=False)
+]
+SampleLedgerPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="Where to write the sample store (default: ~/.mlsys/constraintlab-sample.sqlite3;"
+        " never your own ledger).",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+JsonFlag = Annotated[
+    bool,
+    typer.Option(
+        "--json", help='Print {"entries": ..., "attempts": [...], "source": {...}} as JSON.'
+    ),
+]
+InputFile = Annotated[
+    Path,
+    typer.Argument(
+        help="A ledger file: the course's ledger.json / ledger_vol1.json / ledger_vol2.json"
+        " (layout A or B) or a constraintlab export. It is only read.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+OutputFile = Annotated[
+    Path,
+    typer.Argument(help="The file to write (atomically).", metavar="FILE", show_default=False),
+]
+
+
+class ExportFormat(StrEnum):
+    """``native``: our own JSON with attempts; ``course``: the course's layout A."""
+
+    native = "native"
+    course = "course"
+
+
+FormatOption = Annotated[
+    ExportFormat,
+    typer.Option(
+        "--format",
+        help="native: constraintlab's JSON (entries, attempts, format version);"
+        " course: the course's layout A, which the course's other labs read.",
+        case_sensitive=False,
+    ),
+]
+OverwriteFlag = Annotated[
+    bool, typer.Option("--overwrite", help="Replace FILE if it exists (default: refuse).")
+]
+YesFlag = Annotated[
+    bool, typer.Option("--yes", "-y", help="Reset without asking (needed when not in a terminal).")
+]
+
+ledger_app = typer.Typer(
+    help="The Design Ledger: what your labs saved (show, import, export, sample, reset).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _open(path: Path | None) -> Ledger:
+    """Open the store; say on stderr when the first-use import ran."""
+    from constraintlab.ledger import open_ledger
+
+    ledger = open_ledger(path)
+    if ledger.import_note:
+        typer.echo(f"note: {ledger.import_note}", err=True)
+    return ledger
+
+
+@ledger_app.command("path")
+def path_command(ledger: LedgerPath = None) -> None:
+    """Print where the ledger store is (it may not exist yet)."""
+    from constraintlab.ledger.paths import resolve_store_path
+
+    typer.echo(str(resolve_store_path(ledger)))
+
+
+@ledger_app.command("show")
+def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
+    """Show every lab entry and capstone attempt, and where they came from."""
+    with _open(ledger) as store:
+        entries, attempts = store.snapshot()
+        source = store.source()
+        if as_json:
+            document = {
+                "entries": entries,
+                "attempts": [a.to_dict() for a in attempts],
+                "source": source,
+            }
+            typer.echo(json.dumps(document, indent=2, ensure_ascii=True))
+            return
+        _print_ledger(store, entries, len(attempts))
+
+
+@ledger_app.command("import")
+def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
+    """Import a ledger file; its entries replace yours for the same labs (last save wins)."""
+    with _open(ledger) as store:
+        report = store.import_file(file)
+    typer.echo(report.summary())
+    for item in report.unplaced:
+        typer.echo(f"  not placed: {_escape(str(item))}")
+
+
+@ledger_app.command("export")
+def export_command(
+    file: OutputFile,
+    export_format: FormatOption = ExportFormat.native,
+    overwrite: OverwriteFlag = False,
+    ledger: LedgerPath = None,
+) -> None:
+    """Write the ledger to FILE as constraintlab JSON or as the course's layout A."""
+    with _open(ledger) as store:
+        written = store.export(file, export_format.value, overwrite=overwrite)
+        count = len(store.entries())
+    typer.echo(f"Wrote {count} lab entries to {written} ({export_format.value} format).")
+
+
+@ledger_app.command("sample")
+def sample_command(ledger: SampleLedgerPath = None) -> None:
+    """Write a made-up, clearly labelled journey (all 32 earlier labs) into its own store."""
+    from constraintlab.ledger.sample import write_sample
+
+    written = write_sample(ledger)
+    typer.echo(f"Wrote a SAMPLE journey (32 labs, made-up data) to {written}.")
+    typer.echo(f"Try it:  constraintlab run --ledger {written}")
+    typer.echo(f"         constraintlab ledger show --ledger {written}")
+
+
+def stdin_is_interactive() -> bool:
+    """True when a person can answer a question on stdin."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+@ledger_app.command("reset")
+def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
+    """Back the store up, then empty it (entries, attempts and sample label)."""
+    from constraintlab.ledger import Ledger
+    from constraintlab.ledger.paths import resolve_store_path
+
+    target = resolve_store_path(ledger)
+    if not yes:
+        if not stdin_is_interactive():
+            typer.echo(
+                "error: reset needs --yes when it cannot ask (stdin is not a terminal);"
+                " nothing was changed",
+                err=True,
+            )
+            raise typer.Exit(2)
+        if not typer.confirm(f"Empty the ledger {target}? A backup is made first"):
+            typer.echo("Nothing was changed.")
+            raise typer.Exit(1)
+    with Ledger.open(target) as store:
+        backup = store.reset()
+    typer.echo(f"Backed up to {backup}; the ledger {target} is now empty.")
+
+
+# --- the table ---------------------------------------------------------------------------------
+def _escape(text: str, limit: int = 80) -> str:
+    """Untrusted text made safe for a terminal: control characters escaped, length cut."""
+    safe = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+
+
+def _cell(value: object) -> Text:
+    """A table cell that rich shows literally (no markup is interpreted)."""
+    from rich.text import Text
+
+    if value is None:
+        return Text("-")
+    if isinstance(value, str):
+        return Text(_escape(value, 40))
+    return Text(_escape(json.dumps(value), 40))
+
+
+_SHOWN = ("context", "act1_prediction", "act1_correct", "constraint_hit", "act2_decision")
+_COLUMNS = ("lab", "context", "guess", "correct", "hit", "decision", "result", "+fields")
+
+
+def _entry_row(key: str, design: Mapping[str, object]) -> list[Text]:
+    from rich.text import Text
+
+    from constraintlab.ledger.keys import lab_label
+
+    others = len([name for name in design if name not in (*_SHOWN, "act2_result")])
+    return [
+        Text(lab_label(key)),
+        *(_cell(design.get(name)) for name in _SHOWN),
+        _cell(design.get("act2_result")),
+        Text(str(others)),
+    ]
+
+
+def _print_ledger(
+    store: Ledger, entries: Mapping[str, Mapping[str, object]], attempts: int
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from constraintlab.ledger import archaeology
+
+    console = Console(highlight=False)
+    if store.is_sample:
+        console.print(Text("SAMPLE DATA: made-up entries, not a student's own labs.", "bold"))
+    console.print(Text(f"Design Ledger: {store.path}"))
+    if not entries:
+        console.print(
+            "No lab has saved anything yet. For an example, run: constraintlab ledger sample"
+        )
+    else:
+        table = Table(show_lines=False)
+        for title in _COLUMNS:
+            table.add_column(title, overflow="fold")
+        for key, design in entries.items():
+            table.add_row(*_entry_row(key, design))
+        console.print(table)
+    found = archaeology.totals(entries)
+    console.print(
+        Text(
+            f"{found.labs_done} of {found.labs_total} earlier labs saved;"
+            f" {found.constraint_hits} hit a constraint; capstone attempts recorded: {attempts}."
+        )
+    )
+    imported = store.auto_imported_from
+    if imported:
+        console.print(Text(f"Imported on first use from: {', '.join(imported)}"))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add ``constraintlab ledger ...`` to the main app."""
+    app.add_typer(
+        ledger_app,
+        name="ledger",
+        help="The Design Ledger: what your labs saved (show, import, export, sample, reset).",
+    )

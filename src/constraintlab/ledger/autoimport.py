@@ -52,7 +52,7 @@ def _note(reports: list[ImportReport], problems: list[str]) -> str:
         if report.unplaced:
             listed = "; ".join(str(u) for u in report.unplaced[:5])
             more = f" and {len(report.unplaced) - 5} more" if len(report.unplaced) > 5 else ""
-            parts.append(f"Left out, as they name no lab of the course: {listed}{more}.")
+            parts.append(f"Left out (they name no lab): {listed}{more}.")
     for problem in problems:
         parts.append(
             f"Could not import your course ledger: {problem}. The file was left as it is; fix"

@@ -80,5 +80,7 @@ def encode_document(document: Mapping[str, Any], path: Path) -> bytes:
 def write_document(document: Mapping[str, Any], path: Path, *, overwrite: bool) -> None:
     """Write ``document`` to ``path`` atomically; refuse to replace a file unless told to."""
     if path.exists() and not overwrite:
-        raise LedgerError(path, "the file already exists; choose another name or overwrite it")
+        raise LedgerError(
+            path, "the file already exists; choose another name or allow overwriting (--overwrite)"
+        )
     write_atomic(path, encode_document(document, path))
