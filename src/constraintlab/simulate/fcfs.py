@@ -9,6 +9,7 @@ that becomes free first. With ``f`` the servers' free times just before customer
 many servers", Trans. AMS 78, 1955). The queue starts empty: every server is free at time 0.
 Inputs are taken as given (``response_times`` draws them so): arrivals non-decreasing,
 service times >= 0, float64 arrays of one length >= 1.
+
 Four exact ways to compute it, each returning ``start`` (response time = start - a + s):
 
 * :func:`start_times_sequential`: the recursion customer by customer with a heap of free
