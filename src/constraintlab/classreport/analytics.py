@@ -78,9 +78,13 @@ CREATE VIEW capstone_attempts AS
     FROM attempts WHERE chapter = '{CAPSTONE_KEY}';
 CREATE VIEW student_summary AS
     SELECT s.student_id, s.source_path, s.layout,
-           count(e.chapter) AS labs_done,
-           count(*) FILTER (WHERE e.constraint_hit) AS constraint_hits,
-           avg(e.act1_correct::INTEGER) AS prediction_accuracy,
+           count(e.chapter) AS labs_saved,
+           -- Act I's totals: the 32 labs before the capstone
+           count(e.chapter) FILTER (WHERE e.chapter <> '{CAPSTONE_KEY}') AS labs_done,
+           count(*) FILTER (WHERE e.constraint_hit AND e.chapter <> '{CAPSTONE_KEY}')
+               AS constraint_hits,
+           avg(e.act1_correct::INTEGER) FILTER (WHERE e.chapter <> '{CAPSTONE_KEY}')
+               AS prediction_accuracy,
            any_value(c.approved) AS capstone_approved
     FROM students s
     LEFT JOIN entries e USING (student_id)
@@ -238,8 +242,8 @@ class ClassDatabase:
     def completion_matrix(self, max_rows: int) -> CompletionMatrix:
         """Students by labs, 1 = saved. Over ``max_rows`` students, rows become equal bins.
 
-        Students are sorted by labs done (most first), then id. Each binned row is the share of
-        its students who saved the lab, labelled with the students' ranks and labs done.
+        Students are sorted by labs saved (of all 33, most first), then id. Each binned row
+        is the share of its students who saved the lab, labelled with their ranks and labs.
         """
         ((count,),) = self._rows("SELECT count(*) FROM students")
         binned = count > max_rows
@@ -247,9 +251,9 @@ class ClassDatabase:
         rows = self._rows(
             """
             WITH ranked AS (
-                SELECT student_id, labs_done,
-                       row_number() OVER (ORDER BY labs_done DESC, student_id) AS rank,
-                       ntile($1) OVER (ORDER BY labs_done DESC, student_id) AS row_no
+                SELECT student_id, labs_saved,
+                       row_number() OVER (ORDER BY labs_saved DESC, student_id) AS rank,
+                       ntile($1) OVER (ORDER BY labs_saved DESC, student_id) AS row_no
                 FROM student_summary),
             grid AS (SELECT r.row_no, l.chapter, l.position,
                             avg((e.student_id IS NOT NULL)::INTEGER) AS done
@@ -257,7 +261,7 @@ class ClassDatabase:
                      LEFT JOIN entries e ON e.student_id = r.student_id AND e.chapter = l.chapter
                      GROUP BY r.row_no, l.chapter, l.position),
             rows AS (SELECT row_no, min(rank) AS first, max(rank) AS last, any_value(student_id)
-                            AS student, max(labs_done) AS most, min(labs_done) AS least
+                            AS student, max(labs_saved) AS most, min(labs_saved) AS least
                      FROM ranked GROUP BY row_no)
             SELECT r.row_no, r.first, r.last, r.student, r.most, r.least,
                    list(g.done ORDER BY g.position)

@@ -235,14 +235,19 @@ def _problems_section(problems: Sequence[Problem]) -> str:
 
 _NOTES = """<ul class='note'>
 <li>A student's hit rate in a domain is the share of that domain's labs in their ledger that
-recorded <code>constraint_hit</code>; prediction accuracy likewise with <code>act1_correct</code>,
-computed exactly as Act I computes them. A student with no such labs has <em>no data</em> in the
-domain (never a default): the class mean and spread are over the students who have data.</li>
+recorded <code>constraint_hit</code> as true/false; prediction accuracy likewise with
+<code>act1_correct</code>. These are computed by Act I's own archaeology, so each student's
+numbers are the ones Act I shows them. A student with no such labs has <em>no data</em> in
+the domain (never a default): the class mean and spread are over the students who have data.</li>
 <li>Spread is the population standard deviation across those students.</li>
+<li>students.csv follows Act I's totals: labs done, constraint hits and prediction accuracy over
+the 32 labs before the capstone; the capstone is its own column. The heat map shows all 33.</li>
 <li>A capstone is approved when its saved <code>constraints_all_met</code> is true (or, if that
 is missing, when all six saved constraint flags are true).</li>
+<li>Attempts count the capstone saves a ledger recorded (layout A history, or the attempts of
+our export) up to the first approved one; layout B keeps only the last save (one attempt).</li>
 <li>Duplicates: of files with identical content, the first in sorted path order is read. Of
 different files naming the same student, the first in sorted path order is kept and the others
-are listed as conflicts.</li>
+are listed as conflicts. Files marked as sample data are skipped.</li>
 <li>The data behind this page: students.csv, domains.csv, entries.parquet, problems.csv.</li>
 </ul>"""

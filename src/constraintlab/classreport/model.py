@@ -43,6 +43,7 @@ class ProblemKind:
     UNREADABLE: Final = "unreadable"
     MALFORMED: Final = "malformed"
     OVERSIZED: Final = "oversized"
+    SAMPLE: Final = "sample data"
     DUPLICATE: Final = "duplicate content"
     CONFLICT: Final = "student id conflict"
     UNPLACED: Final = "unplaced entries"

@@ -1,10 +1,11 @@
 """Generate a class of student ledger files whose report numbers are known in advance.
 
 Used by the tests and the benchmark. :func:`generate_class` writes one file per student in the
-course's layouts A and B (written here from LEDGER_FORMATS.md, independently of the ledger's
-parser), optionally with bad files (malformed, oversized, duplicate, conflicting, unplaced
-entries) and ids that try to inject HTML, and returns the answers the report must give,
-computed from the generated designs by the plain definitions below, not by the report code.
+course's layouts A and B and our native export (written here from LEDGER_FORMATS.md and the
+export's documented shape, independently of the ledger's parser and writer), optionally with
+bad files (malformed, oversized, duplicate, conflicting, sample data, unplaced entries) and
+ids that try to inject HTML, and returns the answers the report must give, computed from the
+generated designs by the plain definitions below, not by the report code.
 
 Deterministic: the same arguments and seed write byte-identical files.
 """
@@ -22,6 +23,7 @@ from typing import Any, Final
 VOLUME1: Final = tuple(str(n) for n in range(1, 17))
 VOLUME2: Final = tuple(f"v2_{n:02d}" for n in range(1, 18))
 CAPSTONE: Final = "v2_17"
+ALL_MET: Final = "constraints_all_met"
 SIX_FLAGS: Final = (
     "accuracy_met",
     "latency_met",
@@ -44,18 +46,20 @@ COURSE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
 # how often each domain's labs hit a constraint, to give the charts a shape
 _HIT_BIAS: Final = {"Privacy/Ethics": 0.7, "Reliability": 0.6, "Networking": 0.5}
 XSS_IDS: Final = ("<img src=x onerror=alert(1)>", "\"'><svg onload=alert(2)>")
+XSS_NAMED_ID: Final = "<script>alert(5)</script>"  # not a possible file name: named in the file
 XSS_BAD_FILE: Final = "<b onmouseover=alert(3)>broken.json"
 Design = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class ExpectedStudent:
-    """One row of ``students.csv`` as it must come out."""
+    """One row of ``students.csv`` as it must come out (Act I's totals: labs before v2_17)."""
 
     labs_done: int
     constraint_hits: int
     prediction_accuracy: float | None
     capstone_approved: bool | None
+    labs_saved: int  # all 33 labs, the capstone included (rows of entries.parquet)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ class _Student:
     student_id: str
     entries: dict[str, Design]
     capstone_saves: list[Design]
-    layout: str
+    layout: str  # "A", "B" or "native"
+    file_stem: str  # the student id, or another name when a native file names the id
 
 
 def generate_class(
@@ -121,11 +126,11 @@ def generate_class(
     folder.mkdir(parents=True, exist_ok=True)
     ids = [f"student_{n:05d}" for n in range(1, n_students + 1)]
     if bad_files:
-        ids[: len(XSS_IDS)] = XSS_IDS
+        ids[: len(XSS_IDS) + 1] = (*XSS_IDS, XSS_NAMED_ID)[: len(ids)]
     answers = ClassAnswers()
     students = [_make_student(rng, sid, skip_chapters) for sid in ids]
     for student in students:
-        (folder / f"{student.student_id}.json").write_text(_file_text(rng, student))
+        (folder / f"{student.file_stem}.json").write_text(_file_text(rng, student))
         answers.students[student.student_id] = expected_student(student.entries)
     answers.files_written = len(students)
     read = [s.entries for s in students]
@@ -154,8 +159,10 @@ def _make_student(rng: random.Random, student_id: str, skip: Sequence[str]) -> _
     if CAPSTONE in entries:
         saves = _capstone_saves(rng)
         entries[CAPSTONE] = {**entries[CAPSTONE], **saves[-1]}
-    layout = "A" if rng.random() < 0.5 else "B"
-    return _Student(student_id, entries, saves if layout == "A" else saves[-1:], layout)
+    layout = "native" if student_id == XSS_NAMED_ID else rng.choice(["A", "A", "B", "native"])
+    named = layout == "native" and (student_id == XSS_NAMED_ID or rng.random() < 0.5)
+    stem = f"export_{rng.randrange(10**9):09d}" if named else student_id
+    return _Student(student_id, entries, saves if layout != "B" else saves[-1:], layout, stem)
 
 
 def _design(rng: random.Random, hit_bias: float) -> Design:
@@ -188,27 +195,53 @@ def _capstone_saves(rng: random.Random) -> list[Design]:
 
 
 def _file_text(rng: random.Random, student: _Student) -> str:
-    """The student's ledger in layout A (every save, list history) or B (key -> design)."""
+    """The student's ledger in layout A, B or our native export."""
     if student.layout == "B":
         history_b = dict(sorted(student.entries.items(), key=lambda kv: rng.random()))
-        return json.dumps(
-            {"track": None, "current_step": 17, "history": history_b, "last_updated": ""}, indent=1
-        )
+        layout_b = {"track": None, "current_step": 17, "history": history_b, "last_updated": ""}
+        return json.dumps(layout_b, indent=1)
+    if student.layout == "native":
+        return json.dumps(_native_document(student), indent=2)
     history: list[dict[str, Any]] = []
     for chapter, design in student.entries.items():
         key: int | str = chapter
         if not chapter.startswith("v2_"):
             key = int(chapter) if rng.random() < 0.8 else chapter  # sometimes a digit string
         if chapter == CAPSTONE:
-            base = {k: v for k, v in design.items() if k not in SIX_FLAGS}
-            history += [{"chapter": key, "design": {**base, **s}} for s in student.capstone_saves]
+            history += [{"chapter": key, "design": d} for d in _capstone_designs(student)]
             continue
         if rng.random() < 0.2:  # an earlier save of the same lab, later overwritten
             history.append({"chapter": key, "design": _design(rng, 0.5)})
         history.append({"chapter": key, "design": design})
-    return json.dumps(
-        {"track": None, "current_chapter": "v2_17", "history": history, "last_updated": ""}
-    )
+    document: dict[str, Any] = {"track": None, "current_chapter": "v2_17", "history": history}
+    return json.dumps(document)
+
+
+def _capstone_designs(student: _Student) -> list[Design]:
+    """Every capstone save as a full design (the lab's fields plus that save's verdicts)."""
+    if CAPSTONE not in student.entries:
+        return []
+    final = student.entries[CAPSTONE]
+    base = {k: v for k, v in final.items() if k not in (*SIX_FLAGS, ALL_MET)}
+    return [{**base, **save} for save in student.capstone_saves]
+
+
+def _native_document(student: _Student, sample: bool = False) -> dict[str, Any]:
+    """Our export: entries by canonical key, the capstone attempts, the id when not the stem."""
+    document: dict[str, Any] = {
+        "format": "constraintlab-ledger",
+        "format_version": 1,
+        "exported_at": "2026-05-01T12:00:00Z",
+        "sample": sample,
+    }
+    if student.file_stem != student.student_id:
+        document["student_id"] = student.student_id
+    document["entries"] = student.entries
+    document["attempts"] = [
+        {"chapter": CAPSTONE, "recorded_at": f"2026-04-{n:02d}T10:00:00Z", "design": design}
+        for n, design in enumerate(_capstone_designs(student), 1)
+    ]
+    return document
 
 
 # --- the plain definitions the report must reproduce ----------------------------------------
@@ -217,15 +250,17 @@ def _share(values: Sequence[bool]) -> float | None:
 
 
 def expected_student(entries: Mapping[str, Design]) -> ExpectedStudent:
-    """labs_done, hits, accuracy over labs that recorded act1_correct, capstone verdict."""
+    """Act I's totals over the 32 labs before the capstone, and the capstone's own verdict."""
     capstone = entries.get(CAPSTONE)
+    earlier = [d for key, d in entries.items() if key != CAPSTONE]
     return ExpectedStudent(
-        labs_done=len(entries),
-        constraint_hits=sum(d.get("constraint_hit") is True for d in entries.values()),
+        labs_done=len(earlier),
+        constraint_hits=sum(d.get("constraint_hit") is True for d in earlier),
         prediction_accuracy=_share(
-            [d["act1_correct"] for d in entries.values() if isinstance(d.get("act1_correct"), bool)]
+            [d["act1_correct"] for d in earlier if isinstance(d.get("act1_correct"), bool)]
         ),
-        capstone_approved=None if capstone is None else capstone.get("constraints_all_met"),
+        capstone_approved=None if capstone is None else capstone.get(ALL_MET),
+        labs_saved=len(entries),
     )
 
 
@@ -306,6 +341,9 @@ def _write_bad_files(
     conflict = resubmitted / f"{students[-2].student_id}.json"  # same id, different content
     conflict.write_text(json.dumps({"history": {"1": {"constraint_hit": True}}}))
     answers.problems[f"zz_resubmitted/{conflict.name}"] = "student id conflict"
+    sample = _Student("sample", {"5": {"constraint_hit": True}}, [], "native", "sample_journey")
+    (folder / "sample_journey.json").write_text(json.dumps(_native_document(sample, sample=True)))
+    answers.problems["sample_journey.json"] = "sample data"
     return _write_unplaced(folder, answers)
 
 

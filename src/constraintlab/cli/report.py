@@ -1,9 +1,109 @@
-"""`constraintlab report`: not built yet (placeholder so the CLI skeleton imports)."""
+"""``constraintlab class-report``: the instructor's view of a whole class of Design Ledgers.
+
+Exit 0 when the report was written, even if some files were skipped (the summary says how
+many); exit 2 with one line on stderr when no input matched or ``--out`` cannot be written.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from constraintlab.classreport.build import OnProgress
+
+Inputs = Annotated[
+    list[str],
+    typer.Argument(
+        help="Student ledger exports: files, folders (searched recursively for *.json) or"
+        " glob patterns (quote them to let us expand '**'), in any mix. Layouts A and B of"
+        " the course and our own export are all read. One student per file; the student id"
+        " is the file's stem unless the file names one.",
+        metavar="INPUT",
+        show_default=False,
+    ),
+]
+OutDir = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Folder for report.html, students.csv, domains.csv, entries.parquet and"
+        " problems.csv (created if missing; existing files of those names are replaced).",
+        metavar="DIR",
+        show_default=False,
+    ),
+]
+HeatmapRows = Annotated[
+    int,
+    typer.Option(
+        "--heatmap-rows",
+        min=10,
+        max=2000,
+        metavar="ROWS",
+        help="Most rows in the completion heat map; a larger class is grouped into this many"
+        " rows of students.",
+    ),
+]
+
+
+def class_report_command(inputs: Inputs, out: OutDir, heatmap_rows: HeatmapRows = 200) -> None:
+    """Read a class's ledger exports and write an HTML report with CSV and parquet data."""
+    from constraintlab.classreport.build import ClassReportError, build_class_report
+
+    try:
+        with _progress_bar() as on_progress:
+            outcome = build_class_report(
+                inputs, out, on_progress=on_progress, heatmap_rows=heatmap_rows
+            )
+    except ClassReportError as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    skipped = (
+        f", skipped {outcome.files_skipped:,} (see {out / 'problems.csv'})"
+        if outcome.files_skipped
+        else ", skipped none"
+    )
+    typer.echo(f"Read {outcome.files_read:,} ledger files{skipped}.")
+    typer.echo(
+        f"Wrote {out / 'report.html'} with students.csv, domains.csv, entries.parquet,"
+        " problems.csv."
+    )
+
+
+@contextmanager
+def _progress_bar() -> Iterator[OnProgress | None]:
+    """A rich progress bar on stderr when stderr is a terminal; otherwise no hook at all."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("reading ledgers", total=None)
+
+        def on_progress(phase: str, done: int, total: int) -> None:
+            progress.update(task, description=phase, completed=done, total=total)
+
+        yield on_progress
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add ``class-report`` to the main app."""
+    app.command(
+        "class-report",
+        help="Report on a whole class: read every student's ledger export and write"
+        " report.html (offline charts), students.csv, domains.csv, entries.parquet and"
+        " problems.csv into --out.",
+    )(class_report_command)
