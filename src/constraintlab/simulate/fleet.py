@@ -62,18 +62,15 @@ class Interval:
 
 
 def t_interval(samples: np.ndarray, confidence: float = 0.99) -> Interval:
-    """Mean and Student-t interval of independent replication results."""
-    from scipy import stats
+    """Mean and Student-t interval of independent replication results (see ``stats``)."""
+    from constraintlab.simulate.stats import replication_ci
 
     values = np.asarray(samples, dtype=np.float64)
-    count = len(values)
-    mean = float(values.mean())
-    if count < 2 or float(values.std(ddof=1)) == 0.0:
-        return Interval(mean, mean, mean, count, confidence)
-    half = float(
-        stats.t.ppf(0.5 + confidence / 2, count - 1) * values.std(ddof=1) / math.sqrt(count)
-    )
-    return Interval(mean, mean - half, mean + half, count, confidence)
+    if float(values.std(ddof=1)) == 0.0:  # e.g. no shortfall in any replication
+        mean = float(values.mean())
+        return Interval(mean, mean, mean, len(values), confidence)
+    ci = replication_ci(values, confidence)
+    return Interval(ci.estimate, ci.low, ci.high, len(values), confidence)
 
 
 def simulate_p99_ms(
