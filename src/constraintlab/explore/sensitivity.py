@@ -1,0 +1,196 @@
+"""Sensitivity: what one grid step of each control does to each constraint's margin.
+
+For each control, the design is moved one grid step down and one up (the others held) and
+scored with :func:`~constraintlab.evaluate`. A constraint's *margin* is its distance to the
+target on the passing side, in the constraint's unit (``ConstraintResult.margin``: value -
+target for ">=" and ">", target - value for "<=" and "<"; positive = passing). The effect of a
+step is the change of margin, ``margin(step) - margin(design)``, in the unit and as a fraction
+of the target, ``/ |target|`` (so +0.01 on accuracy is one point of the 95 % target x 1/95).
+
+Steps: on the grid, the adjacent slider positions; off the grid, the closest grid values
+strictly below and above; None past either end of the range. A categorical control steps to
+the previous and next choice in its list order (strategies dp -> tp_dp -> 3d, GPUs per replica
+1 -> 8 -> 32; contexts fleet -> renewable). P99's margin is the queueing P99 whether or not the
+model fits in memory (a model that does not fit fails P99 whatever its margin).
+
+Rows are ordered by the largest absolute fractional effect of either step on any constraint
+(the tornado chart's order; ties keep the controls' order). Each row also carries, for the
+lab's tornado, the fewest and most constraints met across the control's whole grid range
+with the others held (``n_met_low``, ``n_met_high``) and the grid value reaching the most
+(``high_value``; the one closest to the design's value on a tie).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from constraintlab.design import CONTROLS, ChoiceControl, Design
+from constraintlab.engine import CONSTRAINT_NAMES, Scorecard, evaluate
+from constraintlab.explore.grid import CONTROL_NAMES, Grid, Value, full_grid, neighbours
+from constraintlab.vectorized import evaluate_many
+
+
+@dataclass(frozen=True)
+class MarginChange:
+    """One constraint's margin change for a step down and a step up (None: no such step)."""
+
+    constraint: str
+    unit: str
+    down: float | None
+    up: float | None
+    down_fraction: float | None
+    up_fraction: float | None
+
+    @property
+    def largest_fraction(self) -> float:
+        """The larger absolute fractional change of the two steps (0 when neither exists)."""
+        steps = [abs(f) for f in (self.down_fraction, self.up_fraction) if f is not None]
+        return max(steps, default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "down": self.down,
+            "up": self.up,
+            "down_fraction": self.down_fraction,
+            "up_fraction": self.up_fraction,
+        }
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """One control: its steps, their effect on every margin, and its reach over its range."""
+
+    control: str
+    value: Value
+    down_value: Value | None
+    up_value: Value | None
+    margins: dict[str, MarginChange]
+    n_met_now: int
+    n_met_down: int | None
+    n_met_up: int | None
+    n_met_low: int
+    n_met_high: int
+    high_value: Value
+
+    @property
+    def largest_fraction(self) -> float:
+        """The tornado's sort key: the largest absolute fractional margin change."""
+        return max(change.largest_fraction for change in self.margins.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "value": self.value,
+            "down_value": self.down_value,
+            "up_value": self.up_value,
+            "margins": {name: change.to_dict() for name, change in self.margins.items()},
+            "largest_fraction": self.largest_fraction,
+            "n_met_now": self.n_met_now,
+            "n_met_down": self.n_met_down,
+            "n_met_up": self.n_met_up,
+            "n_met_low": self.n_met_low,
+            "n_met_high": self.n_met_high,
+            "high_value": self.high_value,
+        }
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The rows of the tornado, largest effect first; iterating yields the rows."""
+
+    design: Design
+    margins_now: dict[str, float]  # constraint -> margin of the design, in its unit
+    rows: list[SensitivityRow]
+
+    def __iter__(self) -> Iterator[SensitivityRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> SensitivityRow:
+        return self.rows[index]
+
+    def row(self, control: str) -> SensitivityRow:
+        """The row of one control."""
+        return next(row for row in self.rows if row.control == control)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "design": self.design.to_dict(),
+            "margins_now": dict(self.margins_now),
+            "rows": [row.to_dict() for row in self.rows],
+        }
+
+
+def sensitivity(design: Design, *, grid: Grid | None = None) -> Sensitivity:
+    """The effect of one grid step down and up of each control on each constraint's margin."""
+    grid = grid or full_grid()
+    now = evaluate(design)
+    rows = [_row(grid, design, now, name) for name in CONTROL_NAMES]
+    rows.sort(key=lambda row: -row.largest_fraction)  # stable: ties keep control order
+    margins = {name: now[name].margin for name in CONSTRAINT_NAMES}
+    return Sensitivity(design=design, margins_now=margins, rows=rows)
+
+
+def _row(grid: Grid, design: Design, now: Scorecard, name: str) -> SensitivityRow:
+    value = getattr(design, name)
+    down_value, up_value = neighbours(grid, name, value)
+    down = evaluate(design.replace(**{name: down_value})) if down_value is not None else None
+    up = evaluate(design.replace(**{name: up_value})) if up_value is not None else None
+    low, high, best = _reach(grid, design, name)
+    return SensitivityRow(
+        control=name,
+        value=value,
+        down_value=down_value,
+        up_value=up_value,
+        margins={c: _margin_change(now, down, up, c) for c in CONSTRAINT_NAMES},
+        n_met_now=now.n_met,
+        n_met_down=down.n_met if down else None,
+        n_met_up=up.n_met if up else None,
+        n_met_low=low,
+        n_met_high=high,
+        high_value=best,
+    )
+
+
+def _margin_change(
+    now: Scorecard, down: Scorecard | None, up: Scorecard | None, name: str
+) -> MarginChange:
+    base = now[name]
+
+    def delta(card: Scorecard | None) -> tuple[float | None, float | None]:
+        if card is None:
+            return None, None
+        change = card[name].margin - base.margin
+        return change, (change / abs(base.target) if base.target else None)
+
+    (d, df), (u, uf) = delta(down), delta(up)
+    return MarginChange(name, base.unit, d, u, df, uf)
+
+
+def _reach(grid: Grid, design: Design, name: str) -> tuple[int, int, Value]:
+    """Fewest and most constraints met across the control's grid values (others held),
+    and the grid value reaching the most (closest to the design's value on a tie)."""
+    values = list(grid.axis(name))
+    controls: dict[str, Any] = design.to_dict()
+    controls[name] = np.array(values)
+    n_met = evaluate_many(**controls).n_met.tolist()
+    most = max(n_met)
+    here = getattr(design, name)
+    best = min(
+        (i for i, n in enumerate(n_met) if n == most),
+        key=lambda i: _gap(name, values[i], here),
+    )
+    return min(n_met), most, values[best]
+
+
+def _gap(name: str, value: Value, here: Value) -> float:
+    if isinstance(CONTROLS[name], ChoiceControl):
+        return 0.0 if value == here else 1.0
+    return abs(float(value) - float(here))

@@ -1,0 +1,173 @@
+"""Feasibility slices: a heat map over two controls, the other five held or optimised.
+
+``feasibility_slice(design, x, y)`` tabulates, over the grid values of ``x`` (columns) and
+``y`` (rows):
+
+* with the other five controls at the design's own values (``evaluate_many`` on the
+  2-D grid): constraints met, which fail (plus ``"gpu_budget"`` when the GPUs do not fit), and
+  whether the design is approved;
+* *best over the other controls*: the most constraints met by any grid design with those x
+  and y values, and whether any of them is approved. This part does not depend on the design;
+  it is computed once per pair of controls from the census tables and cached.
+
+Best over the others, method. n_met = base5(M, eps, w, s) + carbon(N, f, c), where base5
+counts the five non-carbon constraints and carbon passes iff N <= L(f, c), N the GPUs of
+(M, eps, w, s, T) (the tables check that carbon's verdict falls with N). For a cell, the most
+is either max base5 or max base5 + 1, and it is max base5 + 1 iff the fewest GPUs among the
+cell's designs reaching max base5 are <= the largest L over the cell's free (f, c). Approval
+is the same test on the candidates (all five pass and within budget).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraintlab.design import Design, DesignError
+from constraintlab.engine import CONSTRAINT_NAMES
+from constraintlab.explore.grid import CONTROL_NAMES, Grid, nearest_index, require_control
+from constraintlab.explore.tables import STRUCTURAL, GridTables, IntArray, tables
+from constraintlab.vectorized import evaluate_many
+
+BUDGET_FAILURE: Final = "gpu_budget"
+FAILURE_NAMES: Final = (*CONSTRAINT_NAMES, BUDGET_FAILURE)
+_NONE: Final = np.iinfo(np.int64).max // 4  # "no design": more GPUs than any limit
+
+
+@dataclass(frozen=True)
+class FeasibilitySlice:
+    """Constraints met over two controls' grid values; rows are y values, columns x values."""
+
+    x: str
+    y: str
+    x_values: list[Any]
+    y_values: list[Any]
+    n_met: list[list[int]]
+    failing: list[list[list[str]]]
+    approved: list[list[bool]]
+    best_n_met: list[list[int]]
+    best_approved: list[list[bool]]
+    current: tuple[Any, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": self.x,
+            "y": self.y,
+            "x_values": list(self.x_values),
+            "y_values": list(self.y_values),
+            "n_met": self.n_met,
+            "failing": self.failing,
+            "approved": self.approved,
+            "best_n_met": self.best_n_met,
+            "best_approved": self.best_approved,
+            "current": list(self.current),
+        }
+
+
+def feasibility_slice(
+    design: Design, x: str, y: str, *, grid: Grid | None = None
+) -> FeasibilitySlice:
+    """The heat map of ``design`` over controls ``x`` (columns) and ``y`` (rows).
+
+    Raises DesignError for an unknown control name or when ``x == y``.
+    """
+    x, y = require_control(x, "x"), require_control(y, "y")
+    if x == y:
+        raise DesignError("y", y, f"a control other than x ({x})")
+    t = tables(grid)
+    x_values, y_values = list(t.grid.axis(x)), list(t.grid.axis(y))
+    controls: dict[str, Any] = design.to_dict()
+    controls[x] = np.array(x_values)[None, :]
+    controls[y] = np.array(y_values)[:, None]
+    result = evaluate_many(**controls)
+    best_n_met, best_approved = best_tables(t, x, y)
+    values = design.to_dict()
+    return FeasibilitySlice(
+        x=x,
+        y=y,
+        x_values=x_values,
+        y_values=y_values,
+        n_met=result.n_met.tolist(),
+        failing=_failing(result.met, result.within_budget),
+        approved=result.approved.tolist(),
+        best_n_met=best_n_met.tolist(),
+        best_approved=best_approved.tolist(),
+        current=(
+            x_values[nearest_index(t.grid, x, values[x])],
+            y_values[nearest_index(t.grid, y, values[y])],
+        ),
+    )
+
+
+def _failing(
+    met: dict[str, NDArray[np.bool_]], within_budget: NDArray[np.bool_]
+) -> list[list[list[str]]]:
+    """Per cell, the names of what fails; built once per distinct failure pattern."""
+    flags = [~met[name] for name in CONSTRAINT_NAMES] + [~within_budget]
+    code = sum(flag.astype(np.int64) << bit for bit, flag in enumerate(flags))
+    codes = np.asarray(code)
+    names = {
+        int(c): [FAILURE_NAMES[bit] for bit in range(len(flags)) if int(c) >> bit & 1]
+        for c in np.unique(codes)
+    }
+    return [[list(names[c]) for c in row] for row in codes.tolist()]
+
+
+@lru_cache(maxsize=64)
+def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.bool_]]:
+    """(best n_met, any approved) over the other five controls; rows y, columns x."""
+    axes = {CONTROL_NAMES.index(x), CONTROL_NAMES.index(y)}
+    most_base, fewest_gpus = _best_base(t, axes)
+    approved_gpus = _fewest_candidate_gpus(t, axes)
+    limit = t.carbon_limit  # (f, c)
+    free = tuple(d for d in (0, 1) if d + len(STRUCTURAL) not in axes)
+    limit = limit.max(axis=free, keepdims=True) if free else limit
+    limit = limit.reshape((1,) * len(STRUCTURAL) + limit.shape)
+    best = most_base[..., None, None] + (fewest_gpus[..., None, None] <= limit)
+    approved = approved_gpus[..., None, None] <= limit
+    drop = tuple(d for d in range(len(CONTROL_NAMES)) if d not in axes)
+    best, approved = best.squeeze(axis=drop), approved.squeeze(axis=drop)
+    if CONTROL_NAMES.index(x) < CONTROL_NAMES.index(y):  # dims are in control order: (x, y)
+        best, approved = best.T, approved.T
+    return np.ascontiguousarray(best, dtype=np.int64), np.ascontiguousarray(approved)
+
+
+def _best_base(t: GridTables, axes: set[int]) -> tuple[IntArray, IntArray]:
+    """Over (M, eps, w, s, T) keeping ``axes`` (others size 1): the most non-carbon
+    constraints met, and the fewest GPUs among the designs that meet that many."""
+    drop = tuple(d for d in range(4) if d not in axes)
+    base = t.base_met
+    most = base.max(axis=drop, keepdims=True) if drop else base
+    at_most = base == most
+    serve = t.serve_gpus[:, None, None, :]
+    if 4 in axes:  # the checkpoint interval is an axis: one slice of T at a time
+        per_t = [
+            _fewest(at_most, serve + t.train_gpus[:, :, :, None, k], drop)
+            for k in range(t.train_gpus.shape[3])
+        ]
+        fewest = np.stack(per_t, axis=4)
+    else:  # carbon prefers fewer GPUs, so the best interval is the one needing fewest
+        fewest = _fewest(at_most, serve + t.train_gpus.min(axis=3)[:, :, :, None], drop)
+        fewest = fewest[..., None]
+    return np.asarray(most[..., None], dtype=np.int64), fewest
+
+
+def _fewest(mask: NDArray[np.bool_], gpus: IntArray, drop: tuple[int, ...]) -> IntArray:
+    masked = np.where(mask, gpus, _NONE)
+    return masked.min(axis=drop, keepdims=True) if drop else masked
+
+
+def _fewest_candidate_gpus(t: GridTables, axes: set[int]) -> IntArray:
+    """Fewest GPUs among the candidates (five pass, within budget) in each kept cell."""
+    shape = tuple(n if d in axes else 1 for d, n in enumerate(t.grid.shape()[:5]))
+    fewest = np.full(shape, _NONE, dtype=np.int64)
+    cells = tuple(
+        t.candidates[:, d] if d in axes else np.zeros(len(t.candidates), dtype=np.int64)
+        for d in range(5)
+    )
+    np.minimum.at(fewest, cells, t.candidate_gpus)
+    return fewest
