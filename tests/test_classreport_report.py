@@ -288,3 +288,13 @@ def test_non_boolean_flags_count_as_no_data_exactly_as_act_one(tmp_path: Path) -
     assert (memory["students_with_data"], memory["hit_rate_mean"]) == ("0", "")
     (student,) = _rows(tmp_path / "out" / "students.csv")
     assert (student["labs_done"], student["constraint_hits"]) == ("3", "0")
+
+
+@pytest.mark.parametrize("n_students", [1, 2, 3, 5])
+def test_tiny_generated_classes_report_their_known_answers(tmp_path: Path, n_students: int) -> None:
+    answers = generate_class(tmp_path / "in", n_students, seed=n_students)
+    outcome = build_class_report([str(tmp_path / "in")], tmp_path / "out")
+    assert outcome.files_read == len(answers.students)
+    assert outcome.files_skipped == len(answers.problems)
+    ids = {r["student_id"] for r in _rows(tmp_path / "out" / "students.csv")}
+    assert ids == set(answers.students)

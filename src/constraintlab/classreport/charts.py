@@ -164,7 +164,8 @@ def approval_funnel_figure(stages: Sequence[FunnelStage]) -> go.Figure:
         go.Funnel(
             y=[s.stage for s in stages],
             x=[s.students for s in stages],
-            textinfo="value+percent initial",
+            texttemplate="%{value:,}<br>%{percentInitial:.0%}",
+            hovertemplate="%{y}: %{value:,} students<extra></extra>",
             marker_color=[ACCURACY_COLOUR] * (len(stages) - 1) + [APPROVED_COLOUR],
         )
     )
@@ -182,7 +183,7 @@ def failing_constraints_figure(failing: Sequence[FailingConstraint]) -> go.Figur
                 name="failed",
                 orientation="h",
                 marker_color=HIT_COLOUR,
-                text=[f.failing for f in failing],
+                text=[f"{f.failing:,}" for f in failing],
                 textposition="auto",
             ),
             go.Bar(
@@ -207,7 +208,7 @@ def attempts_figure(buckets: Sequence[AttemptsBucket]) -> go.Figure:
             x=[str(b.attempts) for b in buckets],
             y=[b.students for b in buckets],
             marker_color=APPROVED_COLOUR,
-            text=[b.students for b in buckets],
+            text=[f"{b.students:,}" for b in buckets],
             textposition="auto",
         )
     )

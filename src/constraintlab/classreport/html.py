@@ -200,12 +200,15 @@ def _completion_section(page: ReportPage) -> str:
         per_row = -(-matrix.students // max(len(matrix.row_labels), 1))
         note = (
             f"<p class='note'>{matrix.students:,} students are too many to show one row each:"
-            f" they are sorted by labs done (most first, then by id) and grouped into"
+            f" they are sorted by labs saved (most first, then by id) and grouped into"
             f" {len(matrix.row_labels)} rows of about {per_row} students; a cell is the share of"
             " that row's students who saved the lab. Every student is in students.csv.</p>"
         )
     else:
-        note = "<p class='note'>One row per student, sorted by labs done, then by id.</p>"
+        note = (
+            "<p class='note'>One row per student, sorted by labs saved (most first), then by"
+            " id.</p>"
+        )
     return (
         _figure(charts.lab_completion_figure(page.labs))
         + note

@@ -114,13 +114,16 @@ def generate_class(
     bad_files: bool = True,
     skip_chapters: Sequence[str] = (),
     oversize_bytes: int = 0,
+    every_lab: bool = False,
 ) -> ClassAnswers:
     """Write ``n_students`` ledgers (plus bad files when asked) into ``folder``; return answers.
 
     ``skip_chapters`` are left out of every ledger (so a domain can have no data at all).
     ``oversize_bytes`` > 0 adds one syntactically valid ledger of that size (for the parser's
-    size limit). Student ids are ``student_00001`` ... plus, with ``bad_files``, the ids in
-    :data:`XSS_IDS` as file names.
+    size limit). ``every_lab`` makes every student save all 33 labs (the benchmark's worst
+    case: 10,000 students are 330,000 entries). Student ids are ``student_00001`` ... plus,
+    with ``bad_files``, the ids in :data:`XSS_IDS` as file names and :data:`XSS_NAMED_ID`
+    named inside a native export.
     """
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +131,7 @@ def generate_class(
     if bad_files:
         ids[: len(XSS_IDS) + 1] = (*XSS_IDS, XSS_NAMED_ID)[: len(ids)]
     answers = ClassAnswers()
-    students = [_make_student(rng, sid, skip_chapters) for sid in ids]
+    students = [_make_student(rng, sid, skip_chapters, every_lab) for sid in ids]
     for student in students:
         (folder / f"{student.file_stem}.json").write_text(_file_text(rng, student))
         answers.students[student.student_id] = expected_student(student.entries)
@@ -144,10 +147,14 @@ def generate_class(
 
 
 # --- generating one student -----------------------------------------------------------------
-def _make_student(rng: random.Random, student_id: str, skip: Sequence[str]) -> _Student:
+def _make_student(
+    rng: random.Random, student_id: str, skip: Sequence[str], every_lab: bool = False
+) -> _Student:
     """Labs done in course order up to a random point, a few gaps, biased hit rates."""
     reach = rng.choice([16, 16, 16, 12, 8]), rng.choice([17, 17, 17, 17, 16, 10, 4, 0])
     done = [c for c in VOLUME1[: reach[0]] + VOLUME2[: reach[1]] if rng.random() > 0.08]
+    if every_lab:
+        done = list(VOLUME1 + VOLUME2)
     domain_of = {c: d for d, chapters in COURSE_DOMAINS.items() for c in chapters}
     entries: dict[str, Design] = {}
     for chapter in done:
@@ -332,19 +339,27 @@ def _write_bad_files(
         answers.problems[name] = "malformed"
     (folder / "binary.json").write_bytes(bytes(rng.randrange(256) for _ in range(512)))
     answers.problems["binary.json"] = "malformed"
-    original = folder / f"{students[-1].student_id}.json"
-    copy = folder / f"{students[-1].student_id}_copy.json"  # sorts after the original
-    copy.write_bytes(original.read_bytes())
-    answers.problems[copy.name] = "duplicate content"
-    resubmitted = folder / "zz_resubmitted"
-    resubmitted.mkdir(exist_ok=True)
-    conflict = resubmitted / f"{students[-2].student_id}.json"  # same id, different content
-    conflict.write_text(json.dumps({"history": {"1": {"constraint_hit": True}}}))
-    answers.problems[f"zz_resubmitted/{conflict.name}"] = "student id conflict"
+    if len(students) >= 2:
+        _write_duplicate_and_conflict(folder, students, answers)
     sample = _Student("sample", {"5": {"constraint_hit": True}}, [], "native", "sample_journey")
     (folder / "sample_journey.json").write_text(json.dumps(_native_document(sample, sample=True)))
     answers.problems["sample_journey.json"] = "sample data"
     return _write_unplaced(folder, answers)
+
+
+def _write_duplicate_and_conflict(
+    folder: Path, students: Sequence[_Student], answers: ClassAnswers
+) -> None:
+    """A byte-identical copy of the last student's file; another file naming the second last."""
+    original = folder / f"{students[-1].file_stem}.json"
+    copy = folder / f"{students[-1].file_stem}_copy.json"  # sorts after the original
+    copy.write_bytes(original.read_bytes())
+    answers.problems[copy.name] = "duplicate content"
+    resubmitted = folder / "zz_resubmitted"  # sorts after every student's file
+    resubmitted.mkdir(exist_ok=True)
+    conflict = {"student_id": students[-2].student_id, "history": {"1": {"constraint_hit": True}}}
+    (resubmitted / "resubmission.json").write_text(json.dumps(conflict))
+    answers.problems["zz_resubmitted/resubmission.json"] = "student id conflict"
 
 
 def _write_unplaced(folder: Path, answers: ClassAnswers) -> dict[str, Design]:
