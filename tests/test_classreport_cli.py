@@ -58,6 +58,10 @@ def test_no_input_matched_is_exit_2_with_one_line(
     assert code == 2
     assert out == ""
     assert err.startswith("error: no ledger file matched") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()  # nothing created when there is nothing to read
+    many = [str(tmp_path / f"missing-{n}.json") for n in range(50)]
+    code, _, err = run_cli(capsys, "class-report", *many, "--out", str(tmp_path / "out"))
+    assert code == 2 and "and 47 more" in err and err.count("\n") == 1
 
 
 def test_out_that_cannot_be_written_is_exit_2_with_one_line(

@@ -25,6 +25,7 @@ OnProgress = Callable[[str, int, int], None]
 
 DEFAULT_HEATMAP_ROWS = 200
 OUTPUT_FILES = ("report.html", "students.csv", "domains.csv", "entries.parquet", "problems.csv")
+_NOT_FILES = (ProblemKind.NO_MATCH,)  # an input pattern, not a file: not counted as skipped
 
 
 class ClassReportError(ValueError):
@@ -39,7 +40,6 @@ class ReportOutcome:
     files_found: int
     files_read: int
     files_skipped: int
-    students: int
     problems: tuple[Problem, ...]
 
     @property
@@ -57,13 +57,13 @@ def build_class_report(
 ) -> ReportOutcome:
     """Read every input, analyse the class and write the report files into ``out_dir``."""
     progress = on_progress or _no_progress
-    prepare_out_dir(out_dir)
     found = expand_inputs(inputs)
     if not found.files:
         raise ClassReportError(
-            f"no ledger file matched {', '.join(inputs) or 'the inputs'}"
-            " (give files, folders with *.json files, or glob patterns)"
+            f"no ledger file matched {_listed(inputs)} (give files, folders with *.json"
+            " files, or glob patterns)"
         )
+    prepare_out_dir(out_dir)
     loaded = load_class(
         found.files, on_file=lambda done: progress("reading ledgers", done, len(found.files))
     )
@@ -87,12 +87,13 @@ def build_class_report(
     progress("writing report", 0, 1)
     _write_outputs(out_dir, db, page)
     progress("writing report", 1, 1)
-    return ReportOutcome(
-        out_dir, len(found.files), len(loaded.students), skipped, len(loaded.students), problems
-    )
+    return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
 
 
-_NOT_FILES = (ProblemKind.NO_MATCH,)
+def _listed(inputs: Sequence[str], most: int = 3) -> str:
+    """``a, b, c and 7 more``: the inputs for a one-line message."""
+    shown = ", ".join(inputs[:most]) or "the inputs"
+    return shown if len(inputs) <= most else f"{shown} and {len(inputs) - most:,} more"
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
