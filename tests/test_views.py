@@ -227,66 +227,73 @@ def test_prose_numbers_follow_the_scenario(monkeypatch: pytest.MonkeyPatch) -> N
 # --- journey (Act I) --------------------------------------------------------------------
 
 
-def _journey(name: str = "Memory", context: str | None = "cloud", done: int = 2) -> journey.Journey:
-    domains = (
-        journey.DomainView(name, "Memory wall", ("5", "8"), (), done, 0.5 if done else None, None),
-        journey.DomainView("Scale", "Amdahl", (), ("v2_01",), 0, None, None),
-    )
-    labs = tuple(
-        journey.LabView(
-            key, key.upper(), "hit" if key == "5" else ("done" if key == "8" else "todo")
-        )
-        for key in [str(i) for i in range(1, 17)] + [f"v2_{i:02d}" for i in range(1, 18)]
-    )
-    return journey.Journey(
-        domains=domains,
-        labs=labs,
-        labs_done=done,
-        constraint_hits=1 if done else 0,
-        dominant_context=context,
-    )
+def _journey(context: str = "cloud", **extra: object) -> journey.Journey:
+    from constraintlab.ledger import audit
+
+    entries = {
+        "5": {"context": context, "constraint_hit": True, "act1_correct": False},
+        "8": {"context": context, "constraint_hit": False},
+        "v2_01": {"context": "edge", "constraint_hit": False, "act1_correct": False},
+    }
+    return journey.Journey(audit(entries), **extra)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_journey_views_escape_every_ledger_string(payload: str) -> None:
-    j = _journey(name=payload, context=payload)
-    j = replace(j, most_violated=(payload, 0.5), warnings=(payload,), notes=(payload,))
+    j = _journey(context=payload, warnings=(payload,), notes=(payload,))
+    assert j.audit.dominant_context == payload.strip()
+    j = replace(j, audit=replace(j.audit, most_violated=(payload, 0.5), weakest=(payload, 0.0)))
     for html in (
-        journey.domain_table_html(j),
         journey.summary_cards_html(j),
         journey.timeline_html(j),
         journey.ledger_notes_html(j),
     ):
-        assert_inert(html, payload)
+        assert_inert(html, payload.strip())
+
+
+def test_domain_table_comes_from_the_archaeology_mapping() -> None:
+    from constraintlab.ledger.archaeology import DOMAIN_CHAPTERS, DOMAIN_INVARIANTS
+
+    html = journey.domain_table_html(_journey())
+    assert html.count("<tr>") == len(DOMAIN_CHAPTERS) + 1
+    for domain in DOMAIN_CHAPTERS:
+        assert esc(domain) in html and esc(DOMAIN_INVARIANTS[domain]) in html
+    assert "<td>v2_02, v2_03, v2_06</td>" in html
 
 
 def test_empty_ledger_shows_an_empty_state_and_no_made_up_figures() -> None:
-    j = _journey(done=0, context=None)
+    j = journey.empty_journey()
     assert "Your Design Ledger is empty" in journey.empty_state_html(j)
     assert journey.summary_cards_html(j) == ""
     assert journey.empty_state_html(_journey()) == ""
     facts = journey.ledger_facts(j)
-    assert facts.top_hit_domains == [] and facts.most_hit is None and facts.weakest is None
+    assert facts.labs_done == 0 and facts.top_hit_domains == []
+    assert facts.most_hit is None and facts.weakest is None
+    bar = journey.hit_rate_figure(j).data[0]
+    assert set(bar.text) == {"no labs recorded"}
 
 
-def test_undecidable_domains_are_said_to_be_undecidable() -> None:
-    html = journey.summary_cards_html(_journey())
-    assert html.count("not decidable") == 2
-    assert "no data" in html  # no prediction recorded: no accuracy is invented
+def test_summary_cards_say_what_cannot_be_decided() -> None:
+    j = _journey()
+    html = journey.summary_cards_html(j)
+    assert "Memory" in html  # the only domain with a hit: decidable
+    assert "not decidable" in html  # Memory and Scale tie at 0% right: no weakest domain
+    assert "0 of 2 predictions right" in html
 
 
 def test_sample_data_is_labelled() -> None:
-    html = journey.ledger_notes_html(replace(_journey(), is_sample=True))
+    html = journey.ledger_notes_html(_journey(is_sample=True))
     assert "SAMPLE DATA" in html and 'id="sample-banner"' in html
 
 
 def test_timeline_has_33_labs_with_words_for_each_state() -> None:
     html = journey.timeline_html(_journey())
     assert html.count('class="cl-lab ') == 33
-    assert 'title="5: a constraint was hit"' in html
-    assert 'title="8: completed, no constraint hit"' in html
+    assert 'title="V1-05: a constraint was hit"' in html
+    assert 'title="V1-08: completed, no constraint hit"' in html
+    assert 'title="V2-17: not completed"' in html
     live = journey.timeline_html(_journey(), {"constraint_hit": False})
-    assert 'title="V2_17: completed, no constraint hit"' in live
+    assert 'title="V2-17: completed, no constraint hit"' in live
 
 
 # --- charts -----------------------------------------------------------------------------
@@ -309,3 +316,65 @@ def test_radar_marks_domains_without_data() -> None:
     assert list(mine.r) == [75.0, None, 75.0]
     assert "Scale (no data)" in mine.theta
     assert fig.layout.polar.radialaxis.ticksuffix == "%"
+
+
+# --- instruments --------------------------------------------------------------------------
+
+
+@dataclass
+class FakeSlice:
+    x_values: list[float]
+    y_values: list[float]
+    n_met: list[list[int]]
+    approved: list[list[bool]]
+
+
+def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
+    from constraintlab.views import instruments
+
+    xs, ys = [7.0, 14.0, 21.0], [0.9, 1.0]
+    cut = FakeSlice(xs, ys, [[3, 6, 6], [4, 6, 5]], [[False, True, False], [False, False, False]])
+    html = instruments.heatmap_html(cut, Design(model_size_b=14), "model_size_b", "dp_epsilon")
+    assert html.startswith('<svg id="heatmap"') and "viewBox" in html
+    assert "Feasibility map" in html
+    assert "Model size (billion parameters)" in html
+    assert "Differential-privacy epsilon (lower is more private)" in html
+    assert all(name in html for name in instruments.LEVEL_NAMES)
+    assert 'id="heat-current"' in html and "your design" in html
+    # one rect per run of equal levels in a row (3 + 3), the frame, 8 legend swatches
+    assert html.count("<rect") == 6 + 1 + 8
+    assert "14 B, 0.9: approved" in html
+    assert "7 B, 1.0: 4/6" in html
+
+
+def test_tornado_and_nearest_name_controls_with_units() -> None:
+    from constraintlab.views import instruments
+
+    @dataclass
+    class Row:
+        control: str
+        n_met_low: int
+        n_met_high: int
+        high_value: object
+
+    html = instruments.tornado_html(
+        [Row("model_size_b", 2, 4, 14), Row("context", 3, 3, "fleet")], 3
+    )
+    assert "Sensitivity" in html and "Constraints met (of 6)" in html
+    assert "best at 14 B" in html and "your design: 3/6" in html
+
+    @dataclass
+    class Change:
+        control: str
+        from_value: object
+        to_value: object
+
+    @dataclass
+    class Nearest:
+        changes: list[Change]
+
+    html = instruments.nearest_html(Nearest([Change("adv_weight", 0.3, 0.8)]), asked=True)
+    assert "Adversarial training weight" in html and "0.30 → 0.80" in html
+    assert "Not applied" in html
+    assert "Press the button" in instruments.nearest_html(None, asked=False)
+    assert "No approved design" in instruments.nearest_html(None, asked=True)

@@ -1,5 +1,10 @@
 """Act II instruments: the feasibility heat map, the sensitivity tornado and the nearest
-approved design. Figures take the explorer's results; this module imports plotly.
+approved design, as HTML/SVG strings.
+
+They redraw on every control change, so they are plain SVG (a few hundred elements, drawn by
+the browser in a millisecond or two) rather than plotly figures, which cost tens of
+milliseconds to mount each time. Each chart has a title, axis titles with units, a legend and a
+``<title>`` tooltip per mark; it scales with the page (``viewBox``), so it fits 900 px.
 """
 
 from __future__ import annotations
@@ -8,28 +13,27 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
-import plotly.graph_objects as go
 
 from constraintlab.design import CONTROLS, Design, NumericControl
-from constraintlab.views.charts import FAIL_COLOUR, FONT, MUTED_COLOUR, PASS_COLOUR, WARN_COLOUR
 from constraintlab.views.html import esc, join, tag, text
 
-# n_met 0..6 (6 = all six pass but the GPU budget does not), 7 = approved
-_LEVEL_COLOURS = (
-    "#4a1212",
-    "#7a1f1f",
-    "#a83232",
-    "#cf5c3f",
-    "#e98f5b",
-    "#f3c08a",
-    WARN_COLOUR,
-    PASS_COLOUR,
+# levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
+LEVEL_COLOURS = (
+    "#3b0a0a",
+    "#6b1a1a",
+    "#9b2c2c",
+    "#c2502f",
+    "#dd7f4e",
+    "#f0b27a",
+    "#8e7cc3",
+    "#1b7f3b",
 )
-_LEVEL_NAMES = ("0/6", "1/6", "2/6", "3/6", "4/6", "5/6", "6/6, over GPU budget", "approved")
+LEVEL_NAMES = ("0/6", "1/6", "2/6", "3/6", "4/6", "5/6", "6/6, over GPU budget", "approved")
+_FONT = "font-family:Inter,system-ui,sans-serif"
 
 
 def axis_label(name: str) -> str:
-    """Dropdown text for a control: its label and unit."""
+    """A control's label with its unit (for axis titles)."""
     control = CONTROLS[name]
     if isinstance(control, NumericControl):
         return f"{control.label} ({control.unit})"
@@ -37,137 +41,238 @@ def axis_label(name: str) -> str:
 
 
 def axis_options() -> dict[str, str]:
-    """Dropdown options: label -> control name, for every control."""
-    return {axis_label(name): name for name in CONTROLS}
+    """Dropdown options: the control's short label -> its name, for every control."""
+    return {control.label: name for name, control in CONTROLS.items()}
 
 
-def _format_value(name: str, value: object) -> str:
+# units short enough for ticks and labels (the controls' own units are phrases)
+SHORT_UNITS = {
+    "model_size_b": "B",
+    "dp_epsilon": "",
+    "adv_weight": "",
+    "checkpoint_interval_min": "min",
+    "flexible_job_pct": "%",
+}
+
+
+def format_value(name: str, value: object, unit: bool = True) -> str:
+    """A control value as the slider shows it (``14 B``, ``0.80``, ``30 min``, ``tp_dp``)."""
     control = CONTROLS[name]
     if isinstance(control, NumericControl) and isinstance(value, int | float):
-        return f"{value:.{control.decimals}f} {control.unit}"
+        number = f"{float(value):.{control.decimals}f}"
+        suffix = SHORT_UNITS.get(name, "")
+        if not unit or not suffix:
+            return number
+        return f"{number}%" if suffix == "%" else f"{number} {suffix}"
     return str(value)
 
 
 class SliceLike(Protocol):
-    x_values: Sequence[Any]
-    y_values: Sequence[Any]
-    n_met: Any  # rows = y, columns = x
-    approved: Any
+    """What the heat map needs from :func:`constraintlab.explore.feasibility_slice`."""
+
+    @property
+    def x_values(self) -> Sequence[Any]: ...
+
+    @property
+    def y_values(self) -> Sequence[Any]: ...
+
+    @property
+    def n_met(self) -> Any: ...  # rows = y, columns = x
+
+    @property
+    def approved(self) -> Any: ...
 
 
-def _discrete_scale() -> list[list[Any]]:
-    """A stepwise colour scale: one flat band per level 0..7."""
-    steps = len(_LEVEL_COLOURS)
-    scale: list[list[Any]] = []
-    for level, colour in enumerate(_LEVEL_COLOURS):
-        scale.append([level / steps, colour])
-        scale.append([(level + 1) / steps, colour])
-    return scale
+def _heading(title: str, subtitle: str) -> str:
+    """A chart's accessible name, its visible title and a one-line subtitle."""
+    return (
+        f"<title>{esc(title)}</title>"
+        f'<text x="0" y="20" font-size="15" font-weight="700">{esc(title)}</text>'
+        f'<text x="0" y="36" fill="#475467">{esc(subtitle)}</text>'
+    )
 
 
-def heatmap_figure(result: SliceLike, design: Design, x: str, y: str) -> go.Figure:
-    """Constraints met over two controls (others as in ``design``), the design marked."""
+def _ticks(values: Sequence[Any], wanted: int = 7) -> list[int]:
+    """Indices of the values to label: round numbers about ``wanted`` apart, else spread."""
+    count = len(values)
+    if count <= wanted + 1 or isinstance(values[0], str):
+        return list(range(count))
+    numbers = np.asarray([float(v) for v in values])
+    raw = (numbers[-1] - numbers[0]) / wanted
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = min((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), default=raw)
+    ratio = numbers / step
+    nice = [i for i, r in enumerate(ratio) if abs(r - round(r)) < 1e-6]
+    if len(nice) >= 3:
+        return nice
+    stride = int(np.ceil((count - 1) / wanted))
+    return list(range(0, count, stride))
+
+
+def _index_of(values: Sequence[Any], value: object) -> int:
+    """The index of the grid value nearest ``value`` (exact for a categorical axis)."""
+    if isinstance(value, str):
+        return list(values).index(value) if value in values else 0
+    numbers = np.asarray([float(v) for v in values])
+    return int(np.abs(numbers - float(value)).argmin())  # type: ignore[arg-type]
+
+
+def _runs(row: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(start, length, level) of each run of equal levels in one row."""
+    runs: list[tuple[int, int, int]] = []
+    start = 0
+    for i in range(1, len(row) + 1):
+        if i == len(row) or row[i] != row[start]:
+            runs.append((start, i - start, int(row[start])))
+            start = i
+    return runs
+
+
+class _Frame:
+    """Plot geometry of a chart: cell sizes and data-to-pixel mapping."""
+
+    width, height = 760.0, 440.0
+    left, right, top, bottom = 78.0, 190.0, 46.0, 60.0
+
+    def __init__(self, nx: int, ny: int) -> None:
+        self.nx, self.ny = nx, ny
+        self.cw = (self.width - self.left - self.right) / nx
+        self.ch = (self.height - self.top - self.bottom) / ny
+
+    def x(self, i: float) -> float:
+        return self.left + i * self.cw
+
+    def y(self, j: float) -> float:
+        """Row ``j`` counts from the bottom; this is the top edge of row ``j``."""
+        return self.top + (self.ny - 1 - j) * self.ch
+
+
+def _heat_cells_group(
+    levels: Any, frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str
+) -> str:
+    """The cells, drawn edge to edge (no anti-aliased seams between rows)."""
+    return '<g shape-rendering="crispEdges">' + _heat_cells(levels, frame, xs, ys, x, y) + "</g>"
+
+
+def _heat_cells(
+    levels: Any, frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str
+) -> str:
+    parts = []
+    for j, row in enumerate(levels.tolist()):
+        for start, length, level in _runs(row):
+            span = format_value(x, xs[start])
+            if length > 1:
+                span += f" to {format_value(x, xs[start + length - 1])}"
+            tip = f"{span}, {format_value(y, ys[j])}: {LEVEL_NAMES[level]}"
+            parts.append(
+                f'<rect x="{frame.x(start):.2f}" y="{frame.y(j):.2f}"'
+                f' width="{length * frame.cw + 0.3:.2f}" height="{frame.ch + 0.3:.2f}"'
+                f' fill="{LEVEL_COLOURS[level]}"><title>{esc(tip)}</title></rect>'
+            )
+    return join(parts)
+
+
+def _axes(frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str) -> str:
+    bottom = frame.height - frame.bottom
+    parts = [
+        f'<rect x="{frame.left}" y="{frame.top}" width="{frame.nx * frame.cw:.2f}"'
+        f' height="{frame.ny * frame.ch:.2f}" fill="none" stroke="#475467"/>'
+    ]
+    for i in _ticks(xs):
+        cx = frame.x(i + 0.5)
+        parts.append(
+            f'<line x1="{cx:.2f}" x2="{cx:.2f}" y1="{bottom}" y2="{bottom + 5}" stroke="#475467"/>'
+        )
+        parts.append(
+            f'<text x="{cx:.2f}" y="{bottom + 18}" text-anchor="middle">'
+            f"{esc(format_value(x, xs[i], unit=False))}</text>"
+        )
+    for j in _ticks(ys):
+        cy = frame.y(j) + frame.ch / 2
+        parts.append(
+            f'<line x1="{frame.left - 5}" x2="{frame.left}" y1="{cy:.2f}" y2="{cy:.2f}"'
+            ' stroke="#475467"/>'
+        )
+        parts.append(
+            f'<text x="{frame.left - 8}" y="{cy + 4:.2f}" text-anchor="end">'
+            f"{esc(format_value(y, ys[j], unit=False))}</text>"
+        )
+    mid_x = frame.left + frame.nx * frame.cw / 2
+    mid_y = frame.top + frame.ny * frame.ch / 2
+    parts.append(
+        f'<text x="{mid_x:.2f}" y="{frame.height - 14}" text-anchor="middle"'
+        f' font-weight="600">{esc(axis_label(x))}</text>'
+    )
+    parts.append(
+        f'<text transform="translate(16 {mid_y:.2f}) rotate(-90)" text-anchor="middle"'
+        f' font-weight="600">{esc(axis_label(y))}</text>'
+    )
+    return join(parts)
+
+
+def _legend(frame: _Frame) -> str:
+    left = frame.width - frame.right + 18
+    parts = [f'<text x="{left}" y="{frame.top + 4}" font-weight="600">Constraints met</text>']
+    for k in range(len(LEVEL_NAMES) - 1, -1, -1):
+        top = frame.top + 16 + (len(LEVEL_NAMES) - 1 - k) * 22
+        parts.append(
+            f'<rect x="{left}" y="{top}" width="14" height="14" fill="{LEVEL_COLOURS[k]}"'
+            ' stroke="#475467" stroke-width="0.5"/>'
+            f'<text x="{left + 20}" y="{top + 11}">{esc(LEVEL_NAMES[k])}</text>'
+        )
+    return join(parts)
+
+
+def _marker(frame: _Frame, i: int, j: int) -> str:
+    cx, cy = frame.x(i + 0.5), frame.y(j) + frame.ch / 2
+    anchor = "start" if i < frame.nx * 0.7 else "end"
+    dx = 10 if anchor == "start" else -10
+    return (
+        f'<g id="heat-current"><circle cx="{cx:.2f}" cy="{cy:.2f}" r="7" fill="white"'
+        ' stroke="black" stroke-width="2"/>'
+        f'<path d="M{cx - 4:.2f} {cy - 4:.2f} L{cx + 4:.2f} {cy + 4:.2f} M{cx - 4:.2f} {cy + 4:.2f}'
+        f' L{cx + 4:.2f} {cy - 4:.2f}" stroke="black" stroke-width="2"/>'
+        f'<text x="{cx + dx:.2f}" y="{cy - 10:.2f}" text-anchor="{anchor}" font-weight="700"'
+        ' paint-order="stroke" stroke="white" stroke-width="3">your design</text></g>'
+    )
+
+
+def heatmap_html(result: SliceLike, design: Design, x: str, y: str) -> str:
+    """Constraints met over two controls (the others as in ``design``); the design is marked."""
+    xs, ys = list(result.x_values), list(result.y_values)
     levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
-    fig = go.Figure(
-        go.Heatmap(
-            x=list(result.x_values),
-            y=list(result.y_values),
-            z=levels,
-            zmin=-0.5,
-            zmax=len(_LEVEL_COLOURS) - 0.5,
-            colorscale=_discrete_scale(),
-            colorbar=dict(
-                title=dict(text="constraints met"),
-                tickvals=list(range(len(_LEVEL_NAMES))),
-                ticktext=list(_LEVEL_NAMES),
-                len=1.0,
-                thickness=14,
-            ),
-            hovertemplate="x %{x}<br>y %{y}<br>level %{z} (7 = approved)<extra></extra>",
-        )
+    frame = _Frame(len(xs), len(ys))
+    title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
+    i, j = _index_of(xs, getattr(design, x)), _index_of(ys, getattr(design, y))
+    body = join(
+        [
+            _heading(title, "the other controls stay as you set them"),
+            _heat_cells_group(levels, frame, xs, ys, x, y),
+            _axes(frame, xs, ys, x, y),
+            _legend(frame),
+            _marker(frame, i, j),
+        ]
     )
-    fig.add_trace(
-        go.Scatter(
-            x=[getattr(design, x)],
-            y=[getattr(design, y)],
-            mode="markers+text",
-            marker=dict(symbol="x", size=14, color="white", line=dict(color="black", width=2)),
-            text=["your design"],
-            textposition="top center",
-            textfont=dict(color="black"),
-            name="your design",
-            hovertemplate="your design<extra></extra>",
-        )
+    return (
+        f'<svg id="heatmap" class="cl-chart" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}"'
+        f' role="img" style="{_FONT}" font-size="12">{body}</svg>'
     )
-    fig.update_xaxes(title_text=esc(axis_label(x)))
-    fig.update_yaxes(title_text=esc(axis_label(y)))
-    fig.update_layout(
-        title=dict(
-            text="Feasibility map: constraints met as two controls vary (the rest as set)",
-            x=0.0,
-            xanchor="left",
-            font=dict(size=14),
-        ),
-        height=460,
-        font=FONT,
-        margin=dict(t=56, b=56, l=16, r=16),
-        showlegend=False,
-        paper_bgcolor="white",
-    )
-    return fig
-
-
-class SensitivityRow(Protocol):
-    control: str
-
-
-def tornado_figure(rows: Sequence[Any], design: Design) -> go.Figure:
-    """For each control: how many constraints pass across its range, others fixed."""
-    names = [esc(axis_label(r.control)) for r in rows]
-    now = rows[0].n_met_now if rows else 0
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[r.n_met_high - r.n_met_low for r in rows],
-            base=[r.n_met_low for r in rows],
-            orientation="h",
-            marker_color=[PASS_COLOUR if r.n_met_high > now else MUTED_COLOUR for r in rows],
-            text=[
-                f"{r.n_met_low}-{r.n_met_high} of 6, best at"
-                f" {_format_value(r.control, r.high_value)}"
-                for r in rows
-            ],
-            textposition="auto",
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=now, line=dict(color="black", dash="dash"), annotation_text="your design")
-    fig.update_xaxes(title_text="Constraints met (of 6) across the control's range", range=[0, 6.2])
-    fig.update_yaxes(autorange="reversed", automargin=True, title_text="Control")
-    fig.update_layout(
-        title=dict(
-            text="Sensitivity: what each control alone can change", x=0.0, font=dict(size=14)
-        ),
-        height=380,
-        font=FONT,
-        margin=dict(t=56, b=56, l=16, r=16),
-        showlegend=False,
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )
-    return fig
 
 
 class ChangeLike(Protocol):
-    control: str
-    from_value: object
-    to_value: object
+    @property
+    def control(self) -> str: ...
+
+    @property
+    def from_value(self) -> object: ...
+
+    @property
+    def to_value(self) -> object: ...
 
 
 class NearestLike(Protocol):
-    to_design: Design
-    changes: Sequence[Any]
+    @property
+    def changes(self) -> Sequence[ChangeLike]: ...
 
 
 def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
@@ -186,9 +291,9 @@ def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
     items = join(
         tag(
             "li",
-            text("strong", axis_label(c.control))
-            + esc(f": {_format_value(c.control, c.from_value)}")
-            + esc(f" → {_format_value(c.control, c.to_value)}"),
+            text("strong", CONTROLS[c.control].label)
+            + esc(f": {format_value(c.control, c.from_value)}")
+            + esc(f" → {format_value(c.control, c.to_value)}"),
         )
         for c in result.changes
     )
@@ -203,11 +308,49 @@ def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
     )
 
 
-__all__ = [
-    "FAIL_COLOUR",
-    "axis_label",
-    "axis_options",
-    "heatmap_figure",
-    "nearest_html",
-    "tornado_figure",
-]
+def tornado_html(rows: Sequence[Any], now: int) -> str:
+    """For each control alone: the fewest and most constraints met across its range."""
+    width, left, right, top, row_h = 760.0, 250.0, 170.0, 74.0, 30.0
+    scale = (width - left - right) / 6.0
+    height = top + row_h * len(rows) + 56
+    title = "Sensitivity: what each control alone can change"
+    parts = [
+        _heading(
+            title, "each bar: constraints met as one control sweeps its range, the rest as set"
+        ),
+    ]
+    for k in range(7):
+        gx = left + k * scale
+        parts.append(
+            f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top - 6}" y2="{height - 50:.1f}"'
+            ' stroke="#eaecf0"/>'
+            f'<text x="{gx:.1f}" y="{height - 34:.1f}" text-anchor="middle">{k}</text>'
+        )
+    for n, row in enumerate(rows):
+        cy = top + n * row_h
+        low, high = int(row.n_met_low), int(row.n_met_high)
+        colour = "#1b7f3b" if high > now else ("#b42318" if low < now else "#98a2b3")
+        best = format_value(row.control, row.high_value)
+        tip = f"{CONTROLS[row.control].label}: {low} to {high} of 6; most at {best}"
+        parts.append(
+            f'<text x="{left - 10}" y="{cy + 17:.1f}" text-anchor="end">'
+            f"{esc(CONTROLS[row.control].label)}</text>"
+            f'<rect x="{left + low * scale:.1f}" y="{cy + 5:.1f}"'
+            f' width="{max((high - low) * scale, 3):.1f}" height="{row_h - 10:.1f}"'
+            f' fill="{colour}"><title>{esc(tip)}</title></rect>'
+            f'<text x="{left + high * scale + 6:.1f}" y="{cy + 17:.1f}" fill="#475467">'
+            f"{esc(f'best at {best}')}</text>"
+        )
+    nx = left + now * scale
+    parts.append(
+        f'<line x1="{nx:.1f}" x2="{nx:.1f}" y1="{top - 8}" y2="{height - 50:.1f}" stroke="black"'
+        ' stroke-dasharray="5 4" stroke-width="1.5"/>'
+        f'<text x="{nx:.1f}" y="{top - 12}" text-anchor="middle" font-weight="700">'
+        f"your design: {now}/6</text>"
+        f'<text x="{left + 3 * scale:.1f}" y="{height - 12:.1f}" text-anchor="middle"'
+        f' font-weight="600">{esc("Constraints met (of 6)")}</text>'
+    )
+    return (
+        f'<svg id="tornado" class="cl-chart" viewBox="0 0 {width:.0f} {height:.0f}" role="img"'
+        f' style="{_FONT}" font-size="12">{join(parts)}</svg>'
+    )

@@ -1,0 +1,184 @@
+"""Glue between the marimo page and the package: no formulas, no HTML.
+
+The notebook (``lab.py``) calls these to turn control values into a :class:`Design`, to open the
+Design Ledger without ever crashing the page, and to save the capstone's entry only when it
+changed. Widgets themselves are created in the notebook (marimo is imported there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from constraintlab.design import CONTROLS, Design, NumericControl
+from constraintlab.engine import Scorecard
+from constraintlab.views.journey import Journey
+
+CHAPTER_KEY: Final = "v2_17"
+
+# the published lab's names for the six pass flags
+MET_FIELDS: Final = {
+    "accuracy": "accuracy_met",
+    "p99_latency": "latency_met",
+    "dp_privacy": "dp_met",
+    "adversarial_robustness": "adversarial_met",
+    "carbon_reduction": "carbon_met",
+    "fault_tolerance": "fault_tolerance_met",
+}
+
+SLIDERS: Final = (
+    "model_size_b",
+    "dp_epsilon",
+    "adv_weight",
+    "checkpoint_interval_min",
+    "flexible_job_pct",
+)
+
+
+def slider_steps(name: str) -> list[float | int]:
+    """The control's grid as slider steps: integers where the step is whole."""
+    control = CONTROLS[name]
+    assert isinstance(control, NumericControl)
+    if control.decimals == 0:
+        return [int(v) for v in control.grid()]
+    return list(control.grid())
+
+
+def slider_default(name: str) -> float | int:
+    control = CONTROLS[name]
+    assert isinstance(control, NumericControl)
+    return int(control.default) if control.decimals == 0 else control.default
+
+
+def design_from_controls(values: Mapping[str, Any], context: str) -> Design:
+    """The design the page's controls describe (values rounded to their step's decimals)."""
+    fields: dict[str, Any] = {"context": context}
+    for name, value in values.items():
+        control = CONTROLS[name]
+        if isinstance(control, NumericControl):
+            value = round(float(value), control.decimals)
+        fields[name] = value
+    return Design(**fields)
+
+
+@dataclass
+class LedgerAccess:
+    """The opened ledger, or why it could not be opened (the page shows ``problem``)."""
+
+    ledger: Any = None
+    problem: str | None = None
+    note: str | None = None  # e.g. "imported your course ledger from ..."
+
+    @property
+    def usable(self) -> bool:
+        return self.ledger is not None
+
+
+def open_ledger_safely(path: str | None = None) -> LedgerAccess:
+    """Open the student's ledger; any failure becomes a message instead of an exception."""
+    try:
+        from constraintlab.ledger import open_ledger
+
+        ledger = open_ledger(path)
+    except Exception as problem:
+        return LedgerAccess(problem=f"{type(problem).__name__}: {problem}")
+    note = getattr(ledger, "import_note", None)
+    return LedgerAccess(ledger=ledger, note=str(note) if note else None)
+
+
+def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
+    """Act I's journey: the student's ledger, or the sample journey in its own store.
+
+    Never raises: whatever goes wrong becomes a warning the page shows (the lab still works).
+    """
+    from constraintlab.ledger import Ledger, audit
+    from constraintlab.ledger.sample import write_sample
+
+    warnings = [access.problem] if access.problem else []
+    notes = (access.note,) if access.note else ()
+    if load_sample:
+        try:
+            with Ledger.open(write_sample()) as sample:
+                return Journey(audit(sample.entries()), True, tuple(warnings), notes)
+        except Exception as problem:
+            warnings.append(f"The sample journey could not be loaded: {problem}")
+    entries: dict[str, Any] = {}
+    is_sample = False
+    if access.ledger is not None:
+        try:
+            entries = access.ledger.entries()
+            is_sample = bool(access.ledger.is_sample)
+        except Exception as problem:
+            warnings.append(f"{type(problem).__name__}: {problem}")
+    return Journey(audit(entries), is_sample, tuple(warnings), notes)
+
+
+def capstone_entry(
+    card: Scorecard, act1_prediction: str | None, act1_correct: bool, act2_prediction: str | None
+) -> dict[str, Any]:
+    """The v2_17 ledger entry with the published field names."""
+    d = card.design
+    entry: dict[str, Any] = {
+        "context": d.context,
+        "model_size_b": float(d.model_size_b),
+        "dp_epsilon": float(d.dp_epsilon),
+        "adv_train_weight": float(d.adv_weight),
+        "parallelism_strategy": d.parallelism,
+        "checkpoint_interval_min": float(d.checkpoint_interval_min),
+        "flexible_job_pct": float(d.flexible_job_pct),
+    }
+    for name, key in MET_FIELDS.items():
+        entry[key] = bool(card.constraints[name].met)
+    entry.update(
+        {
+            "gpu_budget_met": bool(card.budget.within_budget),
+            "constraints_all_met": card.n_met == len(MET_FIELDS),
+            "act1_prediction": act1_prediction,
+            "act1_correct": bool(act1_correct),
+            "act2_prediction": act2_prediction,
+            "act2_result": "approved" if card.approved else "infeasible",
+            "act2_decision": d.parallelism,
+            "constraint_hit": not card.approved,
+            "curriculum_complete": True,
+        }
+    )
+    return entry
+
+
+@dataclass
+class EntrySaver:
+    """Saves the capstone entry when (and only when) it differs from the last one saved."""
+
+    access: LedgerAccess
+    last_saved: dict[str, Any] | None = None
+    saves: int = 0
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def save(self, entry: dict[str, Any]) -> str:
+        """Save if changed; returns a one-line status for the page."""
+        if not self.access.usable:
+            return f"Not saved: the ledger could not be opened ({self.access.problem})."
+        if entry == self.last_saved:
+            return f"Saved to your Design Ledger as {CHAPTER_KEY} (no change since)."
+        try:
+            self.access.ledger.save(CHAPTER_KEY, entry)
+        except Exception as problem:
+            self.errors.append(str(problem))
+            return f"Not saved: {type(problem).__name__}: {problem}"
+        self.last_saved = dict(entry)
+        self.saves += 1
+        return f"Saved to your Design Ledger as {CHAPTER_KEY}."
+
+    def record_attempt(self, entry: dict[str, Any]) -> str:
+        """Record one submitted architecture; returns a one-line status."""
+        if not self.access.usable:
+            return f"Attempt not recorded: the ledger could not be opened ({self.access.problem})."
+        try:
+            self.access.ledger.record_attempt(entry)
+        except Exception as problem:
+            return f"Attempt not recorded: {type(problem).__name__}: {problem}"
+        self.attempts += 1
+        verdict = "approved" if entry.get("act2_result") == "approved" else "not approved"
+        return f"Attempt {self.attempts} of this session recorded ({verdict})."
