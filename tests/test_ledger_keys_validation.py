@@ -1,0 +1,126 @@
+"""Canonical chapter keys and design validation (the gate every design passes on the way in)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from constraintlab.ledger import LedgerError
+from constraintlab.ledger.keys import (
+    CHAPTER_KEYS,
+    EARLIER_LAB_KEYS,
+    canonical_key,
+    course_sorted,
+    lab_label,
+    require_key,
+)
+from constraintlab.ledger.validation import (
+    MAX_DESIGN_BYTES,
+    MAX_FIELDS,
+    design_digest,
+    validate_design,
+)
+
+
+def test_there_are_33_canonical_keys_in_course_order() -> None:
+    assert len(CHAPTER_KEYS) == 33
+    assert CHAPTER_KEYS[:3] == ("1", "2", "3") and CHAPTER_KEYS[15] == "16"
+    assert CHAPTER_KEYS[16] == "v2_01" and CHAPTER_KEYS[-1] == "v2_17"
+    assert len(EARLIER_LAB_KEYS) == 32 and "v2_17" not in EARLIER_LAB_KEYS
+    assert course_sorted(["v2_01", "16", "2", "10"]) == ["2", "10", "16", "v2_01"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "volume", "expected"),
+    [
+        (5, 1, "5"),
+        ("5", 1, "5"),
+        (" 05 ", 1, "5"),
+        ("16", 1, "16"),
+        ("v2_07", 1, "v2_07"),
+        ("V2_7", 1, "v2_07"),
+        ("v2_17", 2, "v2_17"),
+        (17, 2, "v2_17"),
+        ("17", 2, "v2_17"),
+        ("3", 2, "v2_03"),
+        (17, 1, None),  # Volume I has 16 labs
+        (0, 1, None),
+        (-3, 1, None),
+        ("v2_18", 1, None),
+        ("v2_00", 1, None),
+        ("v3_01", 1, None),
+        (True, 1, None),  # a bool is not a chapter, though Python calls it an int
+        (5.0, 1, None),
+        (None, 1, None),
+        ("", 1, None),
+        ("٥", 1, None),  # a non-ASCII digit
+        ("5a", 1, None),
+    ],
+)
+def test_canonical_key(raw: object, volume: int, expected: str | None) -> None:
+    assert canonical_key(raw, volume) == expected
+
+
+def test_every_canonical_key_maps_to_itself_and_has_a_label() -> None:
+    for key in CHAPTER_KEYS:
+        assert canonical_key(key) == key
+    assert lab_label("5") == "V1-05" and lab_label("v2_17") == "V2-17"
+
+
+def test_require_key_names_the_bad_key() -> None:
+    with pytest.raises(LedgerError, match=r"'v9_99' is not a chapter key"):
+        require_key("v9_99")
+
+
+def test_valid_design_is_copied_with_unknown_fields_kept() -> None:
+    design = {"context": "cloud", "act1_correct": True, "x": None, "n": 3, "f": -0.5}
+    clean = validate_design(design)
+    assert clean == design and clean is not design
+
+
+@pytest.mark.parametrize(
+    ("design", "problem"),
+    [
+        (["not", "an", "object"], "is a list, expected an object"),
+        ("text", "is a string, expected an object"),
+        ({"nested": {"a": 1}}, "field 'nested' is an object"),
+        ({"values": [1, 2]}, "field 'values' is a list"),
+        ({"x": math.nan}, "not a finite number"),
+        ({"x": math.inf}, "not a finite number"),
+        ({"x": 2**63}, "integer outside"),
+        ({"x": "\ud800"}, "not valid Unicode"),
+        ({5: "int key"}, "field name 5 is a number"),
+        ({"": 1}, "field name is empty"),
+        ({"k" * 201: 1}, "longer than 200"),
+        ({f"f{i}": i for i in range(MAX_FIELDS + 1)}, f"limit is {MAX_FIELDS}"),
+        ({"big": "x" * MAX_DESIGN_BYTES}, "too large"),
+    ],
+)
+def test_invalid_designs_are_refused_with_the_reason(design: object, problem: str) -> None:
+    with pytest.raises(LedgerError) as info:
+        validate_design(design, "the design for chapter 5")
+    assert problem in str(info.value)
+    assert str(info.value).startswith("the design for chapter 5")
+
+
+def test_digest_ignores_field_order_but_not_types() -> None:
+    assert design_digest({"a": 1, "b": 2}) == design_digest({"b": 2, "a": 1})
+    assert len({design_digest({"a": v}) for v in (1, 1.0, True, "1")}) == 4
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=20), scalars, max_size=12))
+def test_any_flat_scalar_design_is_accepted_unchanged(design: dict[str, object]) -> None:
+    assert validate_design(design) == design
