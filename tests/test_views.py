@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from constraintlab import Design, evaluate, scenario
+from constraintlab import CONTROLS, Design, evaluate, scenario
 from constraintlab.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
 from constraintlab.explain import Lever, derivation_line, levers
 from constraintlab.views import charts, journey, prose, questions, scorecards
@@ -20,6 +20,7 @@ HOSTILE = (
     "\"onmouseover='alert(1)' x=\"",
 )
 APPROVED = Design(model_size_b=14, adv_weight=0.8, context="renewable")
+CONTROLS_LIST = list(CONTROLS)
 
 
 def assert_inert(html: str, payload: str) -> None:
@@ -321,60 +322,77 @@ def test_radar_marks_domains_without_data() -> None:
 # --- instruments --------------------------------------------------------------------------
 
 
-@dataclass
-class FakeSlice:
-    x_values: list[float]
-    y_values: list[float]
-    n_met: list[list[int]]
-    approved: list[list[bool]]
-
-
 def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
+    from constraintlab.explore import feasibility_slice
     from constraintlab.views import instruments
 
-    xs, ys = [7.0, 14.0, 21.0], [0.9, 1.0]
-    cut = FakeSlice(xs, ys, [[3, 6, 6], [4, 6, 5]], [[False, True, False], [False, False, False]])
-    html = instruments.heatmap_html(cut, Design(model_size_b=14), "model_size_b", "dp_epsilon")
+    design = APPROVED
+    cut = feasibility_slice(design, "model_size_b", "dp_epsilon")
+    html = instruments.heatmap_html(cut, "model_size_b", "dp_epsilon", CONSTRAINT_LABELS)
     assert html.startswith('<svg id="heatmap"') and "viewBox" in html
     assert "Feasibility map" in html
     assert "Model size (billion parameters)" in html
     assert "Differential-privacy epsilon (lower is more private)" in html
-    assert all(name in html for name in instruments.LEVEL_NAMES)
+    assert all(esc(name) in html for name in instruments.LEVEL_NAMES)
     assert 'id="heat-current"' in html and "your design" in html
-    # one rect per run of equal levels in a row (3 + 3), the frame, 8 legend swatches
-    assert html.count("<rect") == 6 + 1 + 8
-    assert "14 B, 0.9: approved" in html
-    assert "7 B, 1.0: 4/6" in html
+    runs = re.findall(r"<title>(\d+) B to (\d+) B, 1\.0: approved</title>", html)
+    assert any(int(a) <= 14 <= int(b) for a, b in runs)  # the design's own cell is approved
+    assert "failing: Accuracy" in html  # small models fail accuracy
+    assert 'fill="url(#cl-hatch)"' in html
+    # the cells come as runs, so the map stays small enough to redraw on every key press
+    assert html.count("<rect") < 1500
 
 
-def test_tornado_and_nearest_name_controls_with_units() -> None:
+def test_heatmap_runs_follow_the_slice() -> None:
     from constraintlab.views import instruments
 
     @dataclass
-    class Row:
-        control: str
-        n_met_low: int
-        n_met_high: int
-        high_value: object
+    class Cut:
+        x_values: list[float]
+        y_values: list[float]
+        n_met: list[list[int]]
+        failing: list[list[list[str]]]
+        approved: list[list[bool]]
+        best_approved: list[list[bool]]
+        current: tuple[float, float]
 
-    html = instruments.tornado_html(
-        [Row("model_size_b", 2, 4, 14), Row("context", 3, 3, "fleet")], 3
+    cut = Cut(
+        [7.0, 14.0, 21.0],
+        [0.9, 1.0],
+        [[3, 6, 6], [4, 6, 6]],
+        [[["a"], [], ["gpu_budget"]], [["a"], [], []]],
+        [[False, True, False], [False, True, True]],
+        [[False, False, False], [False, False, False]],
+        (14.0, 1.0),
     )
+    html = instruments.heatmap_html(cut, "model_size_b", "dp_epsilon", {"a": "<A>"})
+    # runs: row 0 -> 3, row 1 -> 2; the frame; 8 level swatches and the 2-rect hatch swatch
+    assert html.count("<rect") == 5 + 1 + 8 + 2
+    assert "7 B, 0.9: 3/6; failing: &lt;A&gt;" in html
+    assert "21 B, 0.9: 6/6, over GPU budget; failing: gpu_budget" in html
+    assert "14 B to 21 B, 1.0: approved" in html
+
+
+def test_tornado_and_nearest_name_controls_with_units() -> None:
+    from constraintlab.explore import nearest_approved, sensitivity
+    from constraintlab.views import instruments
+
+    card = evaluate(Design())
+    rows = sensitivity(Design())
+    html = instruments.tornado_html(rows, card.n_met, CONSTRAINT_LABELS)
     assert "Sensitivity" in html and "Constraints met (of 6)" in html
-    assert "best at 14 B" in html and "your design: 3/6" in html
+    assert f"your design: {card.n_met}/6" in html
+    assert html.count("<title>") == 1 + len(CONTROLS_LIST)  # the chart and one per bar
+    model = rows.row("model_size_b")
+    assert esc(f"most ({model.n_met_high}/6) at {model.high_value:g} B") in html
+    assert "% of target" in html
 
-    @dataclass
-    class Change:
-        control: str
-        from_value: object
-        to_value: object
-
-    @dataclass
-    class Nearest:
-        changes: list[Change]
-
-    html = instruments.nearest_html(Nearest([Change("adv_weight", 0.3, 0.8)]), asked=True)
-    assert "Adversarial training weight" in html and "0.30 → 0.80" in html
+    found = nearest_approved(Design())
+    assert found is not None
+    html = instruments.nearest_html(found, asked=True)
+    for change in found.changes:
+        assert esc(instruments.format_value(change.control, change.to_value)) in html
     assert "Not applied" in html
     assert "Press the button" in instruments.nearest_html(None, asked=False)
     assert "No approved design" in instruments.nearest_html(None, asked=True)
+    assert "already approved" in instruments.nearest_html(nearest_approved(APPROVED), asked=True)

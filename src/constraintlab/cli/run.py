@@ -132,6 +132,17 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM when this command dies, even if it is killed outright."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -147,7 +158,12 @@ def run_command(
     if ledger is not None:
         env[LEDGER_ENV] = str(ledger)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    server = subprocess.Popen(marimo_command(host, port), env=env, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        marimo_command(host, port),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
     try:
         if not _wait_until_serving(server, host, port):
             code = server.poll()

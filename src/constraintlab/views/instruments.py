@@ -9,12 +9,12 @@ milliseconds to mount each time. Each chart has a title, axis titles with units,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from constraintlab.design import CONTROLS, Design, NumericControl
+from constraintlab.design import CONTROLS, NumericControl
 from constraintlab.views.html import esc, join, tag, text
 
 # levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
@@ -77,10 +77,19 @@ class SliceLike(Protocol):
     def y_values(self) -> Sequence[Any]: ...
 
     @property
-    def n_met(self) -> Any: ...  # rows = y, columns = x
+    def n_met(self) -> Sequence[Sequence[int]]: ...  # rows = y, columns = x
 
     @property
-    def approved(self) -> Any: ...
+    def failing(self) -> Sequence[Sequence[Sequence[str]]]: ...
+
+    @property
+    def approved(self) -> Sequence[Sequence[bool]]: ...
+
+    @property
+    def best_approved(self) -> Sequence[Sequence[bool]]: ...
+
+    @property
+    def current(self) -> tuple[Any, Any]: ...
 
 
 def _heading(title: str, subtitle: str) -> str:
@@ -117,13 +126,13 @@ def _index_of(values: Sequence[Any], value: object) -> int:
     return int(np.abs(numbers - float(value)).argmin())  # type: ignore[arg-type]
 
 
-def _runs(row: Sequence[int]) -> list[tuple[int, int, int]]:
-    """(start, length, level) of each run of equal levels in one row."""
-    runs: list[tuple[int, int, int]] = []
+def _runs(row: Sequence[Any]) -> list[tuple[int, int, Any]]:
+    """(start, length, value) of each run of equal values in one row."""
+    runs: list[tuple[int, int, Any]] = []
     start = 0
     for i in range(1, len(row) + 1):
         if i == len(row) or row[i] != row[start]:
-            runs.append((start, i - start, int(row[start])))
+            runs.append((start, i - start, row[start]))
             start = i
     return runs
 
@@ -147,29 +156,43 @@ class _Frame:
         return self.top + (self.ny - 1 - j) * self.ch
 
 
-def _heat_cells_group(
-    levels: Any, frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str
-) -> str:
-    """The cells, drawn edge to edge (no anti-aliased seams between rows)."""
-    return '<g shape-rendering="crispEdges">' + _heat_cells(levels, frame, xs, ys, x, y) + "</g>"
+def _cell_rect(frame: _Frame, start: int, length: int, j: int, fill: str, tip: str) -> str:
+    return (
+        f'<rect x="{frame.x(start):.2f}" y="{frame.y(j):.2f}"'
+        f' width="{length * frame.cw + 0.3:.2f}" height="{frame.ch + 0.3:.2f}"'
+        f' fill="{fill}"><title>{esc(tip)}</title></rect>'
+    )
 
 
-def _heat_cells(
-    levels: Any, frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str
-) -> str:
-    parts = []
-    for j, row in enumerate(levels.tolist()):
-        for start, length, level in _runs(row):
-            span = format_value(x, xs[start])
+def _heat_cells(result: SliceLike, frame: _Frame, x: str, y: str, labels: Mapping[str, str]) -> str:
+    """One rect per run of cells with the same verdict; a hatch where approval is reachable."""
+    xs, ys = list(result.x_values), list(result.y_values)
+    parts = ['<g shape-rendering="crispEdges">']
+    for j, (met, fails, ok) in enumerate(
+        zip(result.n_met, result.failing, result.approved, strict=True)
+    ):
+        cells = [(int(m) + bool(a), tuple(f)) for m, f, a in zip(met, fails, ok, strict=True)]
+        for start, length, (level, failing) in _runs(cells):
+            where = format_value(x, xs[start])
             if length > 1:
-                span += f" to {format_value(x, xs[start + length - 1])}"
-            tip = f"{span}, {format_value(y, ys[j])}: {LEVEL_NAMES[level]}"
-            parts.append(
-                f'<rect x="{frame.x(start):.2f}" y="{frame.y(j):.2f}"'
-                f' width="{length * frame.cw + 0.3:.2f}" height="{frame.ch + 0.3:.2f}"'
-                f' fill="{LEVEL_COLOURS[level]}"><title>{esc(tip)}</title></rect>'
-            )
-    return join(parts)
+                where += f" to {format_value(x, xs[start + length - 1])}"
+            tip = f"{where}, {format_value(y, ys[j])}: {LEVEL_NAMES[level]}"
+            if failing:
+                tip += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
+            parts.append(_cell_rect(frame, start, length, j, LEVEL_COLOURS[level], tip))
+    for j, row in enumerate(result.best_approved):
+        for start, length, reachable in _runs([bool(v) for v in row]):
+            if reachable:
+                tip = "approved designs exist here with other settings of the other controls"
+                parts.append(_cell_rect(frame, start, length, j, "url(#cl-hatch)", tip))
+    return join(parts) + "</g>"
+
+
+_HATCH = (
+    '<defs><pattern id="cl-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'
+    ' patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="white"'
+    ' stroke-width="2" stroke-opacity="0.85"/></pattern></defs>'
+)
 
 
 def _axes(frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str) -> str:
@@ -220,6 +243,14 @@ def _legend(frame: _Frame) -> str:
             ' stroke="#475467" stroke-width="0.5"/>'
             f'<text x="{left + 20}" y="{top + 11}">{esc(LEVEL_NAMES[k])}</text>'
         )
+    top = frame.top + 16 + len(LEVEL_NAMES) * 22 + 8
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="14" height="14" fill="#c2502f"/>'
+        f'<rect x="{left}" y="{top}" width="14" height="14" fill="url(#cl-hatch)"'
+        ' stroke="#475467" stroke-width="0.5"/>'
+        f'<text x="{left + 20}" y="{top + 11}">{esc("hatched: approvable if")}</text>'
+        f'<text x="{left + 20}" y="{top + 25}">{esc("other controls change")}</text>'
+    )
     return join(parts)
 
 
@@ -237,17 +268,17 @@ def _marker(frame: _Frame, i: int, j: int) -> str:
     )
 
 
-def heatmap_html(result: SliceLike, design: Design, x: str, y: str) -> str:
-    """Constraints met over two controls (the others as in ``design``); the design is marked."""
+def heatmap_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str] | None = None) -> str:
+    """Constraints met over two controls (the others as set), the current design marked."""
     xs, ys = list(result.x_values), list(result.y_values)
-    levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
     frame = _Frame(len(xs), len(ys))
     title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
-    i, j = _index_of(xs, getattr(design, x)), _index_of(ys, getattr(design, y))
+    i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
     body = join(
         [
+            _HATCH,
             _heading(title, "the other controls stay as you set them"),
-            _heat_cells_group(levels, frame, xs, ys, x, y),
+            _heat_cells(result, frame, x, y, labels or {}),
             _axes(frame, xs, ys, x, y),
             _legend(frame),
             _marker(frame, i, j),
@@ -308,17 +339,74 @@ def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
     )
 
 
-def tornado_html(rows: Sequence[Any], now: int) -> str:
-    """For each control alone: the fewest and most constraints met across its range."""
-    width, left, right, top, row_h = 760.0, 250.0, 170.0, 74.0, 30.0
-    scale = (width - left - right) / 6.0
+class MarginLike(Protocol):
+    @property
+    def constraint(self) -> str: ...
+
+    @property
+    def down_fraction(self) -> float | None: ...
+
+    @property
+    def up_fraction(self) -> float | None: ...
+
+    @property
+    def largest_fraction(self) -> float: ...
+
+
+class SensitivityRowLike(Protocol):
+    """What the tornado needs from a :class:`constraintlab.explore.SensitivityRow`."""
+
+    @property
+    def control(self) -> str: ...
+
+    @property
+    def down_value(self) -> object: ...
+
+    @property
+    def up_value(self) -> object: ...
+
+    @property
+    def margins(self) -> Mapping[str, MarginLike]: ...
+
+    @property
+    def n_met_low(self) -> int: ...
+
+    @property
+    def n_met_high(self) -> int: ...
+
+    @property
+    def high_value(self) -> object: ...
+
+
+def step_effect(row: SensitivityRowLike, labels: Mapping[str, str]) -> str:
+    """The biggest effect of one slider step, e.g. ``to 8 B: Accuracy +0.3% of target``."""
+    if not row.margins:
+        return ""
+    biggest = max(row.margins.values(), key=lambda m: m.largest_fraction)
+    if biggest.largest_fraction == 0:
+        return "one step changes no margin"
+    down = abs(biggest.down_fraction or 0.0)
+    up = abs(biggest.up_fraction or 0.0)
+    value, fraction = (
+        (row.up_value, biggest.up_fraction)
+        if up >= down
+        else (row.down_value, biggest.down_fraction)
+    )
+    label = labels.get(biggest.constraint, biggest.constraint)
+    return (
+        f"to {format_value(row.control, value)}: {label} {100 * (fraction or 0.0):+.1f}% of target"
+    )
+
+
+def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[str, str]) -> str:
+    """Per control, largest one-step effect first: the fewest and most constraints met across
+    its range (the bar), where the most is reached, and what a single step does."""
+    width, left, row_h, top = 760.0, 200.0, 34.0, 74.0
+    scale = 40.0  # px per constraint, 0..6
     height = top + row_h * len(rows) + 56
     title = "Sensitivity: what each control alone can change"
-    parts = [
-        _heading(
-            title, "each bar: constraints met as one control sweeps its range, the rest as set"
-        ),
-    ]
+    sub = "bar: constraints met as one control sweeps its range, the rest as set"
+    parts = [_heading(title, sub)]
     for k in range(7):
         gx = left + k * scale
         parts.append(
@@ -330,16 +418,18 @@ def tornado_html(rows: Sequence[Any], now: int) -> str:
         cy = top + n * row_h
         low, high = int(row.n_met_low), int(row.n_met_high)
         colour = "#1b7f3b" if high > now else ("#b42318" if low < now else "#98a2b3")
-        best = format_value(row.control, row.high_value)
-        tip = f"{CONTROLS[row.control].label}: {low} to {high} of 6; most at {best}"
+        name = CONTROLS[row.control].label
+        best = f"most ({high}/6) at {format_value(row.control, row.high_value)}"
+        effect = step_effect(row, labels)
+        tip = f"{name}: {low} to {high} of 6 across its range; {best}; one step {effect}"
         parts.append(
-            f'<text x="{left - 10}" y="{cy + 17:.1f}" text-anchor="end">'
-            f"{esc(CONTROLS[row.control].label)}</text>"
-            f'<rect x="{left + low * scale:.1f}" y="{cy + 5:.1f}"'
-            f' width="{max((high - low) * scale, 3):.1f}" height="{row_h - 10:.1f}"'
+            f'<text x="{left - 10}" y="{cy + 19:.1f}" text-anchor="end">{esc(name)}</text>'
+            f'<rect x="{left + low * scale:.1f}" y="{cy + 6:.1f}"'
+            f' width="{max((high - low) * scale, 3):.1f}" height="{row_h - 12:.1f}"'
             f' fill="{colour}"><title>{esc(tip)}</title></rect>'
-            f'<text x="{left + high * scale + 6:.1f}" y="{cy + 17:.1f}" fill="#475467">'
-            f"{esc(f'best at {best}')}</text>"
+            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 14:.1f}">{esc(best)}</text>'
+            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 28:.1f}" fill="#475467"'
+            f' font-size="11">{esc(effect)}</text>'
         )
     nx = left + now * scale
     parts.append(
