@@ -21,7 +21,6 @@ is the same test on the candidates (all five pass and within budget).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -117,10 +116,25 @@ def _failing(
     return [[list(names[c]) for c in row] for row in codes.tolist()]
 
 
-@lru_cache(maxsize=64)
 def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.bool_]]:
-    """(best n_met, any approved) over the other five controls; rows y, columns x."""
-    axes = {CONTROL_NAMES.index(x), CONTROL_NAMES.index(y)}
+    """(best n_met, any approved) over the other five controls; rows y, columns x.
+
+    Computed once per unordered pair of controls and kept with the tables.
+    """
+    first, second = sorted((x, y), key=CONTROL_NAMES.index)
+    key = ("best", first, second)
+    if key not in t.memo:
+        t.memo[key] = _best_in_control_order(t, first, second)
+    best, approved = t.memo[key]  # dims (first, second)
+    if first == x:  # rows must be y
+        return best.T, approved.T
+    return best, approved
+
+
+def _best_in_control_order(
+    t: GridTables, first: str, second: str
+) -> tuple[IntArray, NDArray[np.bool_]]:
+    axes = {CONTROL_NAMES.index(first), CONTROL_NAMES.index(second)}
     most_base, fewest_gpus = _best_base(t, axes)
     approved_gpus = _fewest_candidate_gpus(t, axes)
     limit = t.carbon_limit  # (f, c)
@@ -130,10 +144,7 @@ def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.boo
     best = most_base[..., None, None] + (fewest_gpus[..., None, None] <= limit)
     approved = approved_gpus[..., None, None] <= limit
     drop = tuple(d for d in range(len(CONTROL_NAMES)) if d not in axes)
-    best, approved = best.squeeze(axis=drop), approved.squeeze(axis=drop)
-    if CONTROL_NAMES.index(x) < CONTROL_NAMES.index(y):  # dims are in control order: (x, y)
-        best, approved = best.T, approved.T
-    return np.ascontiguousarray(best, dtype=np.int64), np.ascontiguousarray(approved)
+    return best.squeeze(axis=drop).astype(np.int64), approved.squeeze(axis=drop)
 
 
 def _best_base(t: GridTables, axes: set[int]) -> tuple[IntArray, IntArray]:

@@ -25,9 +25,9 @@ whose carbon verdict at its GPU count passes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +69,7 @@ class GridTables:
     train_gpus: IntArray  # (M, eps, w, T): fine-tuning job, whole GPUs
     keeps_up: BoolArray  # (M, eps, w, T)
     carbon_pass: BoolArray  # (G + 1, f, c): carbon verdict at 0..G GPUs
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # results derived once
 
     def gpus(self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray) -> IntArray:
         """GPUs needed at structural grid indices: serving + spares + fine-tuning."""
@@ -219,10 +220,21 @@ def build_tables(grid: Grid) -> GridTables:
 
 
 def tables(grid: Grid | None = None) -> GridTables:
-    """The tables of ``grid`` (default: the full grid), built once per process."""
-    return _cached_tables(grid or full_grid())
+    """The tables of ``grid`` (default: the full grid), built once per process.
+
+    The full grid's tables are kept for the life of the process; a few reduced grids' tables
+    (tests) are kept in a small cache of their own so they never evict the full grid's.
+    """
+    if grid is None or grid == full_grid():
+        return _full_tables()
+    return _reduced_tables(grid)
+
+
+@lru_cache(maxsize=1)
+def _full_tables() -> GridTables:
+    return build_tables(full_grid())
 
 
 @lru_cache(maxsize=4)
-def _cached_tables(grid: Grid) -> GridTables:
+def _reduced_tables(grid: Grid) -> GridTables:
     return build_tables(grid)

@@ -1,0 +1,99 @@
+"""Sensitivity: each row's margin changes are evaluate's own, steps stop at the ends of the
+ranges, rows are in tornado order, and the reach over a control's range is brute force's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constraintlab import CONSTRAINT_NAMES, Design, evaluate
+from constraintlab.design import CONTROLS
+from constraintlab.explore import Sensitivity, sensitivity
+from constraintlab.explore.grid import CONTROL_NAMES
+
+DESIGNS = [
+    Design(),
+    Design(model_size_b=14, adv_weight=0.8, context="renewable"),
+    Design(model_size_b=1, dp_epsilon=10, adv_weight=1, parallelism="3d", flexible_job_pct=50),
+    Design(model_size_b=23.5, dp_epsilon=0.95, checkpoint_interval_min=7.5, context="renewable"),
+]
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=["default", "approved", "edges", "off-grid"])
+def test_margin_changes_are_evaluate_of_the_stepped_design(design: Design) -> None:
+    result = sensitivity(design)
+    now = evaluate(design)
+    for row in result:
+        for direction, value in (("down", row.down_value), ("up", row.up_value)):
+            for name in CONSTRAINT_NAMES:
+                change = row.margins[name]
+                delta = getattr(change, direction)
+                fraction = getattr(change, f"{direction}_fraction")
+                if value is None:
+                    assert delta is None and fraction is None
+                    continue
+                stepped = evaluate(design.replace(**{row.control: value}))
+                expected = stepped[name].margin - now[name].margin
+                assert delta == pytest.approx(expected, abs=1e-12)
+                assert fraction == pytest.approx(expected / abs(now[name].target), abs=1e-12)
+                assert change.unit == now[name].unit
+            if value is not None:
+                stepped_n_met = evaluate(design.replace(**{row.control: value})).n_met
+                assert getattr(row, f"n_met_{direction}") == stepped_n_met
+    assert result.margins_now == {name: now[name].margin for name in CONSTRAINT_NAMES}
+
+
+def test_steps_are_grid_neighbours_and_none_past_the_ends() -> None:
+    result = sensitivity(DESIGNS[2])
+    assert (result.row("model_size_b").down_value, result.row("model_size_b").up_value) == (
+        None,
+        2.0,
+    )
+    assert result.row("dp_epsilon").up_value is None
+    assert result.row("adv_weight").down_value == 0.95
+    assert (result.row("parallelism").down_value, result.row("parallelism").up_value) == (
+        "tp_dp",
+        None,
+    )
+    assert result.row("context").down_value is None
+    off = sensitivity(DESIGNS[3])
+    assert (off.row("model_size_b").down_value, off.row("model_size_b").up_value) == (23.0, 24.0)
+    assert off.row("checkpoint_interval_min").down_value == 5.0
+    assert off.row("checkpoint_interval_min").up_value == 10.0
+
+
+@pytest.mark.parametrize("design", DESIGNS[:2])
+def test_rows_are_in_tornado_order(design: Design) -> None:
+    result = sensitivity(design)
+    assert sorted(row.control for row in result) == sorted(CONTROL_NAMES)
+    keys = [row.largest_fraction for row in result]
+    assert keys == sorted(keys, reverse=True) and keys[0] > 0
+    for row in result:
+        biggest = max(
+            abs(f)
+            for change in row.margins.values()
+            for f in (change.down_fraction, change.up_fraction)
+            if f is not None
+        )
+        assert row.largest_fraction == biggest
+
+
+@pytest.mark.parametrize("control", ["model_size_b", "parallelism", "adv_weight"])
+def test_reach_over_the_range_is_the_scalar_minimum_and_maximum(control: str) -> None:
+    design = DESIGNS[0]
+    row = sensitivity(design).row(control)
+    counts = {v: evaluate(design.replace(**{control: v})).n_met for v in CONTROLS[control].grid()}
+    assert row.n_met_low == min(counts.values())
+    assert row.n_met_high == max(counts.values())
+    assert counts[row.high_value] == row.n_met_high
+    assert row.n_met_now == evaluate(design).n_met
+
+
+def test_sensitivity_is_a_sequence_of_rows_and_serialises() -> None:
+    result = sensitivity(Design())
+    assert isinstance(result, Sensitivity) and len(result) == 7
+    assert result[0] is result.rows[0] and list(result) == result.rows
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["rows"][0]["control"] == result[0].control
+    assert set(data["rows"][0]["margins"]) == set(CONSTRAINT_NAMES)
