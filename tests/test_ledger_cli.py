@@ -230,3 +230,11 @@ def test_every_command_and_option_has_help(capsys: pytest.CaptureFixture[str]) -
         assert code == 0 and "--ledger" in out
     _, out, _ = run_cli(capsys, "ledger", "export", "--help")
     assert "--format" in out and "--overwrite" in out and "layout A" in out
+
+
+def test_reset_of_a_missing_ledger_creates_nothing(
+    capsys: pytest.CaptureFixture[str], lab_env: LabEnv
+) -> None:
+    code, out, _ = run_cli(capsys, "ledger", "reset", "--yes")
+    assert code == 0 and "nothing to reset" in out
+    assert not lab_env.ledger.exists()

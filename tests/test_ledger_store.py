@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -391,3 +393,14 @@ def test_reset_does_not_bring_the_course_ledger_back(course: Path) -> None:
         ledger.reset()
     with open_ledger() as again:
         assert again.entries() == {} and again.import_note is None
+
+
+def test_importing_the_ledger_stays_light() -> None:
+    """The app and the CLI import it at start-up: standard library only."""
+    code = (
+        "import sys, constraintlab.ledger, constraintlab.ledger.sample;"
+        "heavy = {'numpy', 'marimo', 'plotly', 'duckdb', 'typer', 'rich'};"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -175,6 +175,9 @@ def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
     from constraintlab.ledger.paths import resolve_store_path
 
     target = resolve_store_path(ledger)
+    if not target.exists():
+        typer.echo(f"There is no ledger at {target}; nothing to reset.")
+        return
     if not yes:
         if not stdin_is_interactive():
             typer.echo(

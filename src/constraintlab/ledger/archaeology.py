@@ -74,10 +74,12 @@ class Ratio:
 
     @property
     def share(self) -> float | None:
+        """``count / total`` as a float; None when nothing was recorded."""
         return self.count / self.total if self.total else None
 
     @property
     def exact(self) -> Fraction | None:
+        """``count / total`` as an exact fraction (for ties); None when nothing was recorded."""
         return Fraction(self.count, self.total) if self.total else None
 
 
@@ -93,6 +95,7 @@ class DomainStats:
 
     @property
     def labs_total(self) -> int:
+        """How many labs of the course test this domain."""
         return len(self.chapters)
 
     @property

@@ -34,8 +34,8 @@ def first_use_import(ledger: Ledger, folder: Path | None = None) -> str | None:
             parsed.append(read_ledger_file(path))
         except LedgerError as error:
             problems.append(str(error))
-    reports = ledger.import_first_use(parsed, complete=not problems) if parsed or problems else None
-    if reports is None and not problems:
+    reports = ledger.import_first_use(parsed, complete=not problems)
+    if reports is None and not problems:  # another process imported them first
         return None
     return _note(reports or [], problems)
 

@@ -34,20 +34,34 @@ def read_bounded(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise LedgerError(path, _os_problem(error)) from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-                raise LedgerError(path, f"is {kind}; expected a JSON ledger file")
-            if info.st_size > limit:
-                raise LedgerError(path, _too_large(info.st_size, limit))
-            data = handle.read(limit + 1)
-        except OSError as error:
-            raise LedgerError(path, _os_problem(error)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise LedgerError(path, f"is {kind}; expected a JSON ledger file")
+        if info.st_size > limit:
+            raise LedgerError(path, _too_large(info.st_size, limit))
+        data = _read_up_to(fd, limit + 1)
+    except OSError as error:
+        raise LedgerError(path, _os_problem(error)) from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise LedgerError(path, _too_large(len(data), limit))
     return data
+
+
+def _read_up_to(fd: int, size: int) -> bytes:
+    """Read until end of file or ``size`` bytes."""
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _too_large(size: int, limit: int) -> str:
