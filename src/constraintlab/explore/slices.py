@@ -149,27 +149,38 @@ def _best_in_control_order(
 
 def _best_base(t: GridTables, axes: set[int]) -> tuple[IntArray, IntArray]:
     """Over (M, eps, w, s, T) keeping ``axes`` (others size 1): the most non-carbon
-    constraints met, and the fewest GPUs among the designs that meet that many."""
+    constraints met, and the fewest GPUs among the designs that meet that many.
+
+    GPUs = serve(M, s) + train(M, eps, w, T) and base5 does not read T, so a free interval
+    is minimised first (the cheapest job), then (eps, w) per (M, s), then the rest: the
+    arrays never span more than (M, eps, w, T).
+    """
     drop = tuple(d for d in range(4) if d not in axes)
-    base = t.base_met
-    most = base.max(axis=drop, keepdims=True) if drop else base
-    at_most = base == most
-    serve = t.serve_gpus[:, None, None, :]
-    if 4 in axes:  # the checkpoint interval is an axis: one slice of T at a time
-        per_t = [
-            _fewest(at_most, serve + t.train_gpus[:, :, :, None, k], drop)
-            for k in range(t.train_gpus.shape[3])
-        ]
-        fewest = np.stack(per_t, axis=4)
-    else:  # carbon prefers fewer GPUs, so the best interval is the one needing fewest
-        fewest = _fewest(at_most, serve + t.train_gpus.min(axis=3)[:, :, :, None], drop)
-        fewest = fewest[..., None]
+    most = t.base_met.max(axis=drop, keepdims=True)
+    at_most = t.base_met == most  # (M, eps, w, s)
+    train = t.train_gpus if 4 in axes else t.train_gpus.min(axis=3, keepdims=True)
+    per_strategy = [
+        _fewest_for_strategy(t, axes, at_most[:, :, :, s], train, s)
+        for s in range(t.serve_gpus.shape[1])
+    ]
+    fewest = np.stack(per_strategy, axis=3)  # (M|1, eps|1, w|1, s, T|1)
+    if 3 not in axes:
+        fewest = fewest.min(axis=3, keepdims=True)
     return np.asarray(most[..., None], dtype=np.int64), fewest
 
 
-def _fewest(mask: NDArray[np.bool_], gpus: IntArray, drop: tuple[int, ...]) -> IntArray:
-    masked = np.where(mask, gpus, _NONE)
-    return masked.min(axis=drop, keepdims=True) if drop else masked
+def _fewest_for_strategy(
+    t: GridTables, axes: set[int], mask: NDArray[np.bool_], train: IntArray, s: int
+) -> IntArray:
+    """Fewest GPUs with strategy s among the (M, eps, w) in ``mask``: (M|1, eps|1, w|1, T|1)."""
+    masked = np.where(mask[..., None], train, _NONE)
+    free = tuple(d for d in (1, 2) if d not in axes)
+    if free:
+        masked = masked.min(axis=free, keepdims=True)
+    gpus = masked + t.serve_gpus[:, s, None, None, None]  # serving depends on M only here
+    if 0 not in axes:
+        gpus = gpus.min(axis=0, keepdims=True)
+    return np.minimum(gpus, _NONE)
 
 
 def _fewest_candidate_gpus(t: GridTables, axes: set[int]) -> IntArray:
