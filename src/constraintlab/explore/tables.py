@@ -13,9 +13,11 @@ So the tables are: the triple verdicts (computed with ``evaluate_many``), the pa
 and the serving + spare GPUs (``evaluate_many`` and ``serving_table``), the fine-tuning GPUs
 and keeps-up flags (``training.size_training_job`` on arrays, as ``evaluate_many`` runs it) and
 the carbon verdict for every whole number of GPUs from 0 to the grid's largest, for each
-(f, c) (``carbon.carbon_reduction`` on arrays, the engine's own arithmetic). Every grid design's
-verdicts are lookups in these tables: :meth:`GridTables.verdicts`. A test compares them with
-the scalar :func:`~constraintlab.evaluate` on a random sample of grid designs.
+(f, c) (``carbon.carbon_reduction`` on arrays, the engine's own arithmetic). Two comparisons are
+written here as ``evaluate_many`` writes them: carbon passes when the reduction > 40 %, and the
+budget holds when the job keeps up and GPUs <= 10,000. Every grid design's verdicts are
+lookups in these tables (:meth:`GridTables.verdicts`); a test compares them with the scalar
+:func:`~constraintlab.evaluate` on a random sample of grid designs.
 
 Approved designs are enumerated without visiting the whole grid: the *candidates* are the
 (M, epsilon, w, s, T) points that pass the five constraints other than carbon and fit the
@@ -100,8 +102,8 @@ class GridTables:
     def carbon_limit(self) -> IntArray:
         """(f, c): the most GPUs that still pass carbon (-1 if none do).
 
-        Carbon's verdict falls with GPUs (Jevons, contract claim 7); the constructor checks that
-        the table is a prefix of passes for every (f, c), so ``g <= limit`` is the verdict.
+        Carbon's verdict falls with GPUs (Jevons, contract claim 7); :func:`carbon_table` checks
+        that the table is a prefix of passes for every (f, c), so ``g <= limit`` is the verdict.
         """
         counts = self.carbon_pass.sum(axis=0)
         return np.asarray(counts - 1, dtype=np.int64)
