@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from constraintlab import Design, evaluate
 from constraintlab.cli.run import lab_path
 from constraintlab.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES
@@ -57,7 +55,9 @@ def status_of(html: str) -> str:
 
 
 def card_verdicts(html: str) -> dict[str, str]:
-    found = dict(re.findall(r'<div id="card-([a-z0-9_]+)" class="cl-card (cl-pass|cl-fail)">', html))
+    found = dict(
+        re.findall(r'<div id="card-([a-z0-9_]+)" class="cl-card (cl-pass|cl-fail)">', html)
+    )
     assert set(found) == set(CONSTRAINT_NAMES)
     return found
 
@@ -135,6 +135,19 @@ def test_an_empty_ledger_gets_the_empty_state_and_the_sample_button(lab_env: Lab
     assert "Load a sample journey" in html
     assert "design" not in names  # Act II stays locked until its prediction
     assert "Commit to a prediction above" in html
+
+
+def test_one_click_loads_the_sample_journey_clearly_labelled(lab_env: LabEnv) -> None:
+    from types import SimpleNamespace
+
+    from constraintlab.ledger import open_ledger
+
+    pressed = SimpleNamespace(value=True)  # the run button, as marimo holds it after a click
+    html, names = run_lab(act1_pred=answered(qs.ACT1_PREDICTION, "D"), sample_button=pressed)
+    assert names["lab_journey"].is_sample
+    assert "SAMPLE DATA" in html and 'id="sample-banner"' in html
+    assert 'id="ledger-summary"' in html and 'id="ledger-empty"' not in html
+    assert open_ledger(lab_env.ledger).entries() == {}  # the student's own ledger is untouched
 
 
 def test_the_sample_journey_is_labelled_and_kept_out_of_the_students_ledger(

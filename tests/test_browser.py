@@ -157,9 +157,14 @@ def full_page(page: Any, path: Path, width: int) -> None:
     """A screenshot of the whole lab: marimo scrolls inside #App, so grow the viewport to fit."""
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_timeout(600)
-    height = page.evaluate("() => document.getElementById('App').scrollHeight")
-    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 16_000)})
-    page.wait_for_timeout(1200)
+    height = 900
+    for _ in range(4):  # growing the viewport re-lays the page out: repeat until it fits
+        needed = int(page.evaluate("() => document.getElementById('App').scrollHeight"))
+        if needed <= height:
+            break
+        height = min(needed + 40, 16_000)
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(800)
     page.evaluate("() => document.getElementById('App').scrollTo(0, 0)")
     # charts re-fit to the new width a moment after a resize; then nothing may stick out
     page.wait_for_function(
@@ -243,6 +248,11 @@ def _drive(page: Any) -> list[float]:
     states = card_states(page)
     assert "FAIL" in states["accuracy"] and "FAIL" in states["adversarial_robustness"]
     assert "PASS" in states["p99_latency"] and "PASS" in states["dp_privacy"]
+    page.get_by_role("button", name="Show me the nearest approved design").click()
+    nearest = page.locator("#nearest")
+    nearest.wait_for()
+    assert "Not applied" in nearest.inner_text()
+    assert "INFEASIBLE" in status.inner_text()  # naming the changes applies none of them
     full_page(page, ARTIFACTS / "lab-1280-default.png", 1280)
     full_page(page, ARTIFACTS / "lab-900-default.png", 900)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -276,7 +286,11 @@ def _drive(page: Any) -> list[float]:
 def _check_ledger(path: Path) -> None:
     from constraintlab.ledger import open_ledger
 
-    entry = open_ledger(path).entries()["v2_17"]
+    ledger = open_ledger(path)
+    entry = ledger.entries()["v2_17"]
+    attempts = ledger.attempts()
+    assert len(attempts) == 1 and attempts[0].chapter == "v2_17"
+    assert attempts[0].design["act2_result"] == "approved"
     assert entry["act2_result"] == "approved"
     assert entry["constraints_all_met"] is True
     assert entry["model_size_b"] == 14.0

@@ -85,6 +85,8 @@ def test_rounding_never_shows_a_failing_value_on_the_passing_side() -> None:
     assert scorecards.shown_number(_result(value=95.04, met=True)) == "95.0"
     latency = _result(name="p99_latency", value=199.7, target=200.0, comparison="<", met=True)
     assert scorecards.shown_number(latency) == "199.7"
+    uptime = _result(name="fault_tolerance", value=99.99996, target=99.9, met=True)
+    assert scorecards.shown_number(uptime) == "99.99996"
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
@@ -283,8 +285,11 @@ def test_summary_cards_say_what_cannot_be_decided() -> None:
 
 
 def test_sample_data_is_labelled() -> None:
-    html = journey.ledger_notes_html(_journey(is_sample=True))
+    j = _journey(is_sample=True)
+    html = journey.ledger_notes_html(j)
     assert "SAMPLE DATA" in html and 'id="sample-banner"' in html
+    reveal = " ".join(questions.act1_reveal("D", journey.ledger_facts(j)).paragraphs)
+    assert "In the sample journey" in reveal and "your ledger" not in reveal
 
 
 def test_timeline_has_33_labs_with_words_for_each_state() -> None:
@@ -306,7 +311,7 @@ def test_hit_rate_chart_has_title_axes_and_no_made_up_bars() -> None:
     assert "%" in fig.layout.xaxis.title.text
     assert fig.layout.yaxis.title.text == "Domain"
     bar = fig.data[0]
-    assert list(bar.text) == ["50% of 2/3 labs", "no labs recorded"]
+    assert list(bar.text) == ["50% of 2 labs (of 3 in the domain)", "no labs recorded"]
     assert "&lt;b&gt;Memory&lt;/b&gt;" in bar.y[0]
 
 

@@ -55,7 +55,9 @@ def hit_rate_bar(
         for v in values
     ]
     labels = [
-        "no labs recorded" if v is None else f"{v:.0f}% of {done}/{total} labs"
+        "no labs recorded"
+        if v is None
+        else f"{v:.0f}% of {done} lab{'s' if done != 1 else ''} (of {total} in the domain)"
         for v, done, total in zip(values, labs_done, labs_total, strict=True)
     ]
     fig = go.Figure(
@@ -71,9 +73,9 @@ def hit_rate_bar(
         )
     )
     fig.update_xaxes(title_text="Labs that hit a constraint (% of the domain's completed labs)")
-    fig.update_xaxes(range=[0, 135], ticksuffix="%", tickvals=[0, 25, 50, 75, 100])
+    fig.update_xaxes(range=[0, 165], ticksuffix="%", tickvals=[0, 25, 50, 75, 100])
     fig.update_yaxes(title_text="Domain", autorange="reversed", automargin=True)
-    return _layout(fig, "Constraint hits by domain (your Design Ledger)", 360, showlegend=False)
+    return _layout(fig, "Constraint hits by domain (from the Design Ledger)", 360, showlegend=False)
 
 
 def accuracy_radar(domains: Sequence[str], accuracy: Sequence[float | None]) -> go.Figure:
@@ -102,7 +104,7 @@ def accuracy_radar(domains: Sequence[str], accuracy: Sequence[float | None]) -> 
             fill="toself",
             line=dict(color=ACCENT_COLOUR, width=2),
             connectgaps=False,
-            name="your predictions right (%)",
+            name="predictions right (%)",
             hovertemplate="%{theta}: %{r:.0f}% correct<extra></extra>",
         )
     )
@@ -113,6 +115,4 @@ def accuracy_radar(domains: Sequence[str], accuracy: Sequence[float | None]) -> 
         ),
         legend=dict(orientation="h", y=-0.12, x=0.5, xanchor="center"),
     )
-    return _layout(
-        fig, "Prediction accuracy by domain (% of your predictions that were right)", 400
-    )
+    return _layout(fig, "Prediction accuracy by domain (% of predictions that were right)", 400)

@@ -145,12 +145,14 @@ def summary_cards_html(journey: Journey) -> str:
         return ""
     a = journey.audit
     t, most, weak = a.totals, a.most_violated, a.weakest
-    stats = [
+    counts = [
         _stat("Labs completed", f"{t.labs_done}", f"of the {t.labs_total} before this one"),
         _stat("Constraints hit", f"{t.constraint_hits}", f"in {t.hits_recorded} labs that said"),
         _accuracy_stat("Volume I accuracy", a.accuracy.vol1),
         _accuracy_stat("Volume II accuracy", a.accuracy.vol2),
         _accuracy_stat("Overall accuracy", a.accuracy.overall),
+    ]
+    domains = [
         _stat(
             "Most-violated domain",
             most[0] if most else "not decidable",
@@ -162,7 +164,12 @@ def summary_cards_html(journey: Journey) -> str:
             f"{_pct(weak[1])} right" if weak else "no single domain trails",
         ),
     ]
-    return tag("div", join(stats), cls="cl-summary-grid", id_="ledger-summary")
+    return tag(
+        "div",
+        tag("div", join(counts), cls="cl-summary-grid")
+        + tag("div", join(domains), cls="cl-summary-grid cl-two"),
+        id_="ledger-summary",
+    )
 
 
 def hit_rate_figure(journey: Journey) -> Any:
@@ -187,9 +194,11 @@ def accuracy_figure(journey: Journey) -> Any:
 
 
 def ledger_facts(journey: Journey) -> LedgerFacts:
-    """What the Act I reveal quotes: the top three hit domains, most-violated, weakest."""
+    """What the Act I reveal quotes: the (up to) three domains hit most, most-violated, weakest.
+
+    A domain whose labs never hit a constraint is not among the "most hit"."""
     ranked = sorted(
-        ((d.domain, d.hit_rate) for d in journey.audit.domains.values() if d.hit_rate is not None),
+        ((d.domain, d.hit_rate) for d in journey.audit.domains.values() if d.hit_rate),
         key=lambda pair: pair[1],
         reverse=True,
     )
@@ -198,6 +207,7 @@ def ledger_facts(journey: Journey) -> LedgerFacts:
         top_hit_domains=ranked[:3],
         most_hit=journey.audit.most_violated,
         weakest=journey.audit.weakest,
+        is_sample=journey.is_sample,
     )
 
 

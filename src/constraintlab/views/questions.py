@@ -156,6 +156,7 @@ class LedgerFacts:
     top_hit_domains: Sequence[tuple[str, float]]  # (domain, hit rate 0..1), highest first
     most_hit: tuple[str, float] | None  # only when one domain is clearly highest
     weakest: tuple[str, float] | None  # (domain, prediction accuracy 0..1), when decidable
+    is_sample: bool = False  # the figures come from the sample journey, not the student
 
 
 def _pct(share: float) -> str:
@@ -168,21 +169,24 @@ def _ledger_note(facts: LedgerFacts) -> str:
             "Your ledger has no labs recorded yet, so it cannot show you this pattern; the"
             " sample journey (clearly marked) shows what a full record looks like."
         )
+    where, whose = ("the sample journey", "Its") if facts.is_sample else ("your ledger", "Your")
     parts = []
     if facts.top_hit_domains:
         listed = ", ".join(f"{name} ({_pct(rate)})" for name, rate in facts.top_hit_domains)
-        parts.append(f"In your ledger the domains with the highest hit rates are {listed}.")
+        parts.append(f"In {where} the domains with the highest hit rates are {listed}.")
     if facts.most_hit is not None:
         name, rate = facts.most_hit
-        parts.append(f"Your most-violated domain is {name}: {_pct(rate)} of its labs hit a limit.")
+        parts.append(
+            f"{whose} most-violated domain is {name}: {_pct(rate)} of its labs hit a limit."
+        )
     if facts.weakest is not None:
         name, rate = facts.weakest
         parts.append(
-            f"Your predictions were weakest in {name} ({_pct(rate)} correct): that is where the"
-            " course had the most to teach you."
+            f"{whose} predictions were weakest in {name} ({_pct(rate)} correct): that is where"
+            " the course had the most to teach."
         )
     if not parts:
-        parts.append("Your ledger does not yet single out one domain: record more labs.")
+        parts.append(f"{where.capitalize()} does not yet single out one domain: record more labs.")
     return " ".join(parts)
 
 

@@ -59,11 +59,13 @@ def _holds(value: float, target: float, comparison: str) -> bool:
 
 
 def shown_number(result: ConstraintResult) -> str:
-    """The value with enough decimals that the rounded figure is on the same side as the truth."""
+    """The value with enough decimals that the rounded figure is on the same side of the
+    target as the truth (and a share below 100 % never reads as 100 %)."""
     decimals = _DECIMALS.get(result.name, 2)
     while decimals < 6:
         rounded = round(result.value, decimals)
-        if _holds(rounded, result.target, result.comparison) == result.met:
+        rounds_to_full = result.unit == "%" and rounded >= 100.0 > result.value
+        if _holds(rounded, result.target, result.comparison) == result.met and not rounds_to_full:
             break
         decimals += 1
     return f"{result.value:,.{decimals}f}"
