@@ -111,6 +111,8 @@ def lab_server(ledger: Path, home: Path) -> Iterator[str]:
         assert server.wait(20) == 0
         time.sleep(0.2)
         assert not [pid for pid in marimo if Path(f"/proc/{pid}").exists()], "marimo survived"
+        log = "".join(lines.get_nowait() for _ in range(lines.qsize()))
+        assert "Traceback" not in log and "Error" not in log, log[-3000:]
     finally:
         if server.poll() is None:  # a failed step: still stop it the way a student would
             server.send_signal(signal.SIGINT)
@@ -241,6 +243,9 @@ def _drive(page: Any) -> list[float]:
     )
     page.locator("#ledger-summary").wait_for()
 
+    # the context toggle works before Act II is unlocked (and must not break anything)
+    page.get_by_text("Carbon-optimised", exact=False).click()
+    page.get_by_text("Global fleet", exact=False).click()
     page.get_by_text("No architecture meets all six", exact=False).click()
     status = page.locator("#arch-status")
     status.wait_for(timeout=START_S * 1000)
@@ -280,6 +285,9 @@ def _drive(page: Any) -> list[float]:
     page.get_by_text("Attempt 1 of this session recorded (approved)").first.wait_for()
     full_page(page, ARTIFACTS / "lab-1280-approved.png", 1280)
     full_page(page, ARTIFACTS / "lab-900-approved.png", 900)
+    page_text = page.locator("#App").inner_text()
+    for sign_of_a_crash in ("Traceback", "NameError", "An ancestor raised", "Error:"):
+        assert sign_of_a_crash not in page_text
     return latencies
 
 

@@ -83,7 +83,8 @@ def _(ledger_access, sample_button):
 
 @app.cell(hide_code=True)
 def _(lab_journey):
-    mo.Html(journey.domain_table_html(lab_journey))
+    # a ledger that cannot be read is said at once; the lab works on without it
+    mo.Html(journey.ledger_notes_html(lab_journey) + journey.domain_table_html(lab_journey))
     return
 
 
@@ -105,7 +106,6 @@ def _(act1_pred, lab_journey, sample_button):
     )
     mo.vstack(
         [
-            mo.Html(journey.ledger_notes_html(lab_journey)),
             mo.Html(journey.empty_state_html(lab_journey)),
             sample_button if lab_journey.is_empty else mo.md(""),
             mo.Html(journey.summary_cards_html(lab_journey)),
@@ -252,7 +252,9 @@ def _(act2_pred, control_memory):
 
 
 @app.cell
-def _(context_toggle, control_memory, controls):
+def _(act2_pred, context_toggle, control_memory, controls):
+    # the context toggle is live before the controls exist: wait for the prediction
+    mo.stop(act2_pred.value is None)
     control_memory.update(controls.value)
     design = wiring.design_from_controls(controls.value, context_toggle.value)
     return (design,)
@@ -326,9 +328,9 @@ def _():
 @app.cell(hide_code=True)
 def _(design, heat_axes):
     if heat_axes.value["x"] == heat_axes.value["y"]:
-        heat_view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
+        _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
     else:
-        heat_view = instruments.heatmap_html(
+        _view = instruments.heatmap_html(
             feasibility_slice(design, heat_axes.value["x"], heat_axes.value["y"]),
             heat_axes.value["x"],
             heat_axes.value["y"],
@@ -338,7 +340,7 @@ def _(design, heat_axes):
         [
             mo.md("### Instruments"),
             mo.hstack([heat_axes["x"], heat_axes["y"]], justify="start", wrap=True),
-            mo.Html(heat_view),
+            mo.Html(_view),
         ]
     )
     return
