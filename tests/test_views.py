@@ -396,7 +396,7 @@ def test_tornado_and_nearest_name_controls_with_units() -> None:
     assert found is not None
     html = instruments.nearest_html(found, asked=True)
     for change in found.changes:
-        assert esc(instruments.format_value(change.control, change.to_value)) in html
+        assert esc(prose.format_value(change.control, change.to_value)) in html
     assert "Not applied" in html
     assert "Press the button" in instruments.nearest_html(None, asked=False)
     assert "No approved design" in instruments.nearest_html(None, asked=True)

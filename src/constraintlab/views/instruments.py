@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from constraintlab.design import CONTROLS, NumericControl
+from constraintlab.design import CONTROLS
 from constraintlab.views.html import esc, join, tag, text
+from constraintlab.views.prose import control_label, format_value
 
 # levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
 LEVEL_COLOURS = (
@@ -32,39 +33,9 @@ LEVEL_NAMES = ("0/6", "1/6", "2/6", "3/6", "4/6", "5/6", "6/6, over GPU budget",
 _FONT = "font-family:Inter,system-ui,sans-serif"
 
 
-def axis_label(name: str) -> str:
-    """A control's label with its unit (for axis titles)."""
-    control = CONTROLS[name]
-    if isinstance(control, NumericControl):
-        return f"{control.label} ({control.unit})"
-    return control.label
-
-
 def axis_options() -> dict[str, str]:
     """Dropdown options: the control's short label -> its name, for every control."""
     return {control.label: name for name, control in CONTROLS.items()}
-
-
-# units short enough for ticks and labels (the controls' own units are phrases)
-SHORT_UNITS = {
-    "model_size_b": "B",
-    "dp_epsilon": "",
-    "adv_weight": "",
-    "checkpoint_interval_min": "min",
-    "flexible_job_pct": "%",
-}
-
-
-def format_value(name: str, value: object, unit: bool = True) -> str:
-    """A control value as the slider shows it (``14 B``, ``0.80``, ``30 min``, ``tp_dp``)."""
-    control = CONTROLS[name]
-    if isinstance(control, NumericControl) and isinstance(value, int | float):
-        number = f"{float(value):.{control.decimals}f}"
-        suffix = SHORT_UNITS.get(name, "")
-        if not unit or not suffix:
-            return number
-        return f"{number}%" if suffix == "%" else f"{number} {suffix}"
-    return str(value)
 
 
 class SliceLike(Protocol):
@@ -224,11 +195,11 @@ def _axes(frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str) -
     mid_y = frame.top + frame.ny * frame.ch / 2
     parts.append(
         f'<text x="{mid_x:.2f}" y="{frame.height - 14}" text-anchor="middle"'
-        f' font-weight="600">{esc(axis_label(x))}</text>'
+        f' font-weight="600">{esc(control_label(x))}</text>'
     )
     parts.append(
         f'<text transform="translate(16 {mid_y:.2f}) rotate(-90)" text-anchor="middle"'
-        f' font-weight="600">{esc(axis_label(y))}</text>'
+        f' font-weight="600">{esc(control_label(y))}</text>'
     )
     return join(parts)
 

@@ -46,6 +46,28 @@ def control_label(name: str) -> str:
     return control.label
 
 
+# units short enough for ticks and running text (the controls' own units are phrases)
+SHORT_UNITS = {
+    "model_size_b": "B",
+    "dp_epsilon": "",
+    "adv_weight": "",
+    "checkpoint_interval_min": "min",
+    "flexible_job_pct": "%",
+}
+
+
+def format_value(name: str, value: object, unit: bool = True) -> str:
+    """A control value as the slider shows it (``14 B``, ``0.80``, ``30 min``, ``tp_dp``)."""
+    control = CONTROLS[name]
+    if isinstance(control, NumericControl) and isinstance(value, int | float):
+        number = f"{float(value):.{control.decimals}f}"
+        suffix = SHORT_UNITS.get(name, "")
+        if not unit or not suffix:
+            return number
+        return f"{number}%" if suffix == "%" else f"{number} {suffix}"
+    return str(value)
+
+
 def header_html() -> str:
     """The title block with the four invariant families."""
     families = join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from constraintlab.design import CONTROLS
 from constraintlab.engine import ConstraintResult, Scorecard
 from constraintlab.views.html import (
     FAIL_ICON,
@@ -23,6 +24,7 @@ from constraintlab.views.html import (
     text,
     verdict,
 )
+from constraintlab.views.prose import format_value
 
 # decimals each card starts with; more are added when rounding would hide which side we are on
 _DECIMALS = {
@@ -231,16 +233,10 @@ def badges_html(results: Iterable[ConstraintResult]) -> str:
 
 
 def design_summary(card: Scorecard) -> list[str]:
-    """The seven controls as ``label: value unit`` lines (for the HUD)."""
-    d = card.design
+    """The seven controls as ``label: value`` (for the HUD)."""
     return [
-        f"Model: {d.model_size_b:g} B parameters",
-        f"DP ε: {d.dp_epsilon:g}",
-        f"Adversarial weight: {d.adv_weight:.2f}",
-        f"Parallelism: {d.parallelism}",
-        f"Checkpoint every {d.checkpoint_interval_min:g} min",
-        f"Deferrable work: {d.flexible_job_pct:g}%",
-        f"Context: {d.context}",
+        f"{CONTROLS[name].label}: {format_value(name, value)}"
+        for name, value in card.design.to_dict().items()
     ]
 
 
