@@ -401,3 +401,16 @@ def test_tornado_and_nearest_name_controls_with_units() -> None:
     assert "Press the button" in instruments.nearest_html(None, asked=False)
     assert "No approved design" in instruments.nearest_html(None, asked=True)
     assert "already approved" in instruments.nearest_html(nearest_approved(APPROVED), asked=True)
+
+
+def test_every_pair_of_controls_draws_a_map() -> None:
+    import itertools
+
+    from constraintlab.explore import feasibility_slice
+    from constraintlab.views import instruments
+
+    for x, y in itertools.permutations(CONTROLS_LIST, 2):
+        html = instruments.heatmap_html(feasibility_slice(Design(), x, y), x, y)
+        assert 'id="heat-current"' in html, (x, y)
+        assert esc(prose.control_label(x)) in html and esc(prose.control_label(y)) in html
+        assert html.count("<rect") < 1500, (x, y)
