@@ -151,8 +151,9 @@ def _heat_cells(result: SliceLike, frame: _Frame, x: str, y: str, labels: Mappin
             if failing:
                 tip += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
             parts.append(_cell_rect(frame, start, length, j, LEVEL_COLOURS[level], tip))
-    for j, row in enumerate(result.best_approved):
-        for start, length, reachable in _runs([bool(v) for v in row]):
+    for j, (best, ok) in enumerate(zip(result.best_approved, result.approved, strict=True)):
+        reach = [bool(b) and not bool(a) for b, a in zip(best, ok, strict=True)]
+        for start, length, reachable in _runs(reach):
             if reachable:
                 tip = "approved designs exist here with other settings of the other controls"
                 parts.append(_cell_rect(frame, start, length, j, "url(#cl-hatch)", tip))
