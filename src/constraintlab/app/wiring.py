@@ -8,14 +8,15 @@ changed. Widgets themselves are created in the notebook (marimo is imported ther
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from constraintlab.design import CONTROLS, Design, NumericControl
 from constraintlab.engine import Scorecard
+from constraintlab.ledger import Ledger, audit, open_ledger
+from constraintlab.ledger.keys import CAPSTONE_KEY
+from constraintlab.ledger.sample import write_sample
 from constraintlab.views.journey import Journey
-
-CHAPTER_KEY: Final = "v2_17"
 
 # the published lab's names for the six pass flags
 MET_FIELDS: Final = {
@@ -66,25 +67,18 @@ def design_from_controls(values: Mapping[str, Any], context: str) -> Design:
 class LedgerAccess:
     """The opened ledger, or why it could not be opened (the page shows ``problem``)."""
 
-    ledger: Any = None
+    ledger: Ledger | None = None
     problem: str | None = None
     note: str | None = None  # e.g. "imported your course ledger from ..."
-
-    @property
-    def usable(self) -> bool:
-        return self.ledger is not None
 
 
 def open_ledger_safely(path: str | None = None) -> LedgerAccess:
     """Open the student's ledger; any failure becomes a message instead of an exception."""
     try:
-        from constraintlab.ledger import open_ledger
-
         ledger = open_ledger(path)
-    except Exception as problem:
+    except Exception as problem:  # LedgerError, or anything sqlite or the disk throws
         return LedgerAccess(problem=f"{type(problem).__name__}: {problem}")
-    note = getattr(ledger, "import_note", None)
-    return LedgerAccess(ledger=ledger, note=str(note) if note else None)
+    return LedgerAccess(ledger=ledger, note=ledger.import_note)
 
 
 def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
@@ -92,9 +86,6 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
 
     Never raises: whatever goes wrong becomes a warning the page shows (the lab still works).
     """
-    from constraintlab.ledger import Ledger, audit
-    from constraintlab.ledger.sample import write_sample
-
     warnings = [access.problem] if access.problem else []
     notes = (access.note,) if access.note else ()
     if load_sample:
@@ -107,8 +98,8 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
     is_sample = False
     if access.ledger is not None:
         try:
-            entries = access.ledger.entries()
-            is_sample = bool(access.ledger.is_sample)
+            entries = dict(access.ledger.entries())
+            is_sample = access.ledger.is_sample
         except Exception as problem:
             warnings.append(f"{type(problem).__name__}: {problem}")
     return Journey(audit(entries), is_sample, tuple(warnings), notes)
@@ -152,28 +143,24 @@ class EntrySaver:
 
     access: LedgerAccess
     last_saved: dict[str, Any] | None = None
-    saves: int = 0
     attempts: int = 0
-    errors: list[str] = field(default_factory=list)
 
     def save(self, entry: dict[str, Any]) -> str:
         """Save if changed; returns a one-line status for the page."""
-        if not self.access.usable:
+        if self.access.ledger is None:
             return f"Not saved: the ledger could not be opened ({self.access.problem})."
         if entry == self.last_saved:
-            return f"Saved to your Design Ledger as {CHAPTER_KEY} (no change since)."
+            return f"Saved to your Design Ledger as {CAPSTONE_KEY} (no change since)."
         try:
-            self.access.ledger.save(CHAPTER_KEY, entry)
-        except Exception as problem:
-            self.errors.append(str(problem))
+            self.access.ledger.save(CAPSTONE_KEY, entry)
+        except Exception as problem:  # a failed save is reported in the page, not raised
             return f"Not saved: {type(problem).__name__}: {problem}"
         self.last_saved = dict(entry)
-        self.saves += 1
-        return f"Saved to your Design Ledger as {CHAPTER_KEY}."
+        return f"Saved to your Design Ledger as {CAPSTONE_KEY}."
 
     def record_attempt(self, entry: dict[str, Any]) -> str:
         """Record one submitted architecture; returns a one-line status."""
-        if not self.access.usable:
+        if self.access.ledger is None:
             return f"Attempt not recorded: the ledger could not be opened ({self.access.problem})."
         try:
             self.access.ledger.record_attempt(entry)
