@@ -85,6 +85,8 @@ def test_rounding_never_shows_a_failing_value_on_the_passing_side() -> None:
     assert scorecards.shown_number(_result(value=95.04, met=True)) == "95.0"
     latency = _result(name="p99_latency", value=199.7, target=200.0, comparison="<", met=True)
     assert scorecards.shown_number(latency) == "199.7"
+    unservable = _result(name="p99_latency", value=150.0, target=200.0, comparison="<", met=False)
+    assert scorecards.shown_number(unservable) == "150"  # fails on memory, not on the number
     uptime = _result(name="fault_tolerance", value=99.99996, target=99.9, met=True)
     assert scorecards.shown_number(uptime) == "99.99996"
 

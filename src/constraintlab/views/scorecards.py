@@ -9,10 +9,10 @@ word and icon as well as colour.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
 
 from constraintlab.design import CONTROLS
 from constraintlab.engine import ConstraintResult, Scorecard
+from constraintlab.explain import Lever
 from constraintlab.views.html import (
     FAIL_ICON,
     PASS_ICON,
@@ -38,19 +38,6 @@ _DECIMALS = {
 _SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 
-class LeverLike(Protocol):
-    """What a failure banner needs (``constraintlab.explain.Lever`` has these fields)."""
-
-    @property
-    def constraint(self) -> str: ...
-
-    @property
-    def headline(self) -> str: ...
-
-    @property
-    def detail(self) -> str: ...
-
-
 def _holds(value: float, target: float, comparison: str) -> bool:
     return {
         ">=": value >= target,
@@ -64,7 +51,9 @@ def shown_number(result: ConstraintResult) -> str:
     """The value with enough decimals that the rounded figure is on the same side of the
     target as the truth (and a share below 100 % never reads as 100 %)."""
     decimals = _DECIMALS.get(result.name, 2)
-    while decimals < 6:
+    # a verdict not decided by the value (a model that does not fit in memory) needs no digits
+    decided_by_value = _holds(result.value, result.target, result.comparison) == result.met
+    while decided_by_value and decimals < 6:
         rounded = round(result.value, decimals)
         rounds_to_full = result.unit == "%" and rounded >= 100.0 > result.value
         if _holds(rounded, result.target, result.comparison) == result.met and not rounds_to_full:
@@ -189,14 +178,14 @@ def budget_html(card: Scorecard) -> str:
     )
 
 
-def lever_html(lever: LeverLike, label: str) -> str:
+def lever_html(lever: Lever, label: str) -> str:
     """One failure banner: what fails, then the lever that fixes it."""
     kind = "warn" if lever.constraint == "gpu_budget" else "danger"
     title = f"{FAIL_ICON} {label}: {lever.headline}"
     return callout(kind, title, text("p", lever.detail))
 
 
-def levers_html(levers: Sequence[LeverLike], labels: Mapping[str, str]) -> str:
+def levers_html(levers: Sequence[Lever], labels: Mapping[str, str]) -> str:
     """Every failure banner, in the order the levers come (constraints, then the budget)."""
     return tag(
         "div",
