@@ -283,6 +283,11 @@ def _drive(page: Any) -> list[float]:
     assert all("PASS" in text and "FAIL" not in text for text in card_states(page).values())
     page.get_by_role("button", name="Submit architecture").click()
     page.get_by_text("Attempt 1 of this session recorded (approved)").first.wait_for()
+    page.get_by_role("button", name="Monte Carlo check: simulate this fleet").click()
+    checks = page.locator("#mc-table")
+    checks.wait_for(timeout=60_000)
+    assert checks.inner_text().count("✓ yes") >= 2  # P99 and uptime agree with the simulation
+    page.locator("#mc-histogram").wait_for()
     full_page(page, ARTIFACTS / "lab-1280-approved.png", 1280)
     full_page(page, ARTIFACTS / "lab-900-approved.png", 900)
     page_text = page.locator("#App").inner_text()

@@ -14,7 +14,8 @@ with app.setup:
     from constraintlab.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.explain import derivation_line, levers
     from constraintlab.explore import census, feasibility_slice, nearest_approved, sensitivity
-    from constraintlab.views import instruments, journey, prose, scorecards
+    from constraintlab.simulate.fleet import quick_check
+    from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
     from constraintlab.views import questions as qs
     from constraintlab.views.html import callout, esc
 
@@ -302,6 +303,30 @@ def _():
 @app.cell(hide_code=True)
 def _(attempt_note, submit_button):
     mo.hstack([submit_button, mo.Html(esc(attempt_note))], justify="start", align="center")
+    return
+
+
+@app.cell
+def _():
+    montecarlo_button = mo.ui.run_button(label="Monte Carlo check: simulate this fleet")
+    return (montecarlo_button,)
+
+
+@app.cell(hide_code=True)
+def _(design, montecarlo_button):
+    # runs only on a click (a few seconds at most); a control change clears the result
+    if montecarlo_button.value:
+        with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
+            montecarlo_result = quick_check(design)
+    else:
+        montecarlo_result = (None, None)
+    mo.vstack(
+        [
+            mo.md("### Do the scorecards tell the truth? Simulate them"),
+            montecarlo_button,
+            mo.Html(montecarlo.montecarlo_html(*montecarlo_result)),
+        ]
+    )
     return
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Annotated, Any
 
 import typer
@@ -32,50 +31,22 @@ Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the first repl
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")]
 
 
-def _row(analytic: float, simulated: Any) -> dict[str, Any]:
-    return {
-        "analytic": analytic,
-        "simulated": simulated.to_dict(),
-        "relative_difference": (analytic - simulated.estimate) / simulated.estimate,
-        "analytic_inside_interval": simulated.contains(analytic),
-    }
-
-
 def run_validation(design: Design, requests: int, seed: int, show_progress: bool) -> dict[str, Any]:
-    """Run the three checks; returns plain JSON types."""
+    """Run the three checks with a rich progress bar (one task per check)."""
     from rich.progress import Progress
 
-    from constraintlab.engine import evaluate
-    from constraintlab.simulate import fleet
+    from constraintlab.simulate.fleet import check_design
 
-    card = evaluate(design)
-    started = time.perf_counter()
     with Progress(transient=True, disable=not show_progress) as bar:
-        task = bar.add_task("P99 (requests)", total=10)
-        p99, _ = fleet.simulate_p99_ms(
-            design, customers=requests, seed=seed, progress=lambda n: bar.update(task, completed=n)
-        )
-        task = bar.add_task("uptime (years)", total=12)
-        uptime = fleet.simulate_uptime(
-            design, seed=seed, progress=lambda n: bar.update(task, completed=n)
-        )
-        task = bar.add_task("goodput (years)", total=10)
-        goodput = fleet.simulate_goodput(
-            design, seed=seed, progress=lambda n: bar.update(task, completed=n)
-        )
-    rate = card.budget.training_gpus / 2_000.0
-    return {
-        "design": design.to_dict(),
-        "p99_ms": _row(card["p99_latency"].value, p99),
-        "uptime": _row(card["fault_tolerance"].value / 100.0, uptime),
-        "goodput": {
-            **_row(fleet.analytic_goodput(card), goodput),
-            "exact_renewal": fleet.exact_goodput(design.checkpoint_interval_min, rate),
-        },
-        "requests": requests,
-        "seed": seed,
-        "seconds": time.perf_counter() - started,
-    }
+        tasks: dict[str, Any] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"simulating {stage}", total=total)
+            bar.update(tasks[stage], completed=done)
+
+        report, _ = check_design(design, requests, seed, progress=advance)
+    return report
 
 
 @with_design_flags
