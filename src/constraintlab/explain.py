@@ -31,13 +31,48 @@ class Lever:
     detail: str
 
 
+# decimals each card starts with; more are added when rounding would hide which side we are on
+_DECIMALS = {
+    "accuracy": 1,
+    "p99_latency": 0,
+    "dp_privacy": 1,
+    "adversarial_robustness": 1,
+    "carbon_reduction": 1,
+    "fault_tolerance": 3,
+}
+
+
+def _holds(value: float, target: float, comparison: str) -> bool:
+    return {
+        ">=": value >= target,
+        ">": value > target,
+        "<=": value <= target,
+        "<": value < target,
+    }[comparison]
+
+
+def shown_number(result: ConstraintResult) -> str:
+    """The value with enough decimals that the rounded figure is on the same side of the
+    target as the truth (and a share below 100 % never reads as 100 %)."""
+    decimals = _DECIMALS.get(result.name, 2)
+    # a verdict not decided by the value (a model that does not fit in memory) needs no digits
+    decided_by_value = _holds(result.value, result.target, result.comparison) == result.met
+    while decided_by_value and decimals < 6:
+        rounded = round(result.value, decimals)
+        rounds_to_full = result.unit == "%" and rounded >= 100.0 > result.value
+        if _holds(rounded, result.target, result.comparison) == result.met and not rounds_to_full:
+            break
+        decimals += 1
+    return f"{result.value:,.{decimals}f}"
+
+
 def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
     d, x = r.derivation, card.design
     return (
         f"clean {d['clean_accuracy_pct']:.1f}% for {x.model_size_b:g} B params"
         f" - DP {d['dp_cost_pct']:.1f} pts (epsilon {x.dp_epsilon:g})"
         f" - adversarial {d['adversarial_cost_pct']:.1f} pts (weight {x.adv_weight:.2f})"
-        f" = {r.value:.1f}%"
+        f" = {shown_number(r)}%"
     )
 
 
@@ -53,7 +88,7 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
     return (
         f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes {d['service_ms']:.1f} ms;"
         f" {d['replicas']} replicas at {d['utilization']:.0%} busy, {d['wait_probability']:.1%}"
-        f" of studies queue (Erlang C) -> P99 {r.value:.0f} ms"
+        f" of studies queue (Erlang C) -> P99 {shown_number(r)} ms"
     )
 
 
@@ -92,7 +127,7 @@ def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
         f"{d['active_replicas']} replicas of {d['gpus_per_replica']} GPU(s) + {d['spare_replicas']}"
         f" hot spare(s); {d['replica_failures_per_day']:.1f} replica failures a day,"
         f" {d['mean_replicas_down']:.2f} down on average"
-        f" -> full capacity {r.value:.3f}% of the time"
+        f" -> full capacity {shown_number(r)}% of the time"
     )
 
 
@@ -302,4 +337,5 @@ __all__ = [
     "derivation_line",
     "describe",
     "levers",
+    "shown_number",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from constraintlab.design import CONTROLS
 from constraintlab.engine import ConstraintResult, Scorecard
-from constraintlab.explain import Lever
+from constraintlab.explain import Lever, shown_number
 from constraintlab.views.html import (
     FAIL_ICON,
     PASS_ICON,
@@ -26,40 +26,7 @@ from constraintlab.views.html import (
 )
 from constraintlab.views.prose import format_value
 
-# decimals each card starts with; more are added when rounding would hide which side we are on
-_DECIMALS = {
-    "accuracy": 1,
-    "p99_latency": 0,
-    "dp_privacy": 1,
-    "adversarial_robustness": 1,
-    "carbon_reduction": 1,
-    "fault_tolerance": 3,
-}
 _SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
-
-
-def _holds(value: float, target: float, comparison: str) -> bool:
-    return {
-        ">=": value >= target,
-        ">": value > target,
-        "<=": value <= target,
-        "<": value < target,
-    }[comparison]
-
-
-def shown_number(result: ConstraintResult) -> str:
-    """The value with enough decimals that the rounded figure is on the same side of the
-    target as the truth (and a share below 100 % never reads as 100 %)."""
-    decimals = _DECIMALS.get(result.name, 2)
-    # a verdict not decided by the value (a model that does not fit in memory) needs no digits
-    decided_by_value = _holds(result.value, result.target, result.comparison) == result.met
-    while decided_by_value and decimals < 6:
-        rounded = round(result.value, decimals)
-        rounds_to_full = result.unit == "%" and rounded >= 100.0 > result.value
-        if _holds(rounded, result.target, result.comparison) == result.met and not rounds_to_full:
-            break
-        decimals += 1
-    return f"{result.value:,.{decimals}f}"
 
 
 def _unit(result: ConstraintResult) -> str:
