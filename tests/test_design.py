@@ -90,3 +90,9 @@ def test_replace_validates_and_refuses_unknown_controls() -> None:
 def test_from_dict_round_trips() -> None:
     design = Design(model_size_b=20, parallelism="3d")
     assert Design.from_dict(design.to_dict()) == design
+
+
+def test_numeric_grids_hold_floats_only() -> None:
+    for control in CONTROLS.values():
+        if control.name not in ("parallelism", "context"):
+            assert all(type(v) is float for v in control.grid()), control.name

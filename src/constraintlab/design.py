@@ -48,9 +48,9 @@ class NumericControl:
         return len(text.split(".")[1]) if "." in text else 0
 
     def grid(self) -> list[float]:
-        """Every slider position, low to high, rounded to the step's decimals."""
+        """Every slider position, low to high, as floats rounded to the step's decimals."""
         count = round((self.high - self.low) / self.step) + 1
-        return [round(self.low + i * self.step, self.decimals) for i in range(count)]
+        return [float(round(self.low + i * self.step, self.decimals)) for i in range(count)]
 
     def allowed(self) -> str:
         kind = "an integer" if self.integer else "a number"
