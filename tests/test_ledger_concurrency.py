@@ -38,7 +38,7 @@ def _writer(path: str, name: str, barrier: Any) -> None:
     can finish all its writes while SQLite's busy handler has the other one backing off.
     """
     with Ledger.open(path) as ledger:
-        barrier.wait()
+        barrier.wait(timeout=60)  # a partner that died fails the test, it does not hang it
         for i in range(PER_PROCESS):
             ledger.record_attempt({"writer": name, "i": i})
             ledger.save(CHAPTER_KEYS[i % len(CHAPTER_KEYS)], {"writer": name, "i": i})
@@ -74,6 +74,27 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert set(entries) == set(CHAPTER_KEYS)
     for key, design in entries.items():
         assert design["i"] == last_i[key], key  # one writer's last save, whole and unmixed
+
+
+def _opener(path: str, name: str, barrier: Any) -> None:
+    barrier.wait(timeout=60)
+    with Ledger.open(path) as ledger:
+        ledger.record_attempt({"opener": name})
+
+
+def test_many_processes_creating_one_store_at_the_same_moment_all_get_in(tmp_path: Path) -> None:
+    """Creating a store switches it to WAL, which needs the file alone: openers must back off."""
+    path = tmp_path / "fresh.sqlite3"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(6)
+    openers = [context.Process(target=_opener, args=(str(path), str(n), barrier)) for n in range(6)]
+    for opener in openers:
+        opener.start()
+    for opener in openers:
+        opener.join(timeout=120)
+    assert [o.exitcode for o in openers] == [0] * 6
+    with Ledger.open(path) as ledger:
+        assert sorted(a.design["opener"] for a in ledger.attempts()) == [str(n) for n in range(6)]
 
 
 WRITER = """

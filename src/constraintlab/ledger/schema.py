@@ -71,10 +71,21 @@ def check_header(path: Path) -> None:
 
 
 def _state(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    """(application_id, user_version, number of tables)."""
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+    """(application_id, user_version, number of tables), read from one consistent snapshot.
+
+    Three separate reads could straddle another process's migration (an id of 0 with the
+    tables already there); one read transaction sees either the file before it or after it.
+    """
+    own_transaction = not conn.in_transaction
+    if own_transaction:
+        conn.execute("BEGIN")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+    finally:
+        if own_transaction:
+            conn.execute("COMMIT")
     return int(app_id), int(version), int(tables[0])
 
 

@@ -19,7 +19,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,32 @@ def _load_design(text: str) -> Design:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def _enter_wal(conn: sqlite3.Connection, path: Path) -> bool:
+    """Check the file is ours (reads only) and switch it to WAL; True if it needs migrating."""
+    needs_migration = schema.check_identity(conn, path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    return needs_migration
+
+
+def _retry_while_locked(step: Callable[[], bool]) -> bool:
+    """Run ``step`` again while SQLite says "locked", up to the busy timeout.
+
+    Switching a fresh file to WAL needs it to itself; when two processes open a new store at
+    the same moment SQLite can answer "database is locked" at once, without waiting in the
+    busy handler (it would risk a deadlock), so the opener backs off and tries again.
+    """
+    deadline = time.monotonic() + schema.BUSY_TIMEOUT_MS / 1000
+    delay_s = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.2)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """Open (creating if absent) the SQLite file, refusing anything that is not our store."""
     if path.is_dir():
@@ -68,8 +95,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise LedgerError(path, f"cannot open the ledger store: {error}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
-        needs_migration = schema.check_identity(conn, path)  # reads only
-        conn.execute("PRAGMA journal_mode = WAL")
+        needs_migration = _retry_while_locked(lambda: _enter_wal(conn, path))
         conn.execute("PRAGMA synchronous = FULL")
         if needs_migration:
             schema.migrate(conn, path)
