@@ -8,15 +8,8 @@ import sys
 
 import pytest
 
-from constraintlab.cli.main import main
+from cli_runner import run_cli
 from constraintlab.cli.run import lab_path, lab_url, marimo_command
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def test_a_port_in_use_is_refused_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,15 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run_cli
 from constraintlab.classreport.testdata import generate_class
-from constraintlab.cli.main import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def test_writes_the_report_and_says_what_was_skipped(

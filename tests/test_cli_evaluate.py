@@ -8,15 +8,8 @@ import sys
 
 import pytest
 
+from cli_runner import run_cli
 from constraintlab import Design, evaluate
-from constraintlab.cli.main import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def test_json_on_the_defaults_is_the_scorecard_and_not_approved(

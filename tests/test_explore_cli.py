@@ -9,17 +9,15 @@ import time
 
 import pytest
 
+from cli_runner import run_cli as run_main
 from constraintlab import Design, evaluate
 from constraintlab.cli import explore as explore_cli
-from constraintlab.cli.main import main
 from constraintlab.explore import census
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(["explore", *args])
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
+    """``constraintlab explore ARGS...``."""
+    return run_main(capsys, "explore", *args)
 
 
 def test_census_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:

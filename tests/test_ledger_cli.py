@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run_cli
 from conftest import LabEnv
 from constraintlab.cli import ledger as ledger_cli
-from constraintlab.cli.main import main
 from constraintlab.ledger import Ledger, open_ledger
 from constraintlab.ledger.sample import sample_entries
 from ledger_fixtures.builders import design, layout_a, layout_b, write_json
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(stop.value.code or 0), out, err
 
 
 def test_path_follows_option_then_environment(

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from cli_runner import run_cli
 from constraintlab import Design, evaluate, training
 from constraintlab import scenario as sc
-from constraintlab.cli.main import main
 from constraintlab.simulate import fleet
 
 # three contrasting designs: the published defaults, an approved one, a 3d fleet that fails uptime
@@ -75,25 +75,23 @@ def test_first_order_young_daly_drift_is_documented(
 
 
 def test_validate_cli_json_reports_all_three_checks(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stop:
-        main(
-            [
-                "validate",
-                "--model-size-b",
-                "14",
-                "--adv-weight",
-                "0.8",
-                "--context",
-                "renewable",
-                "--requests",
-                "200000",
-                "--seed",
-                "3",
-                "--json",
-            ]
-        )
-    assert stop.value.code == 0
-    report = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli(
+        capsys,
+        "validate",
+        "--model-size-b",
+        "14",
+        "--adv-weight",
+        "0.8",
+        "--context",
+        "renewable",
+        "--requests",
+        "200000",
+        "--seed",
+        "3",
+        "--json",
+    )
+    assert code == 0
+    report = json.loads(out)
     for key in ("p99_ms", "uptime", "goodput"):
         row = report[key]
         assert {"analytic", "simulated", "relative_difference", "analytic_inside_interval"} <= set(
@@ -105,7 +103,6 @@ def test_validate_cli_json_reports_all_three_checks(capsys: pytest.CaptureFixtur
 
 
 def test_validate_cli_refuses_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stop:
-        main(["validate", "--requests", "5"])
-    assert stop.value.code == 2
-    assert "--requests" in capsys.readouterr().err
+    code, _, err = run_cli(capsys, "validate", "--requests", "5")
+    assert code == 2
+    assert "--requests" in err
