@@ -150,7 +150,10 @@ def _plans(design: Design) -> tuple[ServingPlan, UptimePlan]:
 
 def gpu_usage(design: Design) -> GpuUsage:
     """GPUs the design needs: serving replicas, hot spares, fine-tuning job (with waste)."""
-    plan, up = _plans(design)
+    return _gpu_usage(design, *_plans(design))
+
+
+def _gpu_usage(design: Design, plan: ServingPlan, up: UptimePlan) -> GpuUsage:
     ideal = training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
     gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min)
     return GpuUsage(
@@ -305,7 +308,7 @@ def evaluate(design: Design) -> Scorecard:
     if not isinstance(design, Design):
         raise TypeError(f"evaluate() takes a Design, not {type(design).__name__}")
     plan, up = _plans(design)
-    usage = gpu_usage(design)
+    usage = _gpu_usage(design, plan, up)
     results = (
         _accuracy(design),
         _latency(plan),
