@@ -26,12 +26,12 @@ import time
 from itertools import permutations
 
 from constraintlab import Design, evaluate
-from constraintlab import carbon as carbon_model
-from constraintlab.design import CONTROLS, grid_size
 from constraintlab.explore import census, feasibility_slice
 from constraintlab.explore.census import compute_census
-from constraintlab.serving import serving_plan
-from constraintlab.uptime import uptime_plan
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model.design import CONTROLS, grid_size
+from constraintlab.model.serving import serving_plan
+from constraintlab.model.uptime import uptime_plan
 
 SCALAR_SAMPLE = 20_000
 CENSUS_RUNS = 5

@@ -17,8 +17,8 @@ import sys
 import time
 
 from constraintlab import Design, evaluate
-from constraintlab.design import CONTROLS
-from constraintlab.serving import serving_plan
+from constraintlab.model.design import CONTROLS
+from constraintlab.model.serving import serving_plan
 
 
 def _random_grid_designs(count: int, seed: int = 1) -> list[Design]:

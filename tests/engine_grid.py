@@ -13,10 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from constraintlab import accuracy, robustness
-from constraintlab import scenario as sc
-from constraintlab.design import CONTROLS
-from constraintlab.vectorized import evaluate_many
+from constraintlab.model import accuracy, robustness
+from constraintlab.model import scenario as sc
+from constraintlab.model.design import CONTROLS
+from constraintlab.model.vectorized import evaluate_many
 
 GRID = {name: control.grid() for name, control in CONTROLS.items()}
 

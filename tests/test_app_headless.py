@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from constraintlab import Design, evaluate
 from constraintlab.cli.run import lab_path
-from constraintlab.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES
+from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES
 from constraintlab.views import questions as qs
 
 if TYPE_CHECKING:

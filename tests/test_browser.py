@@ -189,7 +189,7 @@ def press_and_time(page: Any, key: str) -> float:
 
 
 def card_states(page: Any) -> dict[str, str]:
-    from constraintlab.engine import CONSTRAINT_NAMES
+    from constraintlab.model.engine import CONSTRAINT_NAMES
 
     return {name: page.inner_text(f"#card-{name}") for name in CONSTRAINT_NAMES}
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from constraintlab import CONSTRAINT_NAMES, Design, evaluate, evaluate_many, serving, training
-from constraintlab import carbon as carbon_model
-from constraintlab import scenario as sc
-from constraintlab.design import CONTROLS
-from constraintlab.explain import checkpoint_advice, levers
+from constraintlab import CONSTRAINT_NAMES, Design, evaluate, evaluate_many
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import scenario as sc
+from constraintlab.model import serving, training
+from constraintlab.model.design import CONTROLS
+from constraintlab.model.explain import checkpoint_advice, levers
 from engine_grid import GRID, approved_designs, passing_all_but_carbon
 
 APPROVED_EXAMPLE = Design(model_size_b=14, adv_weight=0.8, context="renewable")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from constraintlab import Design, DesignError
-from constraintlab.design import CONTROLS, grid_size
+from constraintlab.model.design import CONTROLS, grid_size
 
 
 def test_grid_has_the_contracts_size() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constraintlab import CONSTRAINT_NAMES, Design, DesignError, evaluate, evaluate_many
-from constraintlab.design import CONTROLS, NumericControl
+from constraintlab.model.design import CONTROLS, NumericControl
 
 PROFILE = settings(max_examples=300, deadline=None, derandomize=True)
 

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constraintlab import CONSTRAINT_NAMES, Design, evaluate
-from constraintlab import carbon as carbon_model
 from constraintlab.explore import Census, census
 from constraintlab.explore.census import compute_census
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
 from constraintlab.explore.tables import tables
+from constraintlab.model import carbon as carbon_model
 from engine_grid import approved_designs, passing_all_but_carbon
 from test_explore_grid import SMALL_GRID, every_design
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from constraintlab import Design
-from constraintlab.design import CONTROLS, DesignError, grid_size
 from constraintlab.explore.grid import (
     CONTROL_NAMES,
     Grid,
@@ -26,7 +25,8 @@ from constraintlab.explore.grid import (
     require_control,
     snap,
 )
-from constraintlab.vectorized import ManyResult, evaluate_many
+from constraintlab.model.design import CONTROLS, DesignError, grid_size
+from constraintlab.model.vectorized import ManyResult, evaluate_many
 
 # A reduced grid around the approved region (and far from it), small enough for brute force.
 SMALL_GRID = full_grid().subset(

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constraintlab import Design, evaluate
-from constraintlab.design import CONTROLS, NumericControl
 from constraintlab.explore import NearestResult, nearest_approved
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
+from constraintlab.model.design import CONTROLS, NumericControl
 from engine_grid import approved_designs
 from test_explore_grid import SMALL_GRID, every_design
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from constraintlab import CONSTRAINT_NAMES, Design, evaluate
-from constraintlab.design import CONTROLS
 from constraintlab.explore import Sensitivity, sensitivity
 from constraintlab.explore.grid import CONTROL_NAMES
+from constraintlab.model.design import CONTROLS
 
 DESIGNS = [
     Design(),

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from constraintlab import CONSTRAINT_NAMES, Design, evaluate
-from constraintlab.design import DesignError
 from constraintlab.explore import FeasibilitySlice, feasibility_slice
 from constraintlab.explore.grid import CONTROL_NAMES
+from constraintlab.model.design import DesignError
 from engine_grid import approved_designs
 from test_explore_grid import SMALL_GRID, every_design
 
@@ -28,7 +28,7 @@ DESIGNS = [
 
 
 def _failing(card: object) -> list[str]:
-    from constraintlab.engine import Scorecard
+    from constraintlab.model.engine import Scorecard
 
     assert isinstance(card, Scorecard)
     names = [name for name in CONSTRAINT_NAMES if not card[name].met]

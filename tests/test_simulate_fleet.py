@@ -7,8 +7,9 @@ import json
 import pytest
 
 from cli_runner import run_cli
-from constraintlab import Design, evaluate, training
-from constraintlab import scenario as sc
+from constraintlab import Design, evaluate
+from constraintlab.model import scenario as sc
+from constraintlab.model import training
 from constraintlab.simulate import fleet
 
 # three contrasting designs: the published defaults, an approved one, a 3d fleet that fails uptime

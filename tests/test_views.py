@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from constraintlab import CONTROLS, Design, evaluate, scenario
-from constraintlab.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
-from constraintlab.explain import Lever, derivation_line, levers
+from constraintlab import CONTROLS, Design, evaluate
+from constraintlab.model import scenario
+from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
+from constraintlab.model.explain import Lever, derivation_line, levers
 from constraintlab.views import charts, journey, prose, questions, scorecards
 from constraintlab.views.html import esc
 

@@ -16,29 +16,29 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Design": "constraintlab.design",
-    "DesignError": "constraintlab.design",
-    "CONTROLS": "constraintlab.design",
-    "evaluate": "constraintlab.engine",
-    "Scorecard": "constraintlab.engine",
-    "ConstraintResult": "constraintlab.engine",
-    "CONSTRAINT_NAMES": "constraintlab.engine",
-    "evaluate_many": "constraintlab.vectorized",
-    "ManyResult": "constraintlab.vectorized",
+    "Design": "constraintlab.model.design",
+    "DesignError": "constraintlab.model.design",
+    "CONTROLS": "constraintlab.model.design",
+    "evaluate": "constraintlab.model.engine",
+    "Scorecard": "constraintlab.model.engine",
+    "ConstraintResult": "constraintlab.model.engine",
+    "CONSTRAINT_NAMES": "constraintlab.model.engine",
+    "evaluate_many": "constraintlab.model.vectorized",
+    "ManyResult": "constraintlab.model.vectorized",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from constraintlab.design import CONTROLS as CONTROLS
-    from constraintlab.design import Design as Design
-    from constraintlab.design import DesignError as DesignError
-    from constraintlab.engine import CONSTRAINT_NAMES as CONSTRAINT_NAMES
-    from constraintlab.engine import ConstraintResult as ConstraintResult
-    from constraintlab.engine import Scorecard as Scorecard
-    from constraintlab.engine import evaluate as evaluate
-    from constraintlab.vectorized import ManyResult as ManyResult
-    from constraintlab.vectorized import evaluate_many as evaluate_many
+    from constraintlab.model.design import CONTROLS as CONTROLS
+    from constraintlab.model.design import Design as Design
+    from constraintlab.model.design import DesignError as DesignError
+    from constraintlab.model.engine import CONSTRAINT_NAMES as CONSTRAINT_NAMES
+    from constraintlab.model.engine import ConstraintResult as ConstraintResult
+    from constraintlab.model.engine import Scorecard as Scorecard
+    from constraintlab.model.engine import evaluate as evaluate
+    from constraintlab.model.vectorized import ManyResult as ManyResult
+    from constraintlab.model.vectorized import evaluate_many as evaluate_many
 
 
 def __getattr__(name: str) -> Any:

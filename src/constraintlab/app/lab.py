@@ -10,10 +10,10 @@ with app.setup:
     import marimo as mo
 
     from constraintlab.app import wiring
-    from constraintlab.design import CONTROLS
-    from constraintlab.engine import CONSTRAINT_LABELS, evaluate
-    from constraintlab.explain import derivation_line, levers
     from constraintlab.explore import census, feasibility_slice, nearest_approved, sensitivity
+    from constraintlab.model.design import CONTROLS
+    from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
+    from constraintlab.model.explain import derivation_line, levers
     from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
     from constraintlab.views import questions as qs

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from constraintlab.design import CONTROLS, Design, NumericControl
-from constraintlab.engine import Scorecard
 from constraintlab.ledger import Ledger, audit, open_ledger
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.sample import write_sample
+from constraintlab.model.design import CONTROLS, Design, NumericControl
+from constraintlab.model.engine import Scorecard
 from constraintlab.views.journey import Journey
 
 # the published lab's names for the six pass flags

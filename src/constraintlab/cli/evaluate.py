@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from constraintlab.cli.options import with_design_flags
-from constraintlab.design import Design
+from constraintlab.model.design import Design
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict() as JSON.")]
 
@@ -21,7 +21,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict(
 @with_design_flags
 def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
     """Score one design against the six constraints and the 10,000-GPU budget."""
-    from constraintlab.engine import evaluate
+    from constraintlab.model.engine import evaluate
 
     card = evaluate(design)
     if as_json:
@@ -32,8 +32,8 @@ def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
 
 def print_scorecard(card: object, console: Console) -> None:
     """A rich table: one row per constraint with its derivation, then budget and verdict."""
-    from constraintlab.engine import Scorecard
-    from constraintlab.explain import checkpoint_advice, derivation_line, levers
+    from constraintlab.model.engine import Scorecard
+    from constraintlab.model.explain import checkpoint_advice, derivation_line, levers
 
     assert isinstance(card, Scorecard)
     table = Table(title="Scorecard", show_lines=True)

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from constraintlab.cli.options import with_design_flags
-from constraintlab.design import CONTROLS, Design, DesignError
+from constraintlab.model.design import CONTROLS, Design, DesignError
 
 PROGRESS_DELAY_S = 1.0
 
@@ -88,7 +88,7 @@ def census_command(as_json: JsonFlag = False) -> None:
 
 def print_census(result: Any, console: Console) -> None:
     """Rich tables: counts, passing per constraint, approved ranges, facts and examples."""
-    from constraintlab.engine import CONSTRAINT_LABELS
+    from constraintlab.model.engine import CONSTRAINT_LABELS
 
     size = result.grid_size
     table = Table(title=f"Census of the grid ({size:,} designs, {result.seconds:.2f} s)")
@@ -186,7 +186,7 @@ def sensitivity_command(design: Design, as_json: JsonFlag = False) -> None:
 
 def print_sensitivity(result: Any, console: Console) -> None:
     """One row per control, largest effect first: the constraint it moves most, both steps."""
-    from constraintlab.engine import CONSTRAINT_LABELS
+    from constraintlab.model.engine import CONSTRAINT_LABELS
 
     table = Table(title="Sensitivity: one grid step of each control (largest effect first)")
     for column in ("control", "value", "down | up", "moves most", "down", "up", "of target"):

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as _typer_click  # type: ignore[no-redef]
 
 from constraintlab.cli import evaluate, explore, ledger, report, run, validate
-from constraintlab.design import DesignError
+from constraintlab.model.design import DesignError
 
 app = typer.Typer(
     name="constraintlab",

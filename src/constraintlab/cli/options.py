@@ -1,7 +1,7 @@
 """The seven design flags, shared by every command that takes a design.
 
 Each command declares the flags with these annotated types and turns them into a
-:class:`~constraintlab.design.Design` with :func:`design_from_flags`; the Design validates the
+:class:`~constraintlab.model.design.Design` with :func:`design_from_flags`; the Design validates the
 values, so a bad value ends as a ``DesignError`` (exit 2, one line, naming flag and range).
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from constraintlab.design import CONTROLS, NUMERIC_CONTROLS, Design, DesignError
+from constraintlab.model.design import CONTROLS, NUMERIC_CONTROLS, Design, DesignError
 
 _D = Design()
 

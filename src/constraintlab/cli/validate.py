@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from constraintlab.cli.options import with_design_flags
-from constraintlab.design import Design
+from constraintlab.model.design import Design
 
 Requests = Annotated[
     int,

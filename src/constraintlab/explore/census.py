@@ -24,10 +24,6 @@ from typing import Any, Final
 
 import numpy as np
 
-from constraintlab import carbon as carbon_model
-from constraintlab import scenario as sc
-from constraintlab.design import CONTROLS, ChoiceControl, Design, NumericControl
-from constraintlab.engine import CONSTRAINT_NAMES
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid, span
 from constraintlab.explore.nearest import best_approved_row
 from constraintlab.explore.tables import (
@@ -38,6 +34,10 @@ from constraintlab.explore.tables import (
     build_tables,
     tables,
 )
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import scenario as sc
+from constraintlab.model.design import CONTROLS, ChoiceControl, Design, NumericControl
+from constraintlab.model.engine import CONSTRAINT_NAMES
 
 EXAMPLE_COUNT: Final = 20
 TRIPLE: Final = TRIPLE_CONSTRAINTS  # read (M, eps, w)

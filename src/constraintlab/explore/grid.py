@@ -1,6 +1,6 @@
 """The explorer's grid: slider positions of the seven controls, and designs on and off it.
 
-A :class:`Grid` holds, for every control in :data:`~constraintlab.design.CONTROLS` order, the
+A :class:`Grid` holds, for every control in :data:`~constraintlab.model.design.CONTROLS` order, the
 values the explorer enumerates. :func:`full_grid` is the contract's grid (every slider
 position, ``CONTROLS[name].grid()``: 232,848,000 designs); tests build reduced grids with
 :meth:`Grid.subset` to check the explorer against brute force.
@@ -24,7 +24,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from constraintlab.design import (
+from constraintlab.model.design import (
     CONTROLS,
     NUMERIC_CONTROLS,
     ChoiceControl,

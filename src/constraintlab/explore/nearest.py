@@ -23,10 +23,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from constraintlab.design import Design
-from constraintlab.engine import evaluate
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, move_costs
 from constraintlab.explore.tables import GridTables, tables
+from constraintlab.model.design import Design
+from constraintlab.model.engine import evaluate
 
 MOVE_TIE: Final = 1e-9
 

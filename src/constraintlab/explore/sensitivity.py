@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from constraintlab.design import CONTROLS, ChoiceControl, Design
-from constraintlab.engine import CONSTRAINT_NAMES, Scorecard, evaluate
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, Value, full_grid, neighbours
-from constraintlab.vectorized import evaluate_many
+from constraintlab.model.design import CONTROLS, ChoiceControl, Design
+from constraintlab.model.engine import CONSTRAINT_NAMES, Scorecard, evaluate
+from constraintlab.model.vectorized import evaluate_many
 
 
 @dataclass(frozen=True)

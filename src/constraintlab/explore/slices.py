@@ -26,11 +26,11 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from constraintlab.design import Design, DesignError
-from constraintlab.engine import CONSTRAINT_NAMES
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, nearest_index, require_control
 from constraintlab.explore.tables import STRUCTURAL, GridTables, IntArray, tables
-from constraintlab.vectorized import evaluate_many
+from constraintlab.model.design import Design, DesignError
+from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.vectorized import evaluate_many
 
 BUDGET_FAILURE: Final = "gpu_budget"
 FAILURE_NAMES: Final = (*CONSTRAINT_NAMES, BUDGET_FAILURE)

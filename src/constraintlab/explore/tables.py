@@ -1,6 +1,6 @@
 """The engine's verdicts over a grid, factored by the controls each one depends on.
 
-Reading the engine (:mod:`constraintlab.vectorized`) gives the structure:
+Reading the engine (:mod:`constraintlab.model.vectorized`) gives the structure:
 
 * accuracy(M, epsilon, w), adversarial robustness(epsilon, w) and DP privacy(epsilon) depend
   on (model size, epsilon, adversarial weight) only: one table of 70 x 100 x 21 triples;
@@ -34,13 +34,13 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from constraintlab import carbon as carbon_model
-from constraintlab import scenario as sc
-from constraintlab import training
-from constraintlab.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
-from constraintlab.engine import CONSTRAINT_NAMES
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
-from constraintlab.vectorized import evaluate_many, serving_table
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import scenario as sc
+from constraintlab.model import training
+from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
+from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.vectorized import evaluate_many, serving_table
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constraintlab import scenario as sc
-from constraintlab import training
-from constraintlab.design import Design
-from constraintlab.engine import Scorecard, evaluate
-from constraintlab.serving import serving_plan
-from constraintlab.uptime import uptime_plan
+from constraintlab.model import scenario as sc
+from constraintlab.model import training
+from constraintlab.model.design import Design
+from constraintlab.model.engine import Scorecard, evaluate
+from constraintlab.model.serving import serving_plan
+from constraintlab.model.uptime import uptime_plan
 
 Progress = Callable[[int], None]  # called with the number of replications finished
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from constraintlab.design import CONTROLS
+from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, join, tag, text
 from constraintlab.views.prose import control_label, format_value
 

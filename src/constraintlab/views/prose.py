@@ -1,12 +1,12 @@
 """The lab's longer texts: header, stakeholder messages, the two MathPeeks, and the controls'
-labels. Every figure is formatted from :mod:`constraintlab.scenario`, the design controls or the
-census at run time; none is typed into a sentence.
+labels. Every figure is formatted from :mod:`constraintlab.model.scenario`, the design controls
+or the census at run time; none is typed into a sentence.
 """
 
 from __future__ import annotations
 
-from constraintlab import scenario as sc
-from constraintlab.design import CONTROLS, NumericControl
+from constraintlab.model import scenario as sc
+from constraintlab.model.design import CONTROLS, NumericControl
 from constraintlab.views.html import esc, join, tag, text
 from constraintlab.views.questions import CensusFacts, region_summary
 
@@ -127,7 +127,7 @@ def act1_message_html() -> str:
 
 
 def act2_message_html() -> str:
-    """The scenario, every figure from :mod:`constraintlab.scenario`."""
+    """The scenario, every figure from :mod:`constraintlab.model.scenario`."""
     asks = [
         f"{sc.HOSPITAL_COUNT:,} hospitals",
         f"{sc.INFERENCES_PER_HOSPITAL_PER_DAY:,} studies a day at each"

@@ -2,7 +2,7 @@
 
 Wording is the project's own; the published lab fixed the facts, the options' meaning and the
 correct letter. Feedback that quotes the model takes its numbers from the scorecard, the census
-or :mod:`constraintlab.scenario` at run time. Feedback is plain text: render it with
+or :mod:`constraintlab.model.scenario` at run time. Feedback is plain text: render it with
 :func:`feedback_html`, which escapes it (ledger domain names reach some of it).
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from constraintlab import scenario as sc
-from constraintlab.engine import Scorecard
+from constraintlab.model import scenario as sc
+from constraintlab.model.engine import Scorecard
 from constraintlab.views.html import callout, paragraphs
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from constraintlab.design import CONTROLS
-from constraintlab.engine import ConstraintResult, Scorecard
-from constraintlab.explain import Lever, shown_number
+from constraintlab.model.design import CONTROLS
+from constraintlab.model.engine import ConstraintResult, Scorecard
+from constraintlab.model.explain import Lever, shown_number
 from constraintlab.views.html import (
     FAIL_ICON,
     PASS_ICON,

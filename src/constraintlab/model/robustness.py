@@ -16,8 +16,8 @@ Robustness rises with adversarial weight and falls as epsilon falls (stronger pr
 
 from __future__ import annotations
 
-from constraintlab import scenario as sc
-from constraintlab._numeric import Real
+from constraintlab.model import scenario as sc
+from constraintlab.model._numeric import Real
 
 
 def dp_signal_retained(dp_epsilon: Real) -> Real:

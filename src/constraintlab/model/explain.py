@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from constraintlab import carbon as carbon_model
-from constraintlab import scenario as sc
-from constraintlab.design import CONTROLS, PARALLELISM_STRATEGIES, Design
-from constraintlab.engine import ConstraintResult, Scorecard, evaluate
-from constraintlab.serving import serving_plan
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import scenario as sc
+from constraintlab.model.design import CONTROLS, PARALLELISM_STRATEGIES, Design
+from constraintlab.model.engine import ConstraintResult, Scorecard, evaluate
+from constraintlab.model.serving import serving_plan
 
 LAYOUT_NAMES = {
     "dp": "1 GPU per replica",

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constraintlab import scenario as sc
-from constraintlab._numeric import Real
+from constraintlab.model import scenario as sc
+from constraintlab.model._numeric import Real
 
 
 def clean_error(model_size_b: Real) -> Real:

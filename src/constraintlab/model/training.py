@@ -32,8 +32,8 @@ The checkpoint waste (N - a GPUs) is GPU budget and carbon spent on nothing.
 
 from __future__ import annotations
 
-from constraintlab import scenario as sc
-from constraintlab._numeric import Real
+from constraintlab.model import scenario as sc
+from constraintlab.model._numeric import Real
 
 CHECKPOINT_WRITE_H = sc.CHECKPOINT_WRITE_S / 3600.0
 TRAINING_RESTART_H = sc.TRAINING_RESTART_MIN / 60.0

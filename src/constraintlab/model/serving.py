@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from constraintlab import scenario as sc
+from constraintlab.model import scenario as sc
 
 # strategy -> (tensor-parallel degree, pipeline-parallel degree)
 REPLICA_LAYOUT: Final[dict[str, tuple[int, int]]] = {"dp": (1, 1), "tp_dp": (8, 1), "3d": (8, 4)}

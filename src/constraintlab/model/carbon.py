@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from constraintlab import scenario as sc
-from constraintlab._numeric import Real
+from constraintlab.model import scenario as sc
+from constraintlab.model._numeric import Real
 
 CONTEXT_INTENSITY_G_PER_KWH = {
     "fleet": sc.GRID_FLEET_G_PER_KWH,
@@ -54,7 +54,7 @@ def max_gpus_for_target(context: str, flexible_job_pct: float) -> float:
 @lru_cache(maxsize=1)
 def baseline_gpus() -> float:
     """GPUs of the published default design (serving + spares + fine-tuning), from the engine."""
-    from constraintlab.design import Design
-    from constraintlab.engine import gpu_usage
+    from constraintlab.model.design import Design
+    from constraintlab.model.engine import gpu_usage
 
     return gpu_usage(Design()).gpus_needed

@@ -8,8 +8,8 @@ consequences elsewhere (accuracy cost, robustness wash-out, training cost).
 
 from __future__ import annotations
 
-from constraintlab import scenario as sc
-from constraintlab._numeric import Real
+from constraintlab.model import scenario as sc
+from constraintlab.model._numeric import Real
 
 
 def privacy_met(dp_epsilon: Real) -> Real:

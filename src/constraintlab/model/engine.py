@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from constraintlab import accuracy as acc_model
-from constraintlab import carbon as carbon_model
-from constraintlab import robustness as rob_model
-from constraintlab import scenario as sc
-from constraintlab import training
-from constraintlab.design import Design
-from constraintlab.serving import ServingPlan, serving_plan
-from constraintlab.uptime import UptimePlan, uptime_plan
+from constraintlab.model import accuracy as acc_model
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import robustness as rob_model
+from constraintlab.model import scenario as sc
+from constraintlab.model import training
+from constraintlab.model.design import Design
+from constraintlab.model.serving import ServingPlan, serving_plan
+from constraintlab.model.uptime import UptimePlan, uptime_plan
 
 CONSTRAINT_NAMES: Final = (
     "accuracy",

@@ -15,21 +15,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from constraintlab import accuracy as acc_model
-from constraintlab import carbon as carbon_model
-from constraintlab import robustness as rob_model
-from constraintlab import scenario as sc
-from constraintlab import training
-from constraintlab.design import (
+from constraintlab.model import accuracy as acc_model
+from constraintlab.model import carbon as carbon_model
+from constraintlab.model import robustness as rob_model
+from constraintlab.model import scenario as sc
+from constraintlab.model import training
+from constraintlab.model.design import (
     CONTROLS,
     DEPLOYMENT_CONTEXTS,
     PARALLELISM_STRATEGIES,
     DesignError,
     NumericControl,
 )
-from constraintlab.engine import CONSTRAINT_NAMES
-from constraintlab.serving import serving_plan
-from constraintlab.uptime import uptime_plan
+from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.serving import serving_plan
+from constraintlab.model.uptime import uptime_plan
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -117,7 +117,7 @@ def evaluate_many(
     """Evaluate many designs at once; array-likes broadcast together (defaults as published).
 
     Categorical controls are given as strings (or arrays of strings). Invalid values raise
-    :class:`~constraintlab.design.DesignError` naming the control, as :class:`Design` does.
+    :class:`~constraintlab.model.design.DesignError` naming the control, as :class:`Design` does.
     """
     numbers = {
         "model_size_b": _numeric("model_size_b", model_size_b),

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from constraintlab import scenario as sc
+from constraintlab.model import scenario as sc
 
 
 @dataclass(frozen=True)
