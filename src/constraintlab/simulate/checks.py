@@ -74,6 +74,11 @@ class ServingQueue:
         return self.arrival_rate_per_s * self.service_mean_ms / 1e3 / self.servers
 
 
+def display(value: float, scale: float, unit: str, decimals: int) -> str:
+    """A stored value in its displayed unit: ``display(0.9991, 100, "%", 2)`` is "99.91 %"."""
+    return f"{value * scale:,.{decimals}f} {unit}"
+
+
 @dataclass(frozen=True)
 class MetricCheck:
     """Analytic against simulated for one metric, with everything needed to word it.
@@ -142,7 +147,7 @@ class MetricCheck:
         return 0.0 if self.difference == 0.0 else math.inf
 
     def displayed(self, value: float, decimals: int) -> str:
-        return f"{value * self.scale:,.{decimals}f} {self.unit}"
+        return display(value, self.scale, self.unit, decimals)
 
     def decimals(self) -> int:
         """Enough decimals to tell the interval's ends, the estimate and the analytic apart."""
@@ -209,6 +214,7 @@ class MetricCheck:
             "label": self.label,
             "unit": self.unit,
             "scale": self.scale,
+            "decimals": self.decimals(),
             "sentence": self.sentence(),
         }
 

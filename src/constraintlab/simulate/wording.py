@@ -19,6 +19,7 @@ def decimals_for(step: float, least: int = 0, most: int = 10) -> int:
     """Decimals that show ``step`` (> 0) with two significant digits, within [least, most]."""
     if not (math.isfinite(step) and step > 0.0):
         return least
+    step = float(f"{step:.2g}")  # 0.00999999 shows as 0.010, not 0.0100
     return max(least, min(most, 1 - math.floor(math.log10(step))))
 
 
