@@ -74,6 +74,11 @@ def agreement_sentence(
     ``noise_probability`` is the chance that simulation noise alone puts the estimate this
     far (or farther) from the analytic value, from the replications' Student-t law.
     """
+    if inside and half_widths == 0.0:
+        return (
+            f"The engine's {analytic} lies inside the simulator's {confidence_pct} interval"
+            f" ({low} to {high}) and equals the simulated {estimate}."
+        )
     if inside:
         return (
             f"The engine's {analytic} lies inside the simulator's {confidence_pct} interval"
