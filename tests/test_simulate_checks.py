@@ -226,3 +226,10 @@ def test_a_value_just_outside_gives_the_chance_that_noise_did_it() -> None:
     check = _check(0.8021, 0.8000, 0.0020)
     assert not check.inside and 0.005 < check.noise_probability < 0.01
     assert f"with probability {check.noise_probability * 100:.2g} %" in check.sentence()
+
+
+def test_a_zero_width_interval_is_said_to_be_one() -> None:
+    check = _check(0.1170, 0.1160, 0.0)
+    assert not check.inside and check.noise_probability == 0.0
+    assert "every replication gave exactly" in check.sentence()
+    assert _check(0.1160, 0.1160, 0.0).inside  # equal is inside, not "infinitely far"

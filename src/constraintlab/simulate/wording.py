@@ -87,6 +87,12 @@ def agreement_sentence(
             " a gap simulation noise explains."
         )
     side = "above the interval's upper end" if above else "below the interval's lower end"
+    if math.isinf(half_widths):
+        return (
+            f"The engine's {analytic} lies outside the simulator's {confidence_pct} interval:"
+            f" every replication gave exactly {estimate}, so the interval has no width, and the"
+            f" engine's value is {difference} ({relative}) away from it."
+        )
     return (
         f"The engine's {analytic} lies outside the simulator's {confidence_pct} interval"
         f" ({low} to {high}), {outside_by} {side}: the gap to the simulated {estimate} is"
