@@ -103,6 +103,31 @@ def test_deterministic_fast_path_equals_the_heap_recursion(
     assert np.allclose(fast, fcfs.start_times_sequential(arrivals, services, servers), atol=1e-9)
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(2, 300),
+    st.floats(0.3, 0.98),
+    st.sampled_from([0.05, 1.0, 3.0]),
+    st.integers(0, 10_000),
+    st.sampled_from([16, 256]),
+)
+def test_many_servers_method_equals_the_heap_recursion_bit_for_bit(
+    servers: int, rho: float, scv: float, seed: int, block: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(1.0 / (rho * servers), 3_000))
+    services = service_times(rng, 3_000, 1.0, scv)
+    fast = fcfs.start_times_many_servers(arrivals, services, servers, heap_block=block)
+    assert np.array_equal(fast, fcfs.start_times_sequential(arrivals, services, servers))
+
+
+def test_many_servers_method_falls_back_on_ties_and_zero_services() -> None:
+    arrivals = np.array([0.0, 0.0, 1.0, 1.0, 1.5])
+    services = np.array([2.0, 0.0, 1.0, 3.0, 0.5])
+    expected = fcfs.start_times_sequential(arrivals, services, 2)
+    assert np.array_equal(fcfs.start_times_many_servers(arrivals, services, 2), expected)
+
+
 def test_bad_queue_parameters_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="scv"):
         mgc_response_times(1.0, 2, 10, 0, 1.0, -0.5)

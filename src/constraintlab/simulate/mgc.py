@@ -36,7 +36,7 @@ from constraintlab.simulate.queue import _count, _positive
 Family = Literal["gamma", "lognormal"]
 FAMILIES: tuple[str, ...] = ("gamma", "lognormal")
 _TIME_PARALLEL_FROM = 50_000  # as in queue.py: below it the heap loop is as fast
-_TIME_PARALLEL_MAX_SERVERS = 64  # above it each vectorised step costs more than a heap step
+_TIME_PARALLEL_MAX_SERVERS = 64  # above it the no-wait stretches method is faster
 
 
 def _scv(value: object) -> float:
@@ -98,7 +98,9 @@ def start_times(
         return fcfs.start_times_equal_service(arrivals, float(services[0]), servers)
     if servers == 1:
         return fcfs.start_times_single_server(arrivals, services)
-    if len(arrivals) < _TIME_PARALLEL_FROM or servers > _TIME_PARALLEL_MAX_SERVERS:
+    if servers > _TIME_PARALLEL_MAX_SERVERS:
+        return fcfs.start_times_many_servers(arrivals, services, servers)
+    if len(arrivals) < _TIME_PARALLEL_FROM:
         return fcfs.start_times_sequential(arrivals, services, servers)
     return fcfs.start_times_time_parallel(arrivals, services, servers)
 
