@@ -399,3 +399,22 @@ def test_a_second_import_of_the_picked_up_file_says_why_nothing_changed(
     assert "already imported automatically when the ledger was first used" in out
     code, out, _ = run_cli(capsys, "ledger", "--help")
     assert "First use" in out and "Write-back" in out and "--no-course-writeback" in out
+
+
+def test_submit_in_the_notebook_writes_v2_17_that_mlsysim_reads(
+    lab_env: LabEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole notebook run headless with Submit pressed (the browser test's path, without
+    the browser): the course's vol2 file then holds the v2_17 the store holds."""
+    from types import SimpleNamespace
+
+    from test_app_headless import both_predictions, run_lab
+
+    write_course_journey(lab_env.home, monkeypatch, "volumes")
+    _, names = run_lab(**both_predictions(), submit_button=SimpleNamespace(value=True))
+    assert "Wrote your capstone (v2_17) into the course ledger" in names["attempt_note"]
+    with open_ledger() as store:
+        stored = store.entries()["v2_17"]
+    assert mlsysim(lab_env.home, monkeypatch, "vol2").get_design(17) == stored
+    _, _, history = course_state(lab_env.home, monkeypatch, "vol2")
+    assert set(history) == {7, 10, 13, 16, 17}
