@@ -228,9 +228,10 @@ def test_sync_refuses_what_it_cannot_read_and_leaves_it(
     assert code == 2 and "no v2_17 design yet" in err
     with open_ledger() as store:
         store.save("v2_17", capstone())
-    code, out, _ = run_cli(capsys, "ledger", "sync")
-    assert code == 2
-    assert "not a course ledger in mlsysim's layout" in out and "not valid JSON" in out
+    code, out, err = run_cli(capsys, "ledger", "sync")
+    assert code == 2 and out == "" and err.count("\n") == 2
+    assert f"error: {folder / 'ledger.json'}: is not a course ledger in mlsysim's layout" in err
+    assert f"error: {folder / 'ledger_vol2.json'}: not valid JSON" in err
     assert (folder / "ledger.json").read_bytes() == layout_a
     assert (folder / "ledger_vol2.json").read_bytes() == b'{"history": {"3": {"a": 1}}, "x": '
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []

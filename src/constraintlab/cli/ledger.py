@@ -233,7 +233,10 @@ def sync_command(ledger: LedgerPath = None, course_dir: CourseFolder = None) -> 
             return
         results = sync_capstone(store, course_dir)
     for result in results:
-        typer.echo(_escape(result.line(), 400))
+        if result.outcome == "refused":
+            typer.echo(f"error: {_escape(result.detail, 400)}", err=True)
+        else:
+            typer.echo(_escape(result.line(), 400))
     if any(result.outcome == "refused" for result in results):
         raise typer.Exit(2)
 

@@ -178,13 +178,13 @@ def _document(data: bytes, path: Path, last_try: bool) -> dict[str, Any] | None:
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        if data.strip() and last_try:
+        if not last_try:
+            return None  # mlsysim truncates before it writes: try again shortly
+        if data.strip():
             parse_ledger_bytes(data, path)  # raises the reader's own message
-        if last_try:
-            raise LedgerError(path, "the file is empty; it is not a course ledger") from None
-        return None  # mlsysim truncates before it writes: try again shortly
+        raise LedgerError(path, "is empty or not JSON; it is not a course ledger") from None
     if not isinstance(document, dict) or not isinstance(document.get("history"), dict):
-        shape = "a list-shaped history (layout A)" if isinstance(document, dict) else "no object"
+        shape = "its 'history' is not an object" if isinstance(document, dict) else "not an object"
         raise LedgerError(
             path,
             f"is not a course ledger in mlsysim's layout ({shape}; expected a 'history' object"
