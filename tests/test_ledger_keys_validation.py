@@ -97,7 +97,7 @@ def test_valid_design_is_copied_with_unknown_fields_kept() -> None:
     [
         (["not", "an", "object"], "is a list, expected an object"),
         ("text", "is a string, expected an object"),
-        ({"nested": {"a": {5: 1}}}, "field 'nested'.a: key 5 is not a string"),
+        ({"nested": {"a": {5: 1}}}, "field 'nested'.a has key 5, not a string"),
         ({"values": [1, [2, math.nan]]}, "field 'values'[1][1] is nan, not a finite number"),
         ({"deep": _nested(MAX_NESTING + 1)}, "nested more than"),
         ({"odd": {1, 2}}, "field 'odd' is a Python set"),

@@ -419,3 +419,17 @@ def test_submit_in_the_notebook_writes_v2_17_that_mlsysim_reads(
     assert mlsysim(lab_env.home, monkeypatch, "vol2").get_design(17) == stored
     _, _, history = course_state(lab_env.home, monkeypatch, "vol2")
     assert set(history) == {7, 10, 13, 16, 17}
+
+
+def test_a_linked_course_file_is_written_through_the_link(
+    lab_env: LabEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    synced = tmp_path / "synced"
+    synced.mkdir()
+    (lab_env.home / ".mlsys").mkdir()
+    link = lab_env.home / ".mlsys" / "ledger_vol2.json"
+    link.symlink_to(synced / "vol2.json")
+    mlsysim(lab_env.home, monkeypatch, "vol2").save(chapter=3, design=lab_design(3))
+    assert [r.outcome for r in write_back(capstone(), lab_env.home / ".mlsys")] == ["written"]
+    assert link.is_symlink()
+    assert mlsysim(lab_env.home, monkeypatch, "vol2").get_design(17) == capstone()

@@ -70,51 +70,42 @@ def _check_name(name: object) -> str | None:
 
 def _check_value(name: str, value: object) -> str | None:
     """The problem with one field's value (any JSON, nested at most MAX_NESTING), or None."""
-    field = f"field {describe(name)}"
     if value is None or isinstance(value, (bool, str, int, float)):
-        return _check_scalar(field, value)
-    if not isinstance(value, (list, tuple, Mapping)):
-        return f"{field} is {json_type(value)}; a design holds only JSON values"
+        problem = _scalar_problem(value)  # the common case: no label is built
+        return None if problem is None else f"field {describe(name)} {problem}"
     # nested objects and lists (mlsysim's evidence records): walk them without recursion
-    stack: list[tuple[str, object, int]] = [(field, value, 1)]
+    stack: list[tuple[str, object, int]] = [(f"field {describe(name)}", value, 1)]
     while stack:
         where, item, depth = stack.pop()
         if item is None or isinstance(item, (bool, str, int, float)):
-            problem = _check_scalar(where, item)
+            problem = _scalar_problem(item)
+        elif not isinstance(item, (list, tuple, Mapping)):
+            problem = f"is {json_type(item)}; a design holds only JSON values"
         elif depth > MAX_NESTING:
-            problem = f"{where} is nested more than {MAX_NESTING} levels deep"
-        elif isinstance(item, (list, tuple)):
-            stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(item))
-            problem = None
+            problem = f"is nested more than {MAX_NESTING} levels deep"
         elif isinstance(item, Mapping):
-            problem = next(
-                (
-                    f"{where}: key {describe(k)} is not a string"
-                    for k in item
-                    if not isinstance(k, str) or not valid_text(k)
-                ),
-                None,
-            )
+            bad = [k for k in item if not isinstance(k, str) or not valid_text(k)]
+            problem = f"has key {describe(bad[0])}, not a string" if bad else None
             stack.extend((f"{where}.{k}", v, depth + 1) for k, v in item.items())
         else:
-            problem = f"{where} is {json_type(item)}; a design holds only JSON values"
+            stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(item))
+            problem = None
         if problem:
-            return problem
+            return f"{where} {problem}"
     return None
 
 
-def _check_scalar(field: str, value: object) -> str | None:
+def _scalar_problem(value: object) -> str | None:
+    """What is wrong with a JSON scalar ("is nan, not a finite number"), or None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return (
-            f"{field} holds an integer outside +/-(2**63 - 1)" if abs(value) > MAX_INT_ABS else None
-        )
+        return "holds an integer outside +/-(2**63 - 1)" if abs(value) > MAX_INT_ABS else None
     if isinstance(value, float):
-        return None if math.isfinite(value) else f"{field} is {value!r}, not a finite number"
+        return None if math.isfinite(value) else f"is {value!r}, not a finite number"
     if isinstance(value, str):
-        return None if valid_text(value) else f"{field} is not valid Unicode text"
-    return f"{field} is {json_type(value)}; a design holds only JSON values"
+        return None if valid_text(value) else "is not valid Unicode text"
+    return f"is {json_type(value)}; a design holds only JSON values"
 
 
 def canonical_json(design: Mapping[str, JsonValue]) -> str:

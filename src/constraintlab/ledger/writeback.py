@@ -114,10 +114,12 @@ def merge_into_file(
 
     ``hook`` is called with ``"temp written"`` (before the digest check) and ``"checked"``
     (after it, just before the rename); tests use it to save through mlsysim at exactly those
-    moments. Raises :class:`LedgerError` naming the file
-    when it is not a course ledger we can read or cannot be written; the file is then as it was.
+    moments. Raises :class:`LedgerError` naming the file when it is not a course ledger we can
+    read or cannot be written; the file is then as it was. A symbolic link is followed: the
+    file it points to is replaced, the link stays.
     """
     history_key = course_history_key(key, volume_from_name(path))
+    path = Path(os.path.realpath(path))
     for tries in range(1, MAX_TRIES + 1):
         data, handle = _read_with_handle(path)
         try:
@@ -153,7 +155,7 @@ def _read_with_handle(path: Path) -> tuple[bytes, int]:
     """The file's bytes and an open handle on the very file (inode) they came from."""
     data = read_bounded(path, MAX_FILE_BYTES)
     try:
-        handle = os.open(path, os.O_RDONLY)
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise LedgerError(path, f"cannot read the file: {error.strerror or error}") from None
     again = _read_fd(handle)
