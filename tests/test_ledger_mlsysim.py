@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from mlsysim.labs import DesignLedger
+from mlsysim.labs import state as mlsysim_state
 
 from cli_runner import run_cli
 from conftest import LabEnv
@@ -264,8 +265,13 @@ def test_the_digest_check_wins_against_an_mlsysim_save_at_either_moment(
 
 MLSYSIM_WRITER = textwrap.dedent(
     """
-    import json, sys, time
-    from mlsysim.labs import DesignLedger
+    import importlib.util, json, sys, time
+    # mlsysim's own state.py (standard library only), loaded without the package's heavy init
+    spec = importlib.util.spec_from_file_location("mlsysim_state", sys.argv[2])
+    state = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(state)
+    DesignLedger = state.DesignLedger
+    print("ready", flush=True)
     errors = []
     for n in range(1, int(sys.argv[1]) + 1):
         if n == 17:  # the capstone's own step, which the write-back owns
@@ -287,11 +293,12 @@ def test_write_back_while_mlsysim_keeps_saving_loses_nothing(
     saves = 40
     mlsysim(lab_env.home, monkeypatch, "vol2").save(track="cloud", chapter=0, design={"n": 0})
     writer = subprocess.Popen(
-        [sys.executable, "-c", MLSYSIM_WRITER, str(saves)],
+        [sys.executable, "-c", MLSYSIM_WRITER, str(saves), mlsysim_state.__file__],
         env={"HOME": str(lab_env.home), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
     outcomes: list[str] = []
     done = threading.Event()
 
