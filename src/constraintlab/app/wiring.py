@@ -14,6 +14,7 @@ from typing import Any, Final
 from constraintlab.ledger import Ledger, audit, open_ledger
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.sample import write_sample
+from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.engine import Scorecard
 from constraintlab.views.journey import Journey
@@ -168,4 +169,23 @@ class EntrySaver:
             return f"Attempt not recorded: {type(problem).__name__}: {problem}"
         self.attempts += 1
         verdict = "approved" if entry.get("act2_result") == "approved" else "not approved"
-        return f"Attempt {self.attempts} of this session recorded ({verdict})."
+        note = f"Attempt {self.attempts} of this session recorded ({verdict})."
+        return f"{note} {write_back_capstone(self.access)}".strip()
+
+
+def write_back_capstone(access: LedgerAccess) -> str:
+    """After a Submit: the store's v2_17 into the course's ledger files; a note ("" if none).
+
+    Off when ``CONSTRAINTLAB_COURSE_WRITEBACK=0`` (``constraintlab run --no-course-writeback``),
+    for a sample store, and when no course ledger file exists. Never raises.
+    """
+    ledger = access.ledger
+    if ledger is None or not writeback_enabled():
+        return ""
+    try:
+        if ledger.is_sample:
+            return ""
+        results = sync_capstone(ledger)
+    except Exception as problem:  # the page reports it; the attempt is recorded anyway
+        return f"Your course ledger was not updated: {problem}"
+    return " ".join(result.line() for result in results)
