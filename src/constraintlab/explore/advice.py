@@ -21,6 +21,7 @@ pair, and both banners say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -120,21 +121,26 @@ class Sweep:
     approved: np.ndarray
 
 
+@lru_cache(maxsize=1)
+def _axes() -> dict[str, tuple[Value, ...]]:
+    return {name: tuple(control.grid()) for name, control in CONTROLS.items()}
+
+
 def sweeps(design: Any) -> dict[str, Sweep]:
     """Sweep each control over its grid, the others as in ``design``, in one engine call."""
     base = design.to_dict()
-    axes: dict[str, list[Value]] = {
-        name: list(control.grid()) for name, control in CONTROLS.items()
-    }
-    columns: dict[str, list[Any]] = {name: [] for name in CONTROLS}
-    for swept, values in axes.items():
-        for name in CONTROLS:
-            columns[name].extend(values if name == swept else [base[name]] * len(values))
-    arrays = {
-        name: np.array(column, dtype=object if isinstance(base[name], str) else np.float64)
-        for name, column in columns.items()
-    }
-    arrays = {n: (a.astype(str) if a.dtype == object else a) for n, a in arrays.items()}
+    axes = _axes()
+    total = sum(len(values) for values in axes.values())
+    arrays: dict[str, Any] = {}
+    start = 0
+    for name, values in axes.items():
+        if isinstance(base[name], str):
+            column = np.full(total, base[name], dtype=object)
+        else:
+            column = np.full(total, float(base[name]))
+        column[start : start + len(values)] = values
+        arrays[name] = column
+        start += len(values)
     result = evaluate_many(**arrays)
     met_all = {**result.met, BUDGET: result.within_budget}
     found, start = {}, 0
@@ -143,7 +149,7 @@ def sweeps(design: Any) -> dict[str, Sweep]:
         start += len(values)
         found[swept] = Sweep(
             control=swept,
-            values=tuple(values),
+            values=values,
             met={t: np.asarray(met_all[t][part]) for t in TARGETS},
             n_met=np.asarray(result.n_met[part]),
             approved=np.asarray(result.approved[part]),
@@ -154,7 +160,7 @@ def sweeps(design: Any) -> dict[str, Sweep]:
 def _position(values: tuple[Value, ...], value: Value) -> int:
     if isinstance(value, str):
         return values.index(value)
-    return int(np.argmin([abs(float(v) - float(value)) for v in values]))
+    return int(np.argmin(np.abs(np.asarray(values, dtype=np.float64) - float(value))))
 
 
 def _met_now(card: Scorecard) -> dict[str, bool]:
@@ -184,6 +190,9 @@ def smallest_fix(sweep: Sweep, here: int, target: str, now: dict[str, bool]) -> 
     candidates = [i for i in np.flatnonzero(sweep.met[target]).tolist() if i != here]
     if not candidates:
         return None
+    if isinstance(CONTROLS[sweep.control], NumericControl):
+        nearest = min(abs(i - here) for i in candidates)
+        candidates = [i for i in candidates if abs(i - here) == nearest]
     moves = [_move(sweep, here, i, now) for i in candidates]
     return min(moves, key=lambda m: (m.steps, len(m.breaks), -m.n_met_after))
 
