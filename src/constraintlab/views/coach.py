@@ -137,7 +137,8 @@ def hint_text(
                 if best.breaks
                 else " It breaks nothing that passes now."
             )
-            steps.append(f"Which way: start with {direction_phrase(best)}.{also}{cost}")
+            way = direction_phrase(best)
+            steps.append(f"Which way: the least costly single move is to {way}.{also}{cost}")
     if level >= 2:
         if advice.target == BUDGET:
             b = card.budget
@@ -147,7 +148,12 @@ def hint_text(
             )
         else:
             working = derivation_line(card[advice.target], card)
-        steps.append(f"Why: {working}. {MECHANISM[advice.target]}")
+        lever = (
+            f" The term to watch is the one {CONTROLS[best.control].label.lower()} moves."
+            if best is not None
+            else ""
+        )
+        steps.append(f"Why, in this design's numbers: {working}.{lever}")
     if level >= 3:
         if not advice.moves:
             steps.append("How far: no single control is enough from this design.")
@@ -177,9 +183,20 @@ def banner_html(
     mine = advice.targets[target]
     body = [text("p", MECHANISM[target]), text("p", directions(mine, labels))]
     body += [text("p", s, cls="cl-conflict") for s in conflict_sentences(advice, target, labels)]
-    hints = hint_text(card, mine, min(level, HINT_STEPS), labels)
+    shown = min(level, HINT_STEPS)
+    hints = hint_text(card, mine, shown, labels)
     if hints:
+        body.append(text("p", f"Your hints ({shown} of {HINT_STEPS}):", cls="cl-hints-head"))
         body.append(tag("ol", join(text("li", h) for h in hints), cls="cl-hints"))
+    else:
+        body.append(
+            text(
+                "p",
+                f"Stuck? The button below gives {HINT_STEPS} hints, one at a time: which way,"
+                " why, how far. Hints are recorded with your submission.",
+                cls="cl-hints-head",
+            )
+        )
     return callout(kind, title, join(body), id_=f"banner-{target}")
 
 

@@ -249,8 +249,9 @@ def _rule_sentence() -> str:
     return (
         f"The rule: a domain counts once at least {MIN_LABS} of its labs recorded whether a"
         f" constraint was hit; a domain dominates when its hit rate beats every other counted"
-        f" domain's by more than {LEAD_MARGIN * 100:.0f} points; three or more domains within"
-        f" {LEAD_MARGIN * 100:.0f} points of the top mean the hits are spread."
+        f" domain's by more than {LEAD_MARGIN * 100:.0f} points; when two domains lead within"
+        f" {LEAD_MARGIN * 100:.0f} points of each other the data cannot choose; when three or more"
+        " do, the hits are spread."
     )
 
 
