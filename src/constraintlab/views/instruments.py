@@ -332,6 +332,9 @@ class SensitivityRowLike(Protocol):
     def control(self) -> str: ...
 
     @property
+    def value(self) -> object: ...
+
+    @property
     def down_value(self) -> object: ...
 
     @property
@@ -368,14 +371,25 @@ def capped_percent(fraction: float) -> str:
 
 
 def best_move_text(row: SensitivityRowLike, now: int, labels: Mapping[str, str]) -> str:
-    """Where the control reaches the most constraints and what moving there fixes and breaks."""
+    """How many constraints the control can reach, which way, and what moving there fixes and
+    breaks (the value itself is for the hints, not the chart)."""
     high = int(row.n_met_high)
     if high <= now and not row.high_fixes:
         return f"no value does better than now ({now}/6)"
-    where = f"best {high}/6 at {format_value(row.control, row.high_value)}"
+    where = f"best {high}/6 {_where(row)}"
     fixes = ", ".join(labels.get(c, c) for c in row.high_fixes) or "nothing"
     breaks = ", ".join(labels.get(c, c) for c in row.high_breaks) or "nothing"
     return f"{where}: fixes {fixes}; breaks {breaks}"
+
+
+def _where(row: SensitivityRowLike) -> str:
+    """Which way the best value lies, without saying how far (magnitudes are hints)."""
+    here, best = row.value, row.high_value
+    if not isinstance(best, int | float) or not isinstance(here, int | float):
+        return f"with {format_value(row.control, best)}"
+    if best == here:
+        return "where it is"
+    return "higher" if best > here else "lower"
 
 
 def _biggest_step(row: SensitivityRowLike) -> tuple[str, object, float] | None:
