@@ -22,7 +22,6 @@ from constraintlab.views.prose import format_value
 from constraintlab.views.scorecards import shown_target, shown_value
 
 HINT_STEPS: Final = 3
-HINT_NAMES: Final = ("which way", "why", "how far")
 
 # one sentence per target: the mechanism, in words only (the numbers are on its card)
 MECHANISM: Final = {
@@ -200,21 +199,30 @@ def banner_html(
     return callout(kind, title, join(body), id_=f"banner-{target}")
 
 
-def hint_label(level: int) -> str:
-    """The label of a target's hint button for its next step."""
-    if level >= HINT_STEPS:
-        return "All hints shown"
-    return f"Hint {level + 1} of {HINT_STEPS}: {HINT_NAMES[level]}"
+def advice_lines(card: Scorecard, advice: Advice, labels: Mapping[str, str]) -> list[str]:
+    """Plain-text advice for every failing target with all hints shown (for the CLI, where
+    the user asked for the full scorecard)."""
+    lines = []
+    for target in advice.failing:
+        mine = advice.targets[target]
+        parts = [
+            f"{target_label(target, labels)}: {headline(card, target)}.",
+            directions(mine, labels),
+        ]
+        parts += conflict_sentences(advice, target, labels)
+        parts += [h for h in hint_text(card, mine, HINT_STEPS, labels) if h.startswith("How far")]
+        lines.append(" ".join(parts))
+    return lines
 
 
 __all__ = [
     "HINT_STEPS",
     "MECHANISM",
+    "advice_lines",
     "banner_html",
     "conflict_sentences",
     "direction_phrase",
     "directions",
     "headline",
-    "hint_label",
     "hint_text",
 ]
