@@ -134,3 +134,22 @@ def test_no_banner_names_a_move_outside_the_range_or_a_no_op_at_the_reported_des
                 assert move.to_value != getattr(design, move.control)
                 control = CONTROLS[move.control]
                 assert move.to_value in control.grid()
+
+
+def test_an_earlier_sessions_submission_is_on_record_for_the_hud_and_the_lock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    fresh = wiring.read_journey(wiring.open_ledger_safely(str(path)))
+    assert wiring.capstone_on_record(None, fresh) is None
+    approved = wiring.capstone_entry(evaluate(census().examples[0]), "D", False, "B")
+    assert approved["act2_result"] == "approved"
+    wiring.EntrySaver(wiring.open_ledger_safely(str(path))).submit(approved)
+    later = wiring.read_journey(wiring.open_ledger_safely(str(path)))
+    record = wiring.capstone_on_record(None, later)
+    assert record is not None and record["act2_result"] == "approved"
+    assert wiring.region_earned(record, 0)
+    assert "capstone: submitted, approved" in journey.timeline_html(later, None)
+    # this session's submission wins over what the ledger held
+    failed = wiring.capstone_entry(evaluate(Design()), "D", False, "B")
+    assert wiring.capstone_on_record(failed, later) == failed

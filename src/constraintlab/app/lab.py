@@ -359,9 +359,11 @@ def _():
 
 
 @app.cell
-def _(get_reveals, get_submitted):
-    region_earned = wiring.region_earned(get_submitted(), get_reveals())
-    return (region_earned,)
+def _(get_reveals, get_submitted, lab_journey):
+    # the capstone on record: this session's submission, else the one the ledger already held
+    capstone_record = wiring.capstone_on_record(get_submitted(), lab_journey)
+    region_earned = wiring.region_earned(capstone_record, get_reveals())
+    return capstone_record, region_earned
 
 
 @app.cell
@@ -549,7 +551,7 @@ def _(
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, attempt_note, card, get_reveals, get_submitted, hint_levels):
+def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
     mo.Html(
         scorecards.hud_html(
             card,
@@ -557,7 +559,7 @@ def _(act2_pred, attempt_note, card, get_reveals, get_submitted, hint_levels):
             prediction_correct=qs.ACT2_PREDICTION.is_correct(act2_pred.value),
             notes=[attempt_note],
             help_used=(sum(hint_levels.values()), get_reveals()),
-            submitted=get_submitted(),
+            submitted=capstone_record,
         )
     )
     return

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from constraintlab.ledger import Ledger, audit, open_ledger
+from constraintlab.ledger.archaeology import LAB_DONE, LAB_TODO
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.sample import write_sample
 from constraintlab.model.design import CONTROLS, Design, NumericControl
@@ -114,6 +115,24 @@ def count_click(clicks: int) -> int:
 def hint_levels(clicks: Mapping[str, int]) -> dict[str, int]:
     """Hint steps shown per target: the clicks on its button, at most ``HINT_STEPS``."""
     return {target: min(int(n), HINT_STEPS) for target, n in clicks.items()}
+
+
+def capstone_on_record(
+    submitted: Mapping[str, Any] | None, journey: Journey
+) -> dict[str, Any] | None:
+    """The capstone as the timeline shows it: this session's submission, else the v2_17 entry
+    the student's ledger already held (an earlier session's submission), else None.
+
+    The HUD and the region's lock read this, so they agree with the timeline."""
+    if submitted is not None:
+        return dict(submitted)
+    if journey.is_sample:
+        return None
+    lab = next((lab for lab in journey.audit.timeline if lab.key == CAPSTONE_KEY), None)
+    if lab is None or lab.state == LAB_TODO:
+        return None
+    result = "approved" if lab.state == LAB_DONE else "infeasible"
+    return {"act2_result": result, "earlier_session": True}
 
 
 def region_earned(submitted: Mapping[str, Any] | None, reveals: int) -> bool:

@@ -202,7 +202,8 @@ def submission_text(submitted: Mapping[str, Any] | None) -> str:
     if submitted is None:
         return "Capstone: not submitted yet (nothing written to your ledger)"
     verdict_word = "approved" if submitted.get("act2_result") == "approved" else "not approved"
-    return f"Capstone submitted: {verdict_word}"
+    when = " (in an earlier session)" if submitted.get("earlier_session") else ""
+    return f"Capstone submitted: {verdict_word}{when}"
 
 
 def hud_html(
