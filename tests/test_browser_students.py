@@ -238,6 +238,7 @@ def test_a_student_who_asks_for_hints_gets_them_step_by_step(
             )
             text = banner.inner_text()
             assert not [later for later in steps[k + 1 :] if later in text]  # one step a click
+            banner.screenshot(path=str(ARTIFACTS / f"students-1280-hint-{k + 1}.png"))
         assert "How far" in banner.inner_text()
         assert "Hints used: 3" in page.locator("#hud-record").inner_text()
         assert_region_hidden(page)
@@ -256,6 +257,8 @@ def test_a_student_who_gives_up_is_shown_and_it_is_recorded(
     ledger = tmp_path / "show-me.sqlite3"
 
     def script(page: Any) -> None:
+        page.get_by_text("Commit to a prediction above").first.wait_for(timeout=START_S * 1000)
+        full_page(page, ARTIFACTS / "students-1280-locked.png", WIDTH)
         open_act2(page, "C")
         assert "cannot grade" in page_text(page)  # an empty ledger grades nothing
         assert_region_hidden(page)
