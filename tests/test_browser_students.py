@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from constraintlab.explore import census, nearest_approved
+from constraintlab.explore.grid import full_grid, neighbours
 from constraintlab.ledger import open_ledger
 from constraintlab.ledger.archaeology import DOMAIN_CHAPTERS
 from constraintlab.model.design import CONTROLS, Design, NumericControl
@@ -99,6 +100,22 @@ def move_to(page: Any, start: Design, target: Design) -> None:
             page.get_by_text(label, exact=True).click()
         current = current.replace(**{name: after})
         wait_for_design(page, current)
+
+
+def view_of(page: Any, selector: str, name: str) -> None:
+    """A 1280 px screenshot of the window scrolled to ``selector`` (cheaper than a full page)."""
+    page.locator(selector).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def one_step_out(design: Design) -> Design:
+    """A design one slider step from ``design`` that the engine does not approve."""
+    grid = full_grid()
+    for name in CONTROLS:
+        for value in neighbours(grid, name, getattr(design, name)):
+            if value is not None and not evaluate(design.replace(**{name: value})).approved:
+                return design.replace(**{name: value})
+    raise AssertionError("every neighbour is approved")
 
 
 def open_act2(page: Any, act1_letter: str) -> None:
@@ -187,7 +204,7 @@ def test_a_student_without_hints_reaches_approval_on_the_controls(
         open_act2(page, "A")
         assert "Right, by your own data" in page_text(page)
         assert_region_hidden(page)
-        full_page(page, ARTIFACTS / "students-1280-default.png", WIDTH)
+        view_of(page, "#arch-status", "students-1280-default.png")
         move_to(page, Design(), target)
         page.locator("#approved").wait_for()
         assert_region_hidden(page)  # approval alone is not a submission
@@ -198,8 +215,7 @@ def test_a_student_without_hints_reaches_approval_on_the_controls(
         )
         full_page(page, ARTIFACTS / "students-1280-approved-submitted.png", WIDTH)
         # exploring on after the submission changes nothing in the ledger or the timeline
-        moved = target.replace(dp_epsilon=CONTROLS["dp_epsilon"].high)
-        move_to(page, target, moved)
+        move_to(page, target, one_step_out(target))
         timeline = page.locator("#journey-timeline").inner_text()
         assert "capstone: submitted, approved" in timeline
 
@@ -242,7 +258,7 @@ def test_a_student_who_asks_for_hints_gets_them_step_by_step(
         assert "How far" in banner.inner_text()
         assert "Hints used: 3" in page.locator("#hud-record").inner_text()
         assert_region_hidden(page)
-        full_page(page, ARTIFACTS / "students-1280-hints.png", WIDTH)
+        view_of(page, f"#banner-{asked}", "students-1280-hints.png")
         move_to(page, Design(), target)
         page.locator("#approved").wait_for()
         submit(page, "approved")
@@ -258,7 +274,7 @@ def test_a_student_who_gives_up_is_shown_and_it_is_recorded(
 
     def script(page: Any) -> None:
         page.get_by_text("Commit to a prediction above").first.wait_for(timeout=START_S * 1000)
-        full_page(page, ARTIFACTS / "students-1280-locked.png", WIDTH)
+        view_of(page, "text=Commit to a prediction above", "students-1280-locked.png")
         open_act2(page, "C")
         assert "cannot grade" in page_text(page)  # an empty ledger grades nothing
         assert_region_hidden(page)

@@ -94,7 +94,8 @@ class TargetAdvice:
 
     @property
     def best(self) -> Move | None:
-        """The move that breaks the fewest others, then the fewest steps (hint one)."""
+        """The move that breaks the fewest others, then fixes the most, then takes the fewest
+        steps (the first hint names it)."""
         return self.moves[0] if self.moves else None
 
 

@@ -319,12 +319,13 @@ def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
     }
     j = judge_act1(facts)
     judged = _judgement_sentence(j, facts) + " " + _rule_sentence()
+    whose = "the sample journey's" if facts.is_sample else "your own"
     if not j.graded:
-        title, kind = "Your ledger cannot grade this one", "info"
+        title, kind = f"{whose.capitalize()} data cannot grade this one", "info"
     elif choice == j.right:
-        title, kind = "Right, by your own data", "success"
+        title, kind = f"Right, by {whose} data", "success"
     else:
-        title, kind = f"Not what your data say: they point to {j.right}", "info"
+        title, kind = f"Not what {whose} data say: they point to {j.right}", "info"
     return Feedback(kind, title, (judged, texts.get(choice, ""), _ledger_note(facts)))
 
 
