@@ -104,7 +104,8 @@ def move_to(page: Any, start: Design, target: Design) -> None:
 
 def view_of(page: Any, selector: str, name: str) -> None:
     """A 1280 px screenshot of the window scrolled to ``selector`` (cheaper than a full page)."""
-    page.locator(selector).first.scroll_into_view_if_needed()
+    page.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / name))
 
 
