@@ -153,3 +153,26 @@ def test_an_earlier_sessions_submission_is_on_record_for_the_hud_and_the_lock(
     # this session's submission wins over what the ledger held
     failed = wiring.capstone_entry(evaluate(Design()), "D", False, "B")
     assert wiring.capstone_on_record(failed, later) == failed
+
+
+def test_tornado_percentages_are_capped_with_the_raw_value_on_hover() -> None:
+    from constraintlab.explore import sensitivity
+    from constraintlab.views import instruments
+
+    assert instruments.capped_percent(28.099) == "over +100%"
+    assert instruments.capped_percent(-3.0) == "over -100%"
+    assert instruments.capped_percent(0.056) == "+5.6%"
+    design = Design()
+    rows = sensitivity(design)
+    html = instruments.tornado_html(rows, evaluate(design).n_met, CONSTRAINT_LABELS)
+    raw = [instruments.step_effect_raw(row, CONSTRAINT_LABELS) for row in rows]
+    for text in raw:
+        assert esc_text(text) in html  # every raw figure is in a tooltip
+    for match in re.findall(r"margin ([+-][0-9.]+)% of target</text>", html):
+        assert abs(float(match)) <= 100
+
+
+def esc_text(text: str) -> str:
+    from constraintlab.views.html import esc
+
+    return esc(text)
