@@ -284,7 +284,10 @@ def _judgement_sentence(j: Act1Judgement, facts: LedgerFacts) -> str:
             f"In {whose} data {name} dominates ({_pct(rate)} of its labs hit a limit), a family"
             " none of the options names, so this answer is not graded."
         )
-    return f"In {whose} data {name} dominates: {_pct(rate)} of its labs hit a limit."
+    return (
+        f"In {whose} data {name} dominates: {_pct(rate)} of its labs hit a limit (option"
+        f" {j.right} names that family)."
+    )
 
 
 def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
