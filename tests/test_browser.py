@@ -309,7 +309,8 @@ def _check_ledger(path: Path) -> None:
     assert entry["model_size_b"] == 14.0
     assert entry["adv_train_weight"] == 0.8
     assert entry["context"] == "renewable"
-    assert entry["act1_prediction"] == "D" and entry["act1_correct"] is True
+    # two earlier labs cannot grade Act I (views.questions.judge_act1): not counted as right
+    assert entry["act1_prediction"] == "D" and entry["act1_correct"] is False
     assert entry["curriculum_complete"] is True
 
 

@@ -333,8 +333,7 @@ def test_submit_writes_v2_17_that_mlsysim_reads(
     access = wiring.open_ledger_safely()
     saver = wiring.EntrySaver(access)
     entry = wiring.capstone_entry(evaluate(Design(model_size_b=14)), "D", True, "B")
-    saver.save(entry)
-    note = saver.record_attempt(entry)
+    note = saver.submit(entry)
     assert "Attempt 1 of this session recorded" in note
     assert note.count("Wrote your capstone (v2_17) into the course ledger") == 2
     assert mlsysim(lab_env.home, monkeypatch, "vol2").get_design(17) == entry
@@ -353,8 +352,7 @@ def test_submit_leaves_the_course_files_alone_when_turned_off(
     monkeypatch.setenv("CONSTRAINTLAB_COURSE_WRITEBACK", "0")
     saver = wiring.EntrySaver(wiring.open_ledger_safely())
     entry = wiring.capstone_entry(evaluate(Design()), "D", True, "B")
-    saver.save(entry)
-    assert "course ledger" not in saver.record_attempt(entry)
+    assert "course ledger" not in saver.submit(entry)
     assert [f.read_bytes() for f in files] == before
 
 
