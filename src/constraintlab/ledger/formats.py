@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from constraintlab.ledger import validation
-from constraintlab.ledger.errors import LedgerError, describe
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, describe
 from constraintlab.ledger.files import read_bounded
 from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted
 
@@ -112,7 +112,11 @@ def read_ledger_file(path: str | Path, volume: int | None = None) -> ParsedLedge
 def parse_ledger_bytes(data: bytes, path: Path, volume: int | None = None) -> ParsedLedger:
     """Parse the bytes of a ledger file named ``path`` (used in messages only)."""
     if len(data) > MAX_FILE_BYTES:
-        _fail(path, f"the file is too large: {len(data):,} bytes, over {MAX_FILE_BYTES:,}")
+        raise LedgerError(
+            path,
+            f"the file is too large: {len(data):,} bytes, over {MAX_FILE_BYTES:,}",
+            LedgerErrorKind.TOO_LARGE,
+        )
     document = _parse_json(_decode(data, path), path)
     if not isinstance(document, dict):
         _fail(
@@ -127,7 +131,7 @@ def parse_ledger_bytes(data: bytes, path: Path, volume: int | None = None) -> Pa
     except LedgerError as error:
         if error.path is not None:
             raise
-        raise LedgerError(path, error.problem) from None
+        raise LedgerError(path, error.problem, error.kind) from None
 
 
 def _fail(path: Path, problem: str) -> NoReturn:
