@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from constraintlab.cli.numbers import parse_decimal
 from constraintlab.model.design import CONTROLS, NUMERIC_CONTROLS, Design, DesignError
 
 _D = Design()
@@ -53,10 +54,11 @@ DEFAULTS = _Defaults()
 
 
 def _number(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DesignError(name, text, CONTROLS[name].allowed()) from None
+    """The flag's number (ASCII only: no ``７``, no ``1_0``); DesignError naming it otherwise."""
+    value = parse_decimal(text)
+    if value is None:
+        raise DesignError(name, text, CONTROLS[name].allowed())
+    return value
 
 
 def design_from_flags(

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from constraintlab.cli.numbers import whole
+
 if TYPE_CHECKING:
     from constraintlab.classreport.build import OnProgress
 
@@ -42,8 +44,7 @@ HeatmapRows = Annotated[
     int,
     typer.Option(
         "--heatmap-rows",
-        min=10,
-        max=2000,
+        parser=whole(10, 2000),
         metavar="ROWS",
         help="Most rows in the completion heat map; a larger class is grouped into this many"
         " rows of students.",

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from constraintlab.cli.numbers import whole
 from constraintlab.cli.options import with_design_flags
 from constraintlab.model.design import Design
 
@@ -22,12 +23,17 @@ Requests = Annotated[
     int,
     typer.Option(
         "--requests",
-        min=10_000,
-        max=50_000_000,
+        parser=whole(10_000, 50_000_000),
+        metavar="N",
         help="Simulated requests for the P99 check (split over 10 replications).",
     ),
 ]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the first replication.")]
+Seed = Annotated[
+    int,
+    typer.Option(
+        "--seed", parser=whole(0), metavar="SEED", help="Seed of the first replication (0 or more)."
+    ),
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")]
 
 
