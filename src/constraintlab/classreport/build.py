@@ -95,8 +95,14 @@ def build_class_report(
     try:
         with outputs.staged_outputs(out_dir, OUTPUT_FILES) as staging:
             _write_outputs(staging, db, page)
-    except OSError as problem:
+    except outputs.OutputFolderError as problem:
         raise ClassReportError(str(problem)) from None
+    except OSError as problem:
+        reason = problem.strerror or str(problem)
+        raise ClassReportError(
+            f"--out {out_dir}: the report could not be written ({reason}); --out was left as"
+            " it was"
+        ) from None
     progress("writing report", 1, 1)
     return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
 
