@@ -100,8 +100,7 @@ def build_class_report(
     except OSError as problem:
         reason = problem.strerror or str(problem)
         raise ClassReportError(
-            f"--out {out_dir}: the report could not be written ({reason}); --out was left as"
-            " it was"
+            f"--out {out_dir}: the report could not be written ({reason}); --out was left as it was"
         ) from None
     progress("writing report", 1, 1)
     return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
