@@ -137,7 +137,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 continue
             found = re.search(r"http://\S+", seen[-1])
             if found:
-                yield Lab(found.group(0).replace("localhost", "127.0.0.1"), seen)
+                yield Lab(found.group(0).rstrip(".").replace("localhost", "127.0.0.1"), seen)
                 break
         else:
             raise AssertionError(f"no URL within {START_S} s: {''.join(seen)}")
