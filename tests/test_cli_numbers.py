@@ -8,6 +8,8 @@ Before: ``7`` in full-width (``７``) or Arabic-Indic (``٧``) digits and ``1_0`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cli_runner import run_cli
@@ -74,3 +76,16 @@ def test_a_host_that_is_not_this_machines_blames_the_host(
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "--host" in err and "not an address of this machine" in err
     assert "--port" not in err and "port 8999" not in err
+
+
+def test_a_ledger_file_with_a_5000_digit_integer_is_named_without_pythons_advice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"history": {"5": {"x": ' + HUGE + "}}}")
+    code, out, err = run_cli(
+        capsys, "ledger", "import", str(huge), "--ledger", str(tmp_path / "l.sqlite3")
+    )
+    assert code == 2 and out == "" and err.startswith(f"error: {huge}: ")
+    assert "thousands of digits" in err and "set_int_max_str_digits" not in err
+    assert not (tmp_path / "l.sqlite3").exists()

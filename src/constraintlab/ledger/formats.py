@@ -163,6 +163,8 @@ def _parse_json(text: str, path: Path) -> object:
     except RecursionError:
         _fail(path, "not a ledger: the JSON is nested too deeply")
     except ValueError as error:  # NaN/Infinity, or an integer with thousands of digits
+        if "integer string conversion" in str(error):  # CPython's limit; not its advice
+            _fail(path, "an integer of thousands of digits, outside what a design holds")
         _fail(path, f"not valid JSON: {error}")
 
 
