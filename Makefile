@@ -1,4 +1,5 @@
-# make run   : start the lab (installs what it needs first)
+# make run   : start the lab (installs what it needs first); options go in ARGS or PORT:
+#              make run ARGS="--port 8000 --ledger /tmp/x.sqlite3"   or   make run PORT=8000
 # make test  : set everything up (venv, Debian's chromium) and run lint + the whole test suite
 # make bench : run the benchmarks, each printing JSON
 # make lint  : ruff + mypy
@@ -7,6 +8,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+ARGS   ?=
+PORT   ?=
 
 .PHONY: run test bench lint browser clean
 
@@ -22,7 +25,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
 run: $(STAMP)
-	$(VENV)/bin/constraintlab run
+	$(VENV)/bin/constraintlab run $(if $(PORT),--port $(PORT)) $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -58,14 +58,15 @@ def test_the_lab_ships_inside_the_package() -> None:
     assert (path.parent / "lab.css").is_file()
 
 
-def test_marimo_is_started_headless_without_token_on_the_packaged_lab() -> None:
+def test_marimo_is_started_headless_with_a_token_on_stdin_on_the_packaged_lab() -> None:
     command = marimo_command("127.0.0.1", 4321)
-    assert command[:4] == [sys.executable, "-m", "marimo", "run"]
+    assert command[:4] == [sys.executable, "-m", "constraintlab.cli.lab_server", "run"]
     assert command[4] == str(lab_path())
     assert command[command.index("--port") + 1] == "4321"
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert "--headless" in command
-    assert "--no-token" in command
+    assert "--no-token" not in command
+    assert command[command.index("--token-password-file") + 1] == "-"  # never on argv
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import statistics
@@ -133,8 +134,11 @@ def _wait_for_url(lines: queue.Queue[str], server: subprocess.Popen[str], port: 
             assert server.poll() is None, f"server exited: {''.join(seen)}"
             continue
         seen.append(line)
-        if f"http://127.0.0.1:{port}" in line:
-            return f"http://127.0.0.1:{port}"
+        printed = re.search(r"http://\S+", line)
+        if printed is not None:  # the URL the server prints, access token and all
+            url = printed.group(0)
+            assert url.startswith(f"http://127.0.0.1:{port}?access_token="), url
+            return url
     raise AssertionError(f"no URL within {START_S} s: {''.join(seen)}")
 
 
@@ -214,8 +218,10 @@ def test_student_journey_in_a_real_browser(lab_env: LabEnv, tmp_path: Path) -> N
             page.set_default_timeout(STEP_S * 1000)
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
+            origin = url.split("?", 1)[0]
+
             def local_only(route: Any) -> None:
-                if route.request.url.startswith(url):
+                if route.request.url.startswith(origin):
                     route.continue_()
                 else:
                     outside.append(route.request.url)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from constraintlab.classreport.build import build_class_report
+from constraintlab.classreport.build import ClassReportError, build_class_report
 from constraintlab.classreport.charts import plot_label
 from constraintlab.classreport.html import PLOTLY_BEGIN, PLOTLY_END
 from constraintlab.classreport.load import read_student
@@ -196,14 +196,12 @@ def test_html_says_how_many_files_were_read_and_skipped(
     assert f"Read {read:,} ledger files, <span class='warn'>{len(answers.problems)} skipped" in page
 
 
-def test_a_class_of_only_bad_files_still_gets_a_report(tmp_path: Path) -> None:
+def test_a_class_of_only_bad_files_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "bad.json").write_text("{nope")
-    outcome = build_class_report([str(tmp_path / "in")], tmp_path / "out")
-    assert (outcome.files_read, outcome.files_skipped) == (0, 1)
-    assert _rows(tmp_path / "out" / "students.csv") == []
-    assert [r["problem"] for r in _rows(tmp_path / "out" / "problems.csv")] == ["malformed"]
-    assert "no data" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(ClassReportError, match=r"none of the 1 ledger file could be read.*1 mal"):
+        build_class_report([str(tmp_path / "in")], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_default_file_names_take_the_folder_as_student_id(tmp_path: Path) -> None:

@@ -59,15 +59,21 @@ def test_show_table_prints_ledger_strings_literally(
     assert "1 of 32 earlier labs saved; 1 hit a constraint" in out
 
 
-def test_show_says_when_it_imported_the_course_ledger(
+def test_show_names_a_course_ledger_it_did_not_import(
     capsys: pytest.CaptureFixture[str], lab_env: LabEnv
 ) -> None:
     (lab_env.home / ".mlsys").mkdir()
     course = write_json(lab_env.home / ".mlsys" / "ledger.json", layout_a({"5": design(5)}))
     code, out, err = run_cli(capsys, "ledger", "show", "--json")
     assert code == 0
-    assert err.startswith("note: Imported 1 lab entry") and str(course) in err
-    assert json.loads(out)["source"]["auto_imported_from"] == [str(course)]
+    assert err.startswith("note: your course ledger") and str(course) in err
+    assert "constraintlab ledger import" in err
+    assert json.loads(out)["entries"] == {}  # a read command imports nothing...
+    assert not lab_env.ledger.exists()  # ...and creates nothing
+    with open_ledger() as ledger:  # the lab (a write-mode open) imports it
+        assert ledger.import_note is not None and str(course) in ledger.import_note
+    code, out, err = run_cli(capsys, "ledger", "show", "--json")
+    assert err == "" and json.loads(out)["source"]["auto_imported_from"] == [str(course)]
 
 
 def test_empty_ledger_is_said_to_be_empty(

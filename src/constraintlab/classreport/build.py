@@ -2,12 +2,14 @@
 
 :func:`build_class_report` is the whole pipeline; the CLI only adds a progress bar and the
 exit codes. It raises :class:`ClassReportError` only when there is nothing to report on (no
-input matched) or nowhere to write; every bad file is a listed problem, never an exception.
+input matched, or none could be read) or nowhere to write; every bad file is a listed problem,
+never an exception. All outputs are written into a folder beside ``--out`` and moved in at the
+end, so a run that fails leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
 
-import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,11 +65,16 @@ def build_class_report(
             f"no ledger file matched {_listed(inputs)} (give files, folders with *.json"
             " files, or glob patterns)"
         )
-    prepare_out_dir(out_dir)
+    try:
+        outputs.check_out_dir(out_dir, OUTPUT_FILES)
+    except OSError as problem:
+        raise ClassReportError(str(problem)) from None
     loaded = load_class(
         found.files, on_file=lambda done: progress("reading ledgers", done, len(found.files))
     )
     problems = (*found.problems, *loaded.problems)
+    if not loaded.students:
+        raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
     progress("analysing", 0, 1)
     db = ClassDatabase.build(loaded.students, DOMAIN_LABS, LAB_KEYS)
     skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
@@ -85,7 +92,16 @@ def build_class_report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     progress("writing report", 0, 1)
-    _write_outputs(out_dir, db, page)
+    try:
+        with outputs.staged_outputs(out_dir, OUTPUT_FILES) as staging:
+            _write_outputs(staging, db, page)
+    except outputs.OutputFolderError as problem:
+        raise ClassReportError(str(problem)) from None
+    except OSError as problem:
+        reason = problem.strerror or str(problem)
+        raise ClassReportError(
+            f"--out {out_dir}: the report could not be written ({reason}); --out was left as it was"
+        ) from None
     progress("writing report", 1, 1)
     return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
 
@@ -100,15 +116,16 @@ def _no_progress(phase: str, done: int, total: int) -> None:
     """The default progress hook: say nothing."""
 
 
-def prepare_out_dir(out_dir: Path) -> None:
-    """Create ``out_dir`` if needed and check a file can be written there."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
-            pass
-    except OSError as problem:
-        reason = problem.strerror or type(problem).__name__
-        raise ClassReportError(f"--out {out_dir}: cannot write there ({reason})") from None
+def _nothing_read(files: int, problems: Sequence[Problem]) -> str:
+    """One line: no file could be read (the first problem as an example); nothing written."""
+    skipped = [p for p in problems if p.skipped]
+    kinds = Counter(p.kind for p in skipped)
+    counted = ", ".join(f"{n:,} {kind}" for kind, n in sorted(kinds.items()))
+    example = f"; first: {skipped[0].detail}" if skipped else ""
+    return (
+        f"none of the {files:,} ledger file{'s' if files != 1 else ''} could be read"
+        f" ({counted}{example}). Nothing was written"
+    )
 
 
 def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:

@@ -5,8 +5,10 @@ Rules, in order, for each input:
 * an existing regular file is taken as is, whatever its extension;
 * an existing folder is searched recursively for ``*.json`` files (any case), skipping hidden
   files and folders (names starting with ``.``) and not following symbolic links to folders;
-* anything else containing ``*``, ``?`` or ``[`` is a glob pattern (``**`` matches any depth);
+* anything else containing ``*``, ``?`` or ``[`` is a glob pattern (``**`` matches any depth
+  but never enters a symbolic link to a folder, so a link loop cannot hang the command);
   each matching file is taken and each matching folder is searched as above;
+* ``~`` and an empty input follow :mod:`constraintlab.userpaths` (expanded; refused);
 * an input that matches nothing, or names something that is not a regular file (a FIFO, a
   device), becomes a :class:`~constraintlab.classreport.model.Problem`.
 
@@ -17,6 +19,7 @@ the order that decides which of two duplicates wins.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from constraintlab.classreport.model import Problem, ProblemKind
+from constraintlab.userpaths import expand_home, user_path
 
 LEDGER_SUFFIX = ".json"
 
@@ -58,18 +62,60 @@ def expand_inputs(inputs: Sequence[str]) -> InputFiles:
 
 def _candidates(raw: str) -> Iterator[Path]:
     """Every path one input stands for: the file, the files of a folder, or the glob's matches."""
-    path = Path(raw).expanduser()
+    path = user_path(raw, "INPUT")
     if path.is_dir():
         yield from _ledger_files_under(path)
     elif path.exists() or path.is_symlink():
         yield path
     elif glob.has_magic(raw):
-        for match in sorted(glob.glob(os.path.expanduser(raw), recursive=True)):
-            hit = Path(match)
+        for hit in sorted(glob_paths(expand_home(raw, "INPUT")), key=str):
             if hit.is_dir():
                 yield from _ledger_files_under(hit)
             else:
                 yield hit
+
+
+def glob_paths(pattern: str) -> Iterator[Path]:
+    """What ``glob.glob(pattern, recursive=True)`` finds, without entering folder symlinks at
+    ``**`` (Python's glob follows them, and a link loop never ends). Hidden names match only
+    a pattern part that starts with ``.``, as in glob."""
+    parts = Path(pattern).parts
+    fixed = 0
+    while fixed < len(parts) and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    base = Path(*parts[:fixed]) if fixed else Path(".")
+    yield from _match(base, parts[fixed:])
+
+
+def _match(folder: Path, parts: tuple[str, ...]) -> Iterator[Path]:
+    if not parts:
+        yield folder
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        yield from _match(folder, rest)  # zero folders
+        for entry in _entries(folder, hidden=False):
+            if entry.is_dir(follow_symlinks=False):
+                yield from _match(folder / entry.name, parts)
+        return
+    for entry in _entries(folder, hidden=head.startswith(".")):
+        if glob.has_magic(head) and not fnmatch.fnmatchcase(entry.name, head):
+            continue
+        if not glob.has_magic(head) and entry.name != head:
+            continue
+        if not rest:
+            yield folder / entry.name
+        elif entry.is_dir():
+            yield from _match(folder / entry.name, rest)
+
+
+def _entries(folder: Path, *, hidden: bool) -> list[os.DirEntry[str]]:
+    """The folder's entries (hidden ones only when asked); none if it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            return [e for e in listing if hidden or not e.name.startswith(".")]
+    except OSError:
+        return []
 
 
 def _ledger_files_under(folder: Path) -> Iterator[Path]:

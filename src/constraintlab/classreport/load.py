@@ -11,8 +11,9 @@ Rules:
 * A file the parser rejects is skipped and listed with the parser's message.
 * A file marked as sample data (``constraintlab ledger sample`` exports) is skipped: it is
   made-up data, not a student's work.
-* Of files with byte-identical content, the first in sorted path order is read; the others
-  are listed as duplicates of it.
+* Of files with byte-identical content and the same student id, the first in sorted path
+  order is read; the others are listed as duplicates of it. Files with different ids are
+  different students even when their bytes agree (two empty ledgers): both are kept.
 * The student id is the one the file names, else the file's stem; when the stem is one of the
   course's default file names (``ledger``, ``ledger_vol1``, ``ledger_vol2``), the name of the
   folder holding it (so ``alice/ledger.json`` is ``alice``).
@@ -39,7 +40,7 @@ from constraintlab.classreport.model import (
     StudentLedger,
 )
 from constraintlab.ledger import archaeology
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
 from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
 from constraintlab.ledger.keys import CHAPTER_KEYS
 
@@ -141,10 +142,9 @@ def _duplicate(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as error:  # changed or removed since it was parsed
         return Problem(str(path), ProblemKind.UNREADABLE, f"{path}: {error.strerror or error}")
-    if digest in by_digest:
-        return Problem(
-            str(path), ProblemKind.DUPLICATE, f"same content as {by_digest[digest]}; read once"
-        )
+    same = by_digest.get(f"{student.student_id}\x00{digest}")
+    if same is not None:
+        return Problem(str(path), ProblemKind.DUPLICATE, f"same content as {same}; read once")
     if student.student_id in by_id:
         kept = by_id[student.student_id]
         return Problem(
@@ -153,7 +153,7 @@ def _duplicate(
             f"student id {student.student_id!r} is also in {kept}; kept that file (first in"
             " sorted path order)",
         )
-    by_digest[digest] = str(path)
+    by_digest[f"{student.student_id}\x00{digest}"] = str(path)
     by_id[student.student_id] = str(path)
     return None
 
@@ -169,11 +169,12 @@ def _unplaced_problem(student: StudentLedger) -> Problem:
     )
 
 
+_KIND_OF_ERROR = {
+    LedgerErrorKind.TOO_LARGE: ProblemKind.OVERSIZED,
+    LedgerErrorKind.UNREADABLE: ProblemKind.UNREADABLE,
+}
+
+
 def _problem_kind(error: LedgerError) -> str:
-    """Classify a parser error for problems.csv (from the parser's own wording)."""
-    problem = error.problem
-    if problem.startswith(("the file is too large", "too large")):
-        return ProblemKind.OVERSIZED
-    if problem.startswith(("cannot read", "no such file", "is a folder", "is not a regular")):
-        return ProblemKind.UNREADABLE
-    return ProblemKind.MALFORMED
+    """Classify a parser error for problems.csv by its kind (never by its wording)."""
+    return _KIND_OF_ERROR.get(error.kind, ProblemKind.MALFORMED)

@@ -3,14 +3,22 @@
 Each file is written next to its final name and renamed into place, so an interrupted run
 never leaves a half-written CSV that looks complete. CSV conventions: a header row, ``None``
 as an empty cell, booleans as ``true``/``false``, floats with full precision.
+
+Cells are untrusted (student ids and file names come from the class): a text cell that a
+spreadsheet would evaluate as a formula (its first non-blank character ``=``, ``+``, ``-``,
+``@``, or a leading tab or carriage return) gets a ``'`` in front, OWASP's rule for CSV
+injection; numbers are written as numbers. Every field holding a comma, a quote, a space at
+either end, CR or LF is quoted, so an id with a line break stays one field for Python's csv
+module and DuckDB alike. ``entries.parquet`` keeps the raw values.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from constraintlab.classreport.model import Problem
@@ -37,13 +45,34 @@ DOMAIN_COLUMNS = (
 PROBLEM_COLUMNS = ("path", "problem", "detail", "skipped")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTES = (",", '"', "\r", "\n")
+
+
 def cell(value: object) -> str:
-    """One CSV cell: empty for None, true/false for booleans, repr precision for floats."""
+    """One CSV cell: empty for None, true/false for booleans, repr precision for floats;
+    text that a spreadsheet would run as a formula is neutralised (:func:`neutralise`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralise(value)
     return str(value)
+
+
+def neutralise(text: str) -> str:
+    """``'`` + ``text`` when a spreadsheet would evaluate it (even after leading blanks)."""
+    if text.startswith(FORMULA_STARTS) or text.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def quoted(field: str) -> str:
+    """RFC 4180: the field in double quotes (quotes doubled) when it needs them."""
+    if any(c in field for c in _NEEDS_QUOTES) or field != field.strip(" "):
+        return '"' + field.replace('"', '""') + '"'
+    return field
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -66,12 +95,10 @@ def write_text(path: Path, text: str) -> None:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV document (RFC 4180 quoting, ``\\n`` line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
+    """A CSV document: RFC 4180 quoting (:func:`quoted`), cells by :func:`cell`, ``\\n`` ends."""
+    lines = [",".join(quoted(name) for name in header)]
+    lines.extend(",".join(quoted(cell(v)) for v in row) for row in rows)
+    return "\n".join(lines) + "\n"
 
 
 def write_students_csv(path: Path, students: Sequence[StudentRow]) -> None:
@@ -90,3 +117,51 @@ def write_problems_csv(path: Path, problems: Sequence[Problem]) -> None:
     """``problems.csv``: every input not used (skipped=true) or used with a caveat."""
     rows = [[p.path, p.kind, p.detail, p.skipped] for p in problems]
     write_text(path, csv_text(PROBLEM_COLUMNS, rows))
+
+
+# --- the output folder: everything is written aside, then moved in -----------------------------
+class OutputFolderError(OSError):
+    """``--out`` cannot take the report; the message names the path and why."""
+
+
+def check_out_dir(out_dir: Path, names: Sequence[str]) -> None:
+    """Refuse an ``--out`` that is not a folder, or one where an output name is a folder."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputFolderError(f"--out {out_dir}: cannot write there (it is a file, not a folder)")
+    for name in names:
+        target = out_dir / name
+        if target.is_dir() or (target.exists() and not target.is_file()):
+            raise OutputFolderError(
+                f"--out {out_dir}: cannot write there ({name} is a folder or a special file,"
+                " not a file the report can replace; move it away). Nothing was written"
+            )
+
+
+@contextlib.contextmanager
+def staged_outputs(out_dir: Path, names: Sequence[str]) -> Iterator[Path]:
+    """A fresh folder beside ``out_dir`` to write into; on success its files move into
+    ``out_dir`` (the whole folder is renamed when ``out_dir`` did not exist); on any failure
+    it is removed and ``out_dir`` is as it was."""
+    check_out_dir(out_dir, names)
+    parent = out_dir.absolute().parent
+    staging = parent / f".{out_dir.absolute().name}.report-{secrets.token_hex(4)}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as problem:
+        reason = problem.strerror or type(problem).__name__
+        raise OutputFolderError(f"--out {out_dir}: cannot write there ({reason})") from None
+    try:
+        yield staging
+        _move_in(staging, out_dir, names)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_in(staging: Path, out_dir: Path, names: Sequence[str]) -> None:
+    check_out_dir(out_dir, names)  # again: the folder may have changed while we worked
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    for name in names:
+        os.replace(staging / name, out_dir / name)

@@ -347,11 +347,14 @@ def _write_bad_files(
 def _write_duplicate_and_conflict(
     folder: Path, students: Sequence[_Student], answers: ClassAnswers
 ) -> None:
-    """A byte-identical copy of the last student's file; another file naming the second last."""
+    """A byte-identical copy of the last student's file (same name, so the same student id);
+    another file naming the second last."""
     original = folder / f"{students[-1].file_stem}.json"
-    copy = folder / f"{students[-1].file_stem}_copy.json"  # sorts after the original
+    copies = folder / "zz_copies"  # sorts after every student's file
+    copies.mkdir(exist_ok=True)
+    copy = copies / original.name
     copy.write_bytes(original.read_bytes())
-    answers.problems[copy.name] = "duplicate content"
+    answers.problems[f"{copies.name}/{copy.name}"] = "duplicate content"
     resubmitted = folder / "zz_resubmitted"  # sorts after every student's file
     resubmitted.mkdir(exist_ok=True)
     conflict = {"student_id": students[-2].student_id, "history": {"1": {"constraint_hit": True}}}

@@ -8,13 +8,19 @@ code 2; the file is left as it was.
 
 Strings from a ledger are untrusted: the table shows them as plain text (no rich markup, control
 characters escaped), and ``--json`` escapes everything outside ASCII.
+
+Reads never write: ``show`` and ``export`` open the store read-only and never create it (a
+missing store reads as empty); ``import`` reads its file before it touches the store, and
+when it fails it removes the store and folders it created, so the file system is as it was.
+A damaged stored row is left out with a ``warning:`` line naming it.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -30,10 +36,10 @@ LEDGER_HELP = (
     "Ledger store to use (default: $CONSTRAINTLAB_LEDGER, else ~/.mlsys/constraintlab.sqlite3)."
 )
 LedgerPath = Annotated[
-    Path | None, typer.Option("--ledger", help=LEDGER_HELP, metavar="PATH", show_default=False)
+    str | None, typer.Option("--ledger", help=LEDGER_HELP, metavar="PATH", show_default=False)
 ]
 SampleLedgerPath = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--ledger",
         help="Where to write the sample store (default: ~/.mlsys/constraintlab-sample.sqlite3;"
@@ -49,7 +55,7 @@ JsonFlag = Annotated[
     ),
 ]
 InputFile = Annotated[
-    Path,
+    str,
     typer.Argument(
         help="A ledger file: the course's ledger.json / ledger_vol1.json / ledger_vol2.json"
         " (layout A or B) or a constraintlab export. It is only read.",
@@ -58,7 +64,7 @@ InputFile = Annotated[
     ),
 ]
 OutputFile = Annotated[
-    Path,
+    str,
     typer.Argument(help="The file to write (atomically).", metavar="FILE", show_default=False),
 ]
 
@@ -132,14 +138,46 @@ ledger_app = typer.Typer(
 )
 
 
-def _open(path: Path | None) -> Ledger:
-    """Open the store; say on stderr when the first-use import ran."""
+def _open(path: str | None) -> Ledger:
+    """Open the store for writing; say on stderr when course files were imported."""
     from constraintlab.ledger import open_ledger
 
     ledger = open_ledger(path)
     if ledger.import_note:
         typer.echo(f"note: {ledger.import_note}", err=True)
     return ledger
+
+
+def _open_to_read(path: str | None) -> Ledger | None:
+    """Open the store read-only; None when there is none (nothing is created)."""
+    from constraintlab.ledger import LedgerError, LedgerErrorKind, open_ledger
+    from constraintlab.ledger.paths import resolve_store_path
+
+    try:
+        return open_ledger(resolve_store_path(path), read_only=True)
+    except LedgerError as error:
+        missing = error.path is not None and not error.path.exists()
+        if error.kind is LedgerErrorKind.NO_STORE and missing:
+            return None
+        raise
+
+
+def _warn_damaged(store: Ledger) -> None:
+    for problem in store.damaged:
+        typer.echo(f"warning: {store.path}: {problem}", err=True)
+
+
+def _say_pending(store: Ledger | None) -> None:
+    """Course files the lab would import next time (read commands do not import)."""
+    from constraintlab.ledger.autoimport import pending_course_files
+
+    for course_file in pending_course_files(store):
+        typer.echo(
+            f"note: your course ledger {course_file} is new or changed and not imported yet;"
+            f" the lab imports it when it starts, or run: constraintlab ledger import"
+            f" {course_file}",
+            err=True,
+        )
 
 
 @ledger_app.command("path")
@@ -152,10 +190,28 @@ def path_command(ledger: LedgerPath = None) -> None:
 
 @ledger_app.command("show")
 def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
-    """Show every lab entry and capstone attempt, and where they came from."""
-    with _open(ledger) as store:
+    """Show every lab entry and capstone attempt, and where they came from (read only)."""
+    from constraintlab.ledger.paths import resolve_store_path
+
+    store = _open_to_read(ledger)
+    if store is None:  # nothing saved yet: say so, create nothing
+        _say_pending(None)
+        where = resolve_store_path(ledger)
+        if as_json:
+            source = {"path": str(where), "sample": False, "auto_imported_from": None}
+            empty = {"entries": {}, "attempts": [], "source": source}
+            typer.echo(json.dumps(empty, indent=2, ensure_ascii=True))
+            return
+        typer.echo(f"There is no ledger at {where} yet (nothing was created).")
+        typer.echo(
+            "No lab has saved anything yet. For an example, run: constraintlab ledger sample"
+        )
+        return
+    with store:
         entries, attempts = store.snapshot()
         source = store.source()
+        _warn_damaged(store)
+        _say_pending(store)
         if as_json:
             document = {
                 "entries": entries,
@@ -170,15 +226,22 @@ def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
 @ledger_app.command("import")
 def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
     """Import a ledger file; its entries replace yours for the same labs (last save wins)."""
-    with _open(ledger) as store:
-        report = store.import_file(file)
+    from constraintlab.ledger.formats import read_ledger_file
+    from constraintlab.ledger.paths import resolve_store_path
+    from constraintlab.userpaths import user_path
+
+    source = user_path(file, "FILE")
+    parsed = read_ledger_file(source)  # a bad file stops here: nothing touched
+    target = resolve_store_path(ledger)
+    with _created_only_if_done(target), _open(ledger) as store:
+        report = store.import_parsed(parsed)
         first_use = store.auto_imported_from or []
     typer.echo(report.summary())
     for item in report.unplaced:
         typer.echo(f"  not placed: {_escape(str(item))}")
     for skipped in report.skipped:
         typer.echo(f"  skipped: {_escape(str(skipped), 160)}")
-    if report.entries_read and not report.changed and _same_file(file, first_use):
+    if report.entries_read and not report.changed and _same_file(source, first_use):
         typer.echo(
             "  (nothing new: this file was already imported automatically when the ledger was"
             " first used)"
@@ -205,13 +268,25 @@ def export_command(
     --format course writes what mlsysim 0.3 reads (track, current_step, history, last_updated),
     keeping the track and current step of the course file you imported.
     """
+    from constraintlab.ledger import LedgerError, LedgerErrorKind
     from constraintlab.ledger.keys import volume_of
+    from constraintlab.ledger.paths import resolve_store_path
+    from constraintlab.userpaths import user_path
 
     if volume is not None and export_format is not ExportFormat.course:
         raise typer.BadParameter("--volume needs --format course", param_hint="--volume")
-    with _open(ledger) as store:
-        written = store.export(file, export_format.value, overwrite=overwrite, volume=volume)
+    target = user_path(file, "FILE")
+    store = _open_to_read(ledger)
+    if store is None:
+        raise LedgerError(
+            resolve_store_path(ledger),
+            "there is no ledger store here, so nothing to export (nothing was created)",
+            LedgerErrorKind.NO_STORE,
+        )
+    with store:
+        written = store.export(target, export_format.value, overwrite=overwrite, volume=volume)
         count = len([k for k in store.entries() if volume is None or volume_of(k) == volume])
+        _warn_damaged(store)
     typer.echo(f"Wrote {count} lab entries to {written} ({export_format.value} format).")
 
 
@@ -250,6 +325,23 @@ def sample_command(ledger: SampleLedgerPath = None) -> None:
     typer.echo(f"Wrote a SAMPLE journey (32 labs, made-up data) to {written}.")
     typer.echo(f"Try it:  constraintlab run --ledger {written}")
     typer.echo(f"         constraintlab ledger show --ledger {written}")
+
+
+@contextmanager
+def _created_only_if_done(store: Path) -> Iterator[None]:
+    """Remove the store (and the folders made for it) again if the block fails."""
+    missing = [p for p in (store, *store.parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in missing:  # the store first, then its folders, innermost first
+            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+                with suppress(OSError):
+                    if leftover.is_dir():
+                        leftover.rmdir()
+                    else:
+                        leftover.unlink()
+        raise
 
 
 def stdin_is_interactive() -> bool:

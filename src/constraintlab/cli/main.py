@@ -8,6 +8,7 @@ what is allowed, never a traceback.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import click
 import typer
@@ -29,8 +30,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"constraintlab {version('constraintlab')}")
+        except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+            typer.echo("constraintlab (version unknown: the package is not installed)")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print constraintlab's version and exit.",
+        ),
+    ] = False,
+) -> None:
     """The Constraints Never Lie: the ML Systems capstone lab, its engine and its tools."""
 
 
@@ -46,7 +68,9 @@ _USAGE_ERRORS = (click.UsageError, _typer_click.UsageError)
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that mean "bad input": shown as one line, exit code 2."""
-    errors: list[type[Exception]] = [DesignError]
+    from constraintlab.userpaths import PathError
+
+    errors: list[type[Exception]] = [DesignError, PathError]
     try:
         from constraintlab.ledger import LedgerError
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from constraintlab.cli.numbers import MAX_NUMBER_CHARS, parse_decimal
 from constraintlab.model.design import CONTROLS, NUMERIC_CONTROLS, Design, DesignError
 
 _D = Design()
@@ -53,10 +54,12 @@ DEFAULTS = _Defaults()
 
 
 def _number(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DesignError(name, text, CONTROLS[name].allowed()) from None
+    """The flag's number (ASCII only: no ``７``, no ``1_0``); DesignError naming it otherwise."""
+    value = parse_decimal(text)
+    if value is None:
+        shown = text if len(text) <= MAX_NUMBER_CHARS else text[:MAX_NUMBER_CHARS] + "..."
+        raise DesignError(name, shown, CONTROLS[name].allowed())
+    return value
 
 
 def design_from_flags(

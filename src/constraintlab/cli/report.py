@@ -1,7 +1,8 @@
 """``constraintlab class-report``: the instructor's view of a whole class of Design Ledgers.
 
 Exit 0 when the report was written, even if some files were skipped (the summary says how
-many); exit 2 with one line on stderr when no input matched or ``--out`` cannot be written.
+many); exit 2 with one line on stderr when no input matched, none could be read, or ``--out``
+cannot be written (then ``--out`` is left as it was).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from constraintlab.cli.numbers import whole
 
 if TYPE_CHECKING:
     from constraintlab.classreport.build import OnProgress
@@ -29,7 +31,7 @@ Inputs = Annotated[
     ),
 ]
 OutDir = Annotated[
-    Path,
+    str,
     typer.Option(
         "--out",
         help="Folder for report.html, students.csv, domains.csv, entries.parquet and"
@@ -42,8 +44,7 @@ HeatmapRows = Annotated[
     int,
     typer.Option(
         "--heatmap-rows",
-        min=10,
-        max=2000,
+        parser=whole(10, 2000),
         metavar="ROWS",
         help="Most rows in the completion heat map; a larger class is grouped into this many"
         " rows of students.",
@@ -51,10 +52,12 @@ HeatmapRows = Annotated[
 ]
 
 
-def class_report_command(inputs: Inputs, out: OutDir, heatmap_rows: HeatmapRows = 200) -> None:
+def class_report_command(inputs: Inputs, out_text: OutDir, heatmap_rows: HeatmapRows = 200) -> None:
     """Read a class's ledger exports and write an HTML report with CSV and parquet data."""
     from constraintlab.classreport.build import ClassReportError, build_class_report
+    from constraintlab.userpaths import user_path
 
+    out = user_path(out_text, "--out")
     try:
         with _progress_bar() as on_progress:
             outcome = build_class_report(

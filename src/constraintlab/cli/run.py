@@ -1,8 +1,11 @@
 """``constraintlab run``: serve the lab (the marimo app shipped in the package) in a browser.
 
-It starts ``marimo run <package>/app/lab.py --headless --no-token`` as a child process with the
-same Python, waits until the server answers, prints the URL and stays in the foreground.
-Ctrl-C (or SIGTERM) stops marimo and exits 0.
+It starts ``marimo run <package>/app/lab.py --headless`` (through
+:mod:`constraintlab.cli.lab_server`, which adds the Host/Origin guard of
+:mod:`constraintlab.cli.lab_access`) as a child process with the same Python, waits until the
+server answers, prints the URL, which carries the access token, and stays in the foreground.
+Ctrl-C (or SIGTERM) stops marimo and exits 0. A non-loopback ``--host`` prints a one-line
+warning that the lab is reachable from the network, and needs the token.
 
 ``--ledger PATH`` reaches the app through the ``CONSTRAINTLAB_LEDGER`` environment variable of
 the child process, which :func:`constraintlab.ledger.open_ledger` reads when no path is given.
@@ -11,6 +14,7 @@ A ledger that cannot be read is not an error here: the page shows a warning and 
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -23,6 +27,9 @@ from typing import Annotated
 
 import typer
 
+from constraintlab.cli import lab_access
+from constraintlab.cli.numbers import whole
+
 LEDGER_ENV = "CONSTRAINTLAB_LEDGER"
 DEFAULT_PORT = 2718
 STARTUP_TIMEOUT_S = 90.0
@@ -33,8 +40,8 @@ Port = Annotated[
     typer.Option(
         "--port",
         "-p",
-        min=1,
-        max=65535,
+        parser=whole(1, 65535),
+        metavar="PORT",
         help="TCP port to serve the lab on (1-65535); must be free.",
     ),
 ]
@@ -43,15 +50,22 @@ Host = Annotated[
     typer.Option("--host", help="Address to listen on; 0.0.0.0 serves every interface."),
 ]
 LedgerPath = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--ledger",
         help=(
             "Design Ledger file to read and write (default: $CONSTRAINTLAB_LEDGER, else"
             " ~/.mlsys/constraintlab.sqlite3). Passed to the app as CONSTRAINTLAB_LEDGER."
         ),
-        dir_okay=False,
-        resolve_path=True,
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+NoToken = Annotated[
+    bool,
+    typer.Option(
+        "--no-token",
+        help="Serve without marimo's access token (loopback --host only; not recommended).",
     ),
 ]
 
@@ -84,6 +98,12 @@ def check_port(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as problem:
+            if problem.errno == errno.EADDRNOTAVAIL:
+                raise typer.BadParameter(
+                    f"{host} is not an address of this machine ({problem.strerror}); use"
+                    " 127.0.0.1 for this machine only, or 0.0.0.0 for every network interface",
+                    param_hint="--host",
+                ) from None
             raise typer.BadParameter(
                 f"port {port} on {host} is not available ({problem.strerror});"
                 " choose another with --port",
@@ -91,19 +111,21 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def lab_url(host: str, port: int) -> str:
-    """The address to open: a wildcard host is shown as localhost."""
+def lab_url(host: str, port: int, token: str | None = None) -> str:
+    """The address to open: a wildcard host is shown as localhost; with the access token."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
+    query = f"?access_token={token}" if token else ""
+    return f"http://{shown}:{port}{query}"
 
 
-def marimo_command(host: str, port: int) -> list[str]:
+def marimo_command(host: str, port: int, *, token: bool = True) -> list[str]:
+    """marimo's ``run`` through the guarded launcher; the token comes on stdin."""
     return [
         sys.executable,
         "-m",
-        "marimo",
+        "constraintlab.cli.lab_server",
         "run",
         str(lab_path()),
         "--host",
@@ -111,7 +133,7 @@ def marimo_command(host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--headless",
-        "--no-token",
+        *(["--token", "--token-password-file", "-"] if token else ["--no-token"]),
         "--no-sandbox",
     ]
 
@@ -153,6 +175,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
+def _hand_over_token(server: subprocess.Popen[bytes], token: str | None) -> None:
+    """Give marimo the token on its stdin (``--token-password-file -``), then close it."""
+    if server.stdin is None:
+        return
+    try:
+        if token is not None:
+            server.stdin.write(token.encode() + b"\n")
+        server.stdin.close()
+    except OSError:  # marimo exited already; the start-up check says so
+        pass
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -162,30 +196,50 @@ def run_command(
     host: Host = "127.0.0.1",
     ledger: LedgerPath = None,
     no_course_writeback: NoWriteback = False,
+    no_token: NoToken = False,
 ) -> None:
     """Serve the lab in a browser; Ctrl-C stops it."""
     from constraintlab.ledger.writeback import WRITEBACK_ENV
+    from constraintlab.userpaths import user_path
 
+    ledger_path = None if ledger is None else user_path(ledger, "--ledger").absolute()
+    if no_token and not lab_access.is_loopback(host):
+        raise typer.BadParameter(
+            f"--no-token is allowed only on a loopback --host (127.0.0.1, localhost), not on"
+            f" {host}: the network would reach a lab without a token",
+            param_hint="--no-token",
+        )
     check_port(host, port)
+    token = None if no_token else lab_access.new_token()
     env = dict(os.environ)
-    if ledger is not None:
-        env[LEDGER_ENV] = str(ledger)
+    env[lab_access.RULES_ENV] = lab_access.AccessRules.for_address(host, port).to_json()
+    if ledger_path is not None:
+        env[LEDGER_ENV] = str(ledger_path)
+    if not lab_access.is_loopback(host):
+        typer.echo(
+            f"warning: the lab is reachable from the network on {host}:{port}; anyone who has"
+            " its URL (it carries the access token) can use it",
+            err=True,
+        )
     if no_course_writeback:
         env[WRITEBACK_ENV] = "0"
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     server = subprocess.Popen(
-        marimo_command(host, port),
+        marimo_command(host, port, token=token is not None),
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
+    _hand_over_token(server, token)
     try:
         if not _wait_until_serving(server, host, port):
             code = server.poll()
             typer.echo(f"error: the lab server did not start (marimo exit code {code})", err=True)
             raise typer.Exit(1)
-        where = f" (ledger: {ledger})" if ledger is not None else ""
-        typer.echo(f"The lab is running at {lab_url(host, port)}{where}. Press Ctrl-C to stop.")
+        where = f" with the ledger {ledger_path}" if ledger_path is not None else ""
+        typer.echo(f"The lab is running{where}. Open it at (Ctrl-C stops it):")
+        typer.echo(f"    {lab_url(host, port, token)}")
         sys.stdout.flush()
         code = server.wait()
         if code not in (0, None):

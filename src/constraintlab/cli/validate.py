@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from constraintlab.cli.numbers import whole
 from constraintlab.cli.options import with_design_flags
 from constraintlab.model.design import Design
 
@@ -25,8 +26,8 @@ Requests = Annotated[
     int,
     typer.Option(
         "--requests",
-        min=10_000,
-        max=50_000_000,
+        parser=whole(10_000, 50_000_000),
+        metavar="N",
         help="Simulated requests for the P99 check (split over 10 replications).",
     ),
 ]
@@ -34,15 +35,20 @@ AvailabilityEvents = Annotated[
     int,
     typer.Option(
         "--availability-events",
-        min=10_000,
-        max=20_000_000,
+        parser=whole(10_000, 20_000_000),
+        metavar="N",
         help=(
             "Failures and restarts simulated per availability replication (12 replications):"
             " more gives a narrower interval for a rarely short fleet, at about 0.2 s a million."
         ),
     ),
 ]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the first replication.")]
+Seed = Annotated[
+    int,
+    typer.Option(
+        "--seed", parser=whole(0), metavar="SEED", help="Seed of the first replication (0 or more)."
+    ),
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")]
 CHECKS = ("p99_ms", "availability", "goodput")
 

@@ -33,8 +33,8 @@ from constraintlab.ledger.archaeology import (
     totals,
     weakest,
 )
-from constraintlab.ledger.autoimport import first_use_import
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.autoimport import import_course_files
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
 from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
 from constraintlab.ledger.keys import CAPSTONE_KEY, CHAPTER_KEYS
 from constraintlab.ledger.paths import ENV_VAR, resolve_store_path
@@ -42,19 +42,28 @@ from constraintlab.ledger.records import Attempt, ImportReport
 from constraintlab.ledger.store import Ledger
 
 
-def open_ledger(path: str | os.PathLike[str] | None = None, *, auto_import: bool = True) -> Ledger:
+def open_ledger(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    auto_import: bool = True,
+    read_only: bool = False,
+) -> Ledger:
     """Open (creating if needed) the student's ledger store.
 
     ``path``: the store file; default ``$CONSTRAINTLAB_LEDGER``, else
     ``~/.mlsys/constraintlab.sqlite3``. A file that is not a ledger store raises
-    :class:`LedgerError` and is left untouched. With ``auto_import`` (default), an empty store
-    that is not a sample store first takes in the course's ledger under ``~/.mlsys``;
-    :attr:`Ledger.import_note` then says what happened (also when a course file was bad).
+    :class:`LedgerError` and is left untouched. With ``auto_import`` (default), a store that
+    is not a sample store takes in each course ledger file under ``~/.mlsys`` that is new or
+    changed since its last import; :attr:`Ledger.import_note` then says what happened (also
+    when a course file was bad). ``read_only``: the store must exist; nothing is created,
+    imported or written (:class:`LedgerError` of kind ``NO_STORE`` when there is none).
     """
+    if read_only:
+        return Ledger.open(resolve_store_path(path), read_only=True)
     ledger = Ledger.open(resolve_store_path(path))
     if auto_import:
         try:
-            ledger.set_import_note(first_use_import(ledger))
+            ledger.set_import_note(import_course_files(ledger))
         except LedgerError:
             ledger.close()
             raise
@@ -72,11 +81,13 @@ __all__ = [
     "ImportReport",
     "Ledger",
     "LedgerError",
+    "LedgerErrorKind",
     "ParsedLedger",
     "archaeology",
     "audit",
     "domain_stats",
     "dominant_context",
+    "import_course_files",
     "most_violated",
     "open_ledger",
     "prediction_accuracy",

@@ -1,53 +1,85 @@
-"""The first-use import: an empty store takes in the course's ledger files under ``~/.mlsys``.
+"""The course-file import: the store takes in each course ledger file under ``~/.mlsys`` that
+is new or has changed since it was last imported (told by its SHA-256 digest).
 
-It runs when :func:`~constraintlab.ledger.open_ledger` opens a store that holds nothing, is not
-a sample store, and has not done this before. The course's files are only read. A file that
-cannot be read is named in the note and left as it is; the store still opens.
+It runs when :func:`~constraintlab.ledger.open_ledger` opens a store for writing (the lab, and
+commands that write); read commands never run it. A sample store never takes course files in.
+The course's files are only read. A file that cannot be read is named in the note and left as
+it is, its digest is not recorded (so it is tried again), and the store still opens.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from constraintlab.ledger.errors import LedgerError
-from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
+from constraintlab.ledger.files import read_bounded
+from constraintlab.ledger.formats import (
+    MAX_FILE_BYTES,
+    ParsedLedger,
+    parse_ledger_bytes,
+    volume_from_name,
+)
 from constraintlab.ledger.paths import course_ledger_files
 from constraintlab.ledger.records import ImportReport
 from constraintlab.ledger.store import Ledger
 
 
-def first_use_import(ledger: Ledger, folder: Path | None = None) -> str | None:
-    """Import the course's ledger files into an empty store; a note saying what happened.
-
-    Returns None when nothing was attempted (store not empty, sample store, done before, no
-    course file found).
-    """
-    if not ledger.wants_first_use_import():
-        return None
-    files = course_ledger_files(folder)
-    if not files:
-        return None
-    parsed: list[ParsedLedger] = []
-    problems: list[str] = []
-    for path in files:
+def pending_course_files(ledger: Ledger | None, folder: Path | None = None) -> list[Path]:
+    """Course files that a write-mode open would import (new or changed), without importing."""
+    if ledger is not None and ledger.is_sample:
+        return []
+    known = ledger.course_digests() if ledger is not None else {}
+    pending = []
+    for path in course_ledger_files(folder):
         try:
-            parsed.append(read_ledger_file(path))
+            digest = hashlib.sha256(read_bounded(path, MAX_FILE_BYTES)).hexdigest()
+        except LedgerError:
+            pending.append(path)  # unreadable: a write-mode open would say so
+            continue
+        if known.get(str(path)) != digest:
+            pending.append(path)
+    return pending
+
+
+def import_course_files(ledger: Ledger, folder: Path | None = None) -> str | None:
+    """Import the course files that are new or changed since their last import; a note saying
+    what happened, or None when there was nothing to do."""
+    if ledger.is_sample:
+        return None
+    known = ledger.course_digests()
+    parsed: list[tuple[ParsedLedger, str]] = []
+    changed: set[str] = set()
+    problems: list[str] = []
+    for path in course_ledger_files(folder):
+        try:
+            data = read_bounded(path, MAX_FILE_BYTES)
+            digest = hashlib.sha256(data).hexdigest()
+            if known.get(str(path)) == digest:
+                continue
+            parsed.append((parse_ledger_bytes(data, path, volume_from_name(path)), digest))
+            if str(path) in known:
+                changed.add(str(path))
         except LedgerError as error:
             problems.append(str(error))
-    reports = ledger.import_first_use(parsed, complete=not problems)
-    if reports is None and not problems:  # another process imported them first
+    reports = ledger.import_course_files(parsed) if parsed else []
+    if not reports and not problems:
         return None
-    return _note(reports or [], problems)
+    return _note(reports, changed, problems)
 
 
-def _note(reports: list[ImportReport], problems: list[str]) -> str:
+first_use_import = import_course_files  # the name it had when it ran on an empty store only
+
+
+def _note(reports: list[ImportReport], changed: set[str], problems: list[str]) -> str:
     """One paragraph for the app and the CLI."""
     parts: list[str] = []
     for report in reports:
         n = report.entries_read
+        why = "it changed since the last import" if str(report.source) in changed else "new"
         parts.append(
             f"Imported {n} lab entr{'y' if n == 1 else 'ies'} from your course ledger"
-            f" {report.source} ({report.layout}) on first use; the course file was not changed."
+            f" {report.source} ({report.layout}; {why}); the course file was not changed."
         )
         if report.unplaced:
             listed = "; ".join(str(u) for u in report.unplaced[:5])

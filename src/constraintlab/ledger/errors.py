@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
+
+
+class LedgerErrorKind(StrEnum):
+    """What went wrong, for callers that act on it (never parse the message for this).
+
+    ``INVALID`` is the default: the content is not a valid ledger (JSON, shape, a design).
+    """
+
+    INVALID = "invalid"  # not UTF-8 / JSON, not a ledger's shape, a design out of its limits
+    UNREADABLE = "unreadable"  # missing, a folder, not a regular file, no permission
+    TOO_LARGE = "too large"  # a file over the import limit, or a store that would export so
+    NOT_A_STORE = "not a store"  # a file that is not a constraintlab ledger store
+    NEWER_VERSION = "newer version"  # written by a newer constraintlab
+    NO_STORE = "no store"  # a read command found no store at the path (nothing was created)
+    DAMAGED = "damaged"  # a stored row that does not parse or does not match its digest
+    CANNOT_WRITE = "cannot write"  # the store or an output file cannot be written
+    EXISTS = "exists"  # an export target that exists (no --overwrite)
+    SAMPLE = "sample"  # sample data where a student's own ledger was meant, or the reverse
+    USAGE = "usage"  # a bad argument: chapter key, export format, path
 
 
 class LedgerError(Exception):
@@ -10,12 +30,19 @@ class LedgerError(Exception):
 
     ``path`` is the file concerned (``None`` when the problem is not about a file, e.g. a bad
     chapter key passed to :meth:`~constraintlab.ledger.store.Ledger.save`); ``problem`` is the
-    message without the path. ``str(error)`` is ``"<path>: <problem>"``.
+    message without the path; ``kind`` says what went wrong (:class:`LedgerErrorKind`).
+    ``str(error)`` is ``"<path>: <problem>"``.
     """
 
-    def __init__(self, path: Path | str | None, problem: str) -> None:
+    def __init__(
+        self,
+        path: Path | str | None,
+        problem: str,
+        kind: LedgerErrorKind = LedgerErrorKind.INVALID,
+    ) -> None:
         self.path = None if path is None else Path(path)
         self.problem = problem
+        self.kind = kind
         super().__init__(problem if path is None else f"{path}: {problem}")
 
 

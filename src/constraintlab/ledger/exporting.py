@@ -12,8 +12,11 @@
   ``current_chapter``), which mlsysim 0.3 cannot load.
 
 All are built as plain JSON documents and written atomically
-(:func:`~constraintlab.ledger.files.write_atomic`). A document that would be larger than the
-import limit is refused, so every export can be imported again.
+(:func:`~constraintlab.ledger.files.write_atomic`), one record (an entry, an attempt, a
+history item) per line, each as compact JSON. Export writes whatever the store holds; the
+store keeps what it holds within :data:`~constraintlab.ledger.formats.MAX_FILE_BYTES` of
+export (it refuses a change past that), which is what import reads, so every export can be
+imported again.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
 from constraintlab.ledger.files import write_atomic
-from constraintlab.ledger.formats import FORMAT_NAME, FORMAT_VERSION, MAX_FILE_BYTES
+from constraintlab.ledger.formats import FORMAT_NAME, FORMAT_VERSION
 from constraintlab.ledger.keys import course_sorted, lab_number, volume_of
 from constraintlab.ledger.validation import Design
 
@@ -116,22 +119,32 @@ def course_list_document(entries: Mapping[str, Design], *, exported_at: str) -> 
     }
 
 
-def encode_document(document: Mapping[str, Any], path: Path) -> bytes:
-    """UTF-8 JSON (indented, NaN refused); :class:`LedgerError` when over the import limit."""
-    data = (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
-    if len(data) > MAX_FILE_BYTES:
-        raise LedgerError(
-            path,
-            f"the export would be {len(data):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
-            " that import accepts; nothing was written",
-        )
-    return data
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _member(value: object) -> str:
+    """A top-level value: an object or list with one member per line, else compact JSON."""
+    if isinstance(value, Mapping) and value:
+        lines = (f"    {_compact(k)}:{_compact(v)}" for k, v in value.items())
+        return "{\n" + ",\n".join(lines) + "\n  }"
+    if isinstance(value, list) and value:
+        return "[\n" + ",\n".join(f"    {_compact(item)}" for item in value) + "\n  ]"
+    return _compact(value)
+
+
+def encode_document(document: Mapping[str, Any], path: Path | None = None) -> bytes:
+    """UTF-8 JSON (NaN refused): one top-level field, entry or list item per line."""
+    lines = (f"  {_compact(name)}:{_member(value)}" for name, value in document.items())
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
 
 
 def write_document(document: Mapping[str, Any], path: Path, *, overwrite: bool) -> None:
     """Write ``document`` to ``path`` atomically; refuse to replace a file unless told to."""
     if path.exists() and not overwrite:
         raise LedgerError(
-            path, "the file already exists; choose another name or allow overwriting (--overwrite)"
+            path,
+            "the file already exists; choose another name or allow overwriting (--overwrite)",
+            LedgerErrorKind.EXISTS,
         )
     write_atomic(path, encode_document(document, path))

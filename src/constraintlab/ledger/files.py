@@ -14,7 +14,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+
+UNREADABLE = LedgerErrorKind.UNREADABLE
 
 
 def _os_problem(error: OSError) -> str:
@@ -33,21 +35,21 @@ def read_bounded(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        raise LedgerError(path, _os_problem(error)) from None
+        raise LedgerError(path, _os_problem(error), UNREADABLE) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise LedgerError(path, f"is {kind}; expected a JSON ledger file")
+            raise LedgerError(path, f"is {kind}; expected a JSON ledger file", UNREADABLE)
         if info.st_size > limit:
-            raise LedgerError(path, _too_large(info.st_size, limit))
+            raise LedgerError(path, _too_large(info.st_size, limit), LedgerErrorKind.TOO_LARGE)
         data = _read_up_to(fd, limit + 1)
     except OSError as error:
-        raise LedgerError(path, _os_problem(error)) from None
+        raise LedgerError(path, _os_problem(error), UNREADABLE) from None
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise LedgerError(path, _too_large(len(data), limit))
+        raise LedgerError(path, _too_large(len(data), limit), LedgerErrorKind.TOO_LARGE)
     return data
 
 
@@ -75,14 +77,18 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (temp file + fsync + rename + folder fsync)."""
     folder = path.parent
     if not folder.is_dir():
-        raise LedgerError(path, f"cannot write: the folder {folder} does not exist")
+        raise LedgerError(
+            path, f"cannot write: the folder {folder} does not exist", LedgerErrorKind.CANNOT_WRITE
+        )
     if path.is_dir():
-        raise LedgerError(path, "cannot write: it is a folder")
+        raise LedgerError(path, "cannot write: it is a folder", LedgerErrorKind.CANNOT_WRITE)
     mode = _mode_for(path)
     try:
         fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(
+            path, f"cannot write: {error.strerror or error}", LedgerErrorKind.CANNOT_WRITE
+        ) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -93,7 +99,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(
+            path, f"cannot write: {error.strerror or error}", LedgerErrorKind.CANNOT_WRITE
+        ) from None
     fsync_folder(folder)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from constraintlab.ledger import validation
-from constraintlab.ledger.errors import LedgerError, describe
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, describe
 from constraintlab.ledger.files import read_bounded
 from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted
 
@@ -133,7 +133,11 @@ def read_ledger_file(path: str | Path, volume: int | None = None) -> ParsedLedge
 def parse_ledger_bytes(data: bytes, path: Path, volume: int | None = None) -> ParsedLedger:
     """Parse the bytes of a ledger file named ``path`` (used in messages only)."""
     if len(data) > MAX_FILE_BYTES:
-        _fail(path, f"the file is too large: {len(data):,} bytes, over {MAX_FILE_BYTES:,}")
+        raise LedgerError(
+            path,
+            f"the file is too large: {len(data):,} bytes, over {MAX_FILE_BYTES:,}",
+            LedgerErrorKind.TOO_LARGE,
+        )
     document = _parse_json(_decode(data, path), path)
     if not isinstance(document, dict):
         _fail(
@@ -148,7 +152,7 @@ def parse_ledger_bytes(data: bytes, path: Path, volume: int | None = None) -> Pa
     except LedgerError as error:
         if error.path is not None:
             raise
-        raise LedgerError(path, error.problem) from None
+        raise LedgerError(path, error.problem, error.kind) from None
 
 
 def _fail(path: Path, problem: str) -> NoReturn:
@@ -180,6 +184,8 @@ def _parse_json(text: str, path: Path) -> object:
     except RecursionError:
         _fail(path, "not a ledger: the JSON is nested too deeply")
     except ValueError as error:  # NaN/Infinity, or an integer with thousands of digits
+        if "integer string conversion" in str(error):  # CPython's limit; not its advice
+            _fail(path, "an integer of thousands of digits, outside what a design holds")
         _fail(path, f"not valid JSON: {error}")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from constraintlab.ledger.errors import LedgerError, describe
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, describe
 
 VOLUME1_LABS: Final = 16
 VOLUME2_LABS: Final = 17
@@ -57,7 +57,9 @@ def require_key(raw: object) -> str:
     """The canonical key for ``raw``; :class:`LedgerError` when it names no lab."""
     key = canonical_key(raw)
     if key is None:
-        raise LedgerError(None, f"{describe(raw)} is not a chapter key ({KEY_RULE})")
+        raise LedgerError(
+            None, f"{describe(raw)} is not a chapter key ({KEY_RULE})", LedgerErrorKind.USAGE
+        )
     return key
 
 

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import Final
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.userpaths import PathError, user_path
 
 ENV_VAR: Final = "CONSTRAINTLAB_LEDGER"
 STORE_NAME: Final = "constraintlab.sqlite3"
@@ -38,10 +39,17 @@ def default_sample_path() -> Path:
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The store to use: ``path``, else ``$CONSTRAINTLAB_LEDGER``, else the default."""
-    if path is None or str(path) == "":
+    """The store to use: ``path``, else ``$CONSTRAINTLAB_LEDGER`` (unset or empty: not
+    given), else the default; ``~`` and an empty ``path`` follow :mod:`constraintlab.userpaths`.
+    """
+    what = "--ledger"
+    if path is None:
+        what = ENV_VAR
         path = os.environ.get(ENV_VAR) or default_store_path()
-    return Path(path).expanduser()
+    try:
+        return user_path(path, what)
+    except PathError as problem:
+        raise LedgerError(None, str(problem), LedgerErrorKind.USAGE) from None
 
 
 def course_ledger_files(folder: Path | None = None) -> list[Path]:

@@ -18,7 +18,7 @@ from typing import Final
 
 from constraintlab.ledger.keys import EARLIER_LAB_KEYS, lab_number, volume_of
 from constraintlab.ledger.paths import default_sample_path
-from constraintlab.ledger.store import Ledger
+from constraintlab.ledger.store import Ledger, store_path
 from constraintlab.ledger.validation import Design
 
 SAMPLE_FIELD: Final = "sample_data"
@@ -57,7 +57,7 @@ def write_sample(path: str | os.PathLike[str] | None = None) -> Path:
     Rewrites an existing sample store; refuses (:class:`LedgerError`) a store holding a real
     ledger. Returns the store's path.
     """
-    target = Path(path).expanduser() if path is not None else default_sample_path()
+    target = store_path(path) if path is not None else default_sample_path()
     with Ledger.open(target) as ledger:
         ledger.load_sample(sample_entries())
     return target

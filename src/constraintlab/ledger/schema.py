@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
 
 APPLICATION_ID: Final = 0x434C4C47  # "CLLG"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
@@ -59,14 +59,19 @@ def check_header(path: Path) -> None:
     except FileNotFoundError:
         return
     except IsADirectoryError:
-        raise LedgerError(path, "is a folder, not a ledger store") from None
+        raise LedgerError(
+            path, "is a folder, not a ledger store", LedgerErrorKind.UNREADABLE
+        ) from None
     except OSError as error:
-        raise LedgerError(path, f"cannot read the ledger store: {error.strerror}") from None
+        raise LedgerError(
+            path, f"cannot read the ledger store: {error.strerror}", LedgerErrorKind.UNREADABLE
+        ) from None
     if head and head != SQLITE_MAGIC:
         raise LedgerError(
             path,
             "not a constraintlab ledger store (not an SQLite database); it was left as it is."
             " Point --ledger or CONSTRAINTLAB_LEDGER at another file, or move this one away",
+            LedgerErrorKind.NOT_A_STORE,
         )
 
 
@@ -98,12 +103,14 @@ def check_identity(conn: sqlite3.Connection, path: Path) -> bool:
         raise LedgerError(
             path,
             "an SQLite database, but not a constraintlab ledger store; it was left as it is",
+            LedgerErrorKind.NOT_A_STORE,
         )
     if version > SCHEMA_VERSION:
         raise LedgerError(
             path,
             f"written by a newer constraintlab (schema version {version}; this one knows up to"
             f" {SCHEMA_VERSION}); it was left as it is. Upgrade constraintlab to open it",
+            LedgerErrorKind.NEWER_VERSION,
         )
     return version < SCHEMA_VERSION
 

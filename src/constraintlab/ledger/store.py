@@ -7,6 +7,13 @@
   that returned survives a crash of the process, and two processes writing at once wait for
   each other (``busy_timeout``) instead of losing a write.
 * Every problem ends in :class:`LedgerError` naming the store or the input file.
+* Read-only opening (``read_only=True``) never creates, migrates or writes the file; it works
+  in a read-only folder too.
+* Every row read is checked: JSON that does not parse, or a design whose digest is not the
+  one stored with it, is left out of what is returned and listed in :attr:`Ledger.damaged`.
+* One size limit: the store refuses a change after which its export would be larger than
+  :data:`~constraintlab.ledger.formats.MAX_FILE_BYTES`, the most that import reads, so every
+  export can be imported again.
 
 Use :func:`constraintlab.ledger.open_ledger` rather than :meth:`Ledger.open`: it also resolves
 the default path and runs the first-use import of the course's ledger.
@@ -20,17 +27,19 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from constraintlab.ledger import exporting, schema
-from constraintlab.ledger.errors import LedgerError
-from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger.formats import MAX_FILE_BYTES, ParsedLedger, read_ledger_file
 from constraintlab.ledger.keys import CAPSTONE_KEY, course_sorted, require_key
 from constraintlab.ledger.records import Attempt, EntryRecord, ImportReport
 from constraintlab.ledger.validation import Design, design_digest, validate_design
+from constraintlab.userpaths import PathError, user_path
 
 META_SAMPLE = "sample"
 META_AUTO_IMPORTED = "auto_imported_from"
@@ -38,6 +47,7 @@ META_AUTO_IMPORT_DONE = "auto_import_done"
 META_STUDENT_ID = "student_id"
 META_COURSE_TRACK = "course_track"  # mlsysim's top-level track, from the last course file read
 META_COURSE_STEP = "course_current_step"  # + "_0" / "_1" / "_2": current_step per course file
+META_COURSE_DIGESTS = "course_file_digests"  # course file path -> SHA-256 last imported
 
 
 def now_iso() -> str:
@@ -49,9 +59,26 @@ def _design_json(design: Mapping[str, Any]) -> str:
     return json.dumps(design, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def _load_design(text: str) -> Design:
-    value = json.loads(text)
-    return dict(value) if isinstance(value, dict) else {}
+def _checked_design(text: str, digest: str) -> Design | None:
+    """The stored design, or None when the row is damaged (no JSON object, wrong digest).
+
+    The digest was taken of the validated design when it was written, so a match means the
+    row is what was validated then.
+    """
+    try:
+        value = json.loads(text)
+        intact = isinstance(value, dict) and design_digest(value) == digest
+    except (ValueError, RecursionError, TypeError):
+        return None
+    return value if intact else None
+
+
+def store_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` under the one path rule (:mod:`constraintlab.userpaths`)."""
+    try:
+        return user_path(path, "ledger store")
+    except PathError as problem:
+        raise LedgerError(None, str(problem), LedgerErrorKind.USAGE) from None
 
 
 def _enter_wal(conn: sqlite3.Connection, path: Path) -> bool:
@@ -80,6 +107,47 @@ def _retry_while_locked(step: Callable[[], bool]) -> bool:
             delay_s = min(delay_s * 2, 0.2)
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing store without writing anything (not even in a read-only folder)."""
+    if not path.exists():
+        raise LedgerError(
+            path, "there is no ledger store here; nothing was created", LedgerErrorKind.NO_STORE
+        )
+    if path.is_dir():
+        raise LedgerError(path, "is a folder, not a ledger store", LedgerErrorKind.UNREADABLE)
+    schema.check_header(path)
+    uri = "file:" + urllib.parse.quote(str(path.absolute()))
+    last: sqlite3.Error | None = None
+    # A WAL store needs its -shm file; where the folder is read-only and none is there,
+    # SQLite can only read the file as immutable (nobody can be writing it then anyway).
+    for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            uri + mode,
+            uri=True,
+            timeout=schema.BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            if schema.check_identity(conn, path):
+                raise LedgerError(
+                    path,
+                    "is not a ledger store yet (empty or from an older version); nothing was"
+                    " changed",
+                    LedgerErrorKind.NO_STORE,
+                )
+            return conn
+        except sqlite3.Error as error:
+            conn.close()
+            last = error
+        except LedgerError:
+            conn.close()
+            raise
+    raise LedgerError(
+        path, f"cannot read the ledger store: {last}", LedgerErrorKind.UNREADABLE
+    ) from None
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     """Open (creating if absent) the SQLite file, refusing anything that is not our store."""
     if path.is_dir():
@@ -94,7 +162,9 @@ def _connect(path: Path) -> sqlite3.Connection:
             check_same_thread=False,
         )
     except (OSError, sqlite3.Error) as error:
-        raise LedgerError(path, f"cannot open the ledger store: {error}") from None
+        raise LedgerError(
+            path, f"cannot open the ledger store: {error}", LedgerErrorKind.CANNOT_WRITE
+        ) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
         needs_migration = _retry_while_locked(lambda: _enter_wal(conn, path))
@@ -115,17 +185,36 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Ledger:
     """A student's Design Ledger: entries by chapter, capstone attempts, metadata."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self._path = path
         self._conn = conn
         self._lock = threading.RLock()
         self._import_note: str | None = None
+        self._damaged: dict[str, str] = {}
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Ledger:
-        """Open the store at ``path`` (no default, no first-use import)."""
-        where = Path(path).expanduser()
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False) -> Ledger:
+        """Open the store at ``path`` (no default, no course-file import).
+
+        ``read_only``: the store must exist (else :class:`LedgerError` of kind ``NO_STORE``);
+        nothing is created, migrated or written, even in a read-only folder.
+        """
+        where = store_path(path)
+        if read_only:
+            return cls(where, _connect_read_only(where), read_only=True)
         return cls(where, _connect(where))
+
+    @property
+    def damaged(self) -> list[str]:
+        """Rows met so far that could not be read (left out), e.g. ``"entry 5: ..."``."""
+        return list(self._damaged.values())
+
+    def _note_damaged(self, where: str) -> None:
+        self._damaged[where] = (
+            f"{where}: the stored design is damaged (it does not parse or does not match its"
+            " digest); it was left out"
+        )
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -154,8 +243,9 @@ class Ledger:
             try:
                 yield self._conn
             except sqlite3.Error as error:
+                kind = LedgerErrorKind.CANNOT_WRITE if action != "read" else LedgerErrorKind.DAMAGED
                 raise LedgerError(
-                    self._path, f"cannot {action} the ledger store: {error}"
+                    self._path, f"cannot {action} the ledger store: {error}", kind
                 ) from None
 
     @contextlib.contextmanager
@@ -197,7 +287,9 @@ class Ledger:
         if row is not None and row[0] == digest:
             return False
         with self._write() as conn:
-            return _put(conn, key, clean, "saved") != "unchanged"
+            changed = _put(conn, key, clean, "saved") != "unchanged"
+            self._check_size(conn)
+            return changed
 
     def entries(self) -> dict[str, Design]:
         """Chapter key -> latest design, in course order."""
@@ -207,9 +299,15 @@ class Ledger:
         """Every entry with when it was saved and its origin, in course order."""
         with self._sqlite("read") as conn:
             rows = conn.execute(
-                "SELECT chapter, design_json, saved_at, origin FROM entries"
+                "SELECT chapter, design_json, saved_at, origin, digest FROM entries"
             ).fetchall()
-        records = {r[0]: EntryRecord(r[0], _load_design(r[1]), r[2], r[3]) for r in rows}
+        records: dict[str, EntryRecord] = {}
+        for chapter, text, saved_at, origin, digest in rows:
+            design = _checked_design(text, digest)
+            if design is None:
+                self._note_damaged(f"entry {chapter}")
+            else:
+                records[chapter] = EntryRecord(chapter, design, saved_at, origin)
         return [records[key] for key in course_sorted(set(records))]
 
     def is_empty(self) -> bool:
@@ -234,15 +332,23 @@ class Ledger:
                 " VALUES (?, ?, ?, ?)",
                 (key, _design_json(clean), digest, now_iso()),
             )
+            self._check_size(conn)
             return True
 
     def attempts(self) -> list[Attempt]:
         """Every recorded attempt, oldest first."""
         with self._sqlite("read") as conn:
             rows = conn.execute(
-                "SELECT chapter, design_json, recorded_at FROM attempts ORDER BY id"
+                "SELECT id, chapter, design_json, recorded_at, digest FROM attempts ORDER BY id"
             ).fetchall()
-        return [Attempt(n, r[0], _load_design(r[1]), r[2]) for n, r in enumerate(rows, 1)]
+        attempts: list[Attempt] = []
+        for row_id, chapter, text, recorded_at, digest in rows:
+            design = _checked_design(text, digest)
+            if design is None:
+                self._note_damaged(f"attempt row {row_id} ({chapter})")
+            else:
+                attempts.append(Attempt(len(attempts) + 1, chapter, design, recorded_at))
+        return attempts
 
     # --- metadata ----------------------------------------------------------------------------
     @property
@@ -316,7 +422,7 @@ class Ledger:
         file's last save wins); a native file's attempts are added unless already present.
         Any problem with the file raises :class:`LedgerError` before the store is touched.
         """
-        return self.import_parsed(read_ledger_file(Path(path).expanduser(), volume))
+        return self.import_parsed(read_ledger_file(store_path(path), volume))
 
     def import_parsed(self, parsed: ParsedLedger) -> ImportReport:
         """Store what :func:`read_ledger_file` read, in one transaction."""
@@ -325,37 +431,64 @@ class Ledger:
                 parsed.path,
                 "holds sample data; it is not imported into your own ledger (use a ledger of"
                 " its own, e.g. constraintlab ledger sample)",
+                LedgerErrorKind.SAMPLE,
             )
         with self._write("import into") as conn:
-            return _apply(conn, parsed)
+            report = _apply(conn, parsed)
+            self._check_size(conn)
+            return report
 
-    def import_first_use(
-        self, files: list[ParsedLedger], *, complete: bool
-    ) -> list[ImportReport] | None:
-        """Import course files if the store is (still) empty, not sample and not done before.
+    def course_digests(self) -> dict[str, str]:
+        """Course file path -> SHA-256 of the content last imported from it."""
+        with self._sqlite("read") as conn:
+            return _digests(conn)
 
-        Returns None when skipped (another process got there first). ``complete`` says every
-        course file was readable: only then is the first-use import marked done, so a file that
-        failed is tried again next time while the store stays empty.
+    def course_file_rewritten(self, path: str | os.PathLike[str], before: str, after: str) -> None:
+        """The write-back replaced a course file whose content had SHA-256 ``before`` with
+        ``after``: if ``before`` is what was last imported from it, ``after`` is now, so the
+        auto-import does not take our own write for a change by the course's tools."""
+        with self._write("record the course file's digest in") as conn:
+            known = _digests(conn)
+            if known.get(str(path)) == before:
+                known[str(path)] = after
+                _set_meta(conn, META_COURSE_DIGESTS, json.dumps(known, sort_keys=True))
+
+    def import_course_files(self, files: list[tuple[ParsedLedger, str]]) -> list[ImportReport]:
+        """Import each ``(parsed course file, its digest)`` whose digest is not the one recorded
+        for that file (new or changed), in one transaction; record the digests.
+
+        Nothing happens in a sample store. Another process that imported the same content
+        first is noticed under the write lock, so a file is imported once per change.
         """
         with self._write("import into") as conn:
-            if not _is_empty(conn) or _get_meta(conn, META_SAMPLE) == "1":
-                return None
-            if _get_meta(conn, META_AUTO_IMPORT_DONE) is not None:
-                return None
-            reports = [_apply(conn, parsed) for parsed in files]
-            if files:
-                _set_meta(conn, META_AUTO_IMPORTED, json.dumps([str(p.path) for p in files]))
-            if complete:
-                _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+            if _get_meta(conn, META_SAMPLE) == "1":
+                return []
+            known = _digests(conn)
+            reports = []
+            for parsed, digest in files:
+                if known.get(str(parsed.path)) == digest:
+                    continue
+                reports.append(_apply(conn, parsed))
+                known[str(parsed.path)] = digest
+            if reports:
+                _set_meta(conn, META_COURSE_DIGESTS, json.dumps(known, sort_keys=True))
+                before = json.loads(_get_meta(conn, META_AUTO_IMPORTED) or "[]")
+                paths = list(dict.fromkeys([*before, *(str(r.source) for r in reports)]))
+                _set_meta(conn, META_AUTO_IMPORTED, json.dumps(paths))
+                self._check_size(conn)
             return reports
 
-    def wants_first_use_import(self) -> bool:
-        """True when the first-use import should run: empty, not sample, not done before."""
-        meta = self.metadata
-        if meta.get(META_SAMPLE) == "1" or META_AUTO_IMPORT_DONE in meta:
-            return False
-        return self.is_empty()
+    def _check_size(self, conn: sqlite3.Connection) -> None:
+        """Refuse (roll back) a change after which the export would exceed the file limit."""
+        size = _export_size(conn)
+        if size > MAX_FILE_BYTES:
+            raise LedgerError(
+                self._path,
+                f"this change would make the ledger's export {size:,} bytes, over the"
+                f" {MAX_FILE_BYTES:,}-byte ({MAX_FILE_BYTES / 2**20:g} MiB) limit of a ledger"
+                " file; nothing was changed. Export the ledger and reset it to make room",
+                LedgerErrorKind.TOO_LARGE,
+            )
 
     def snapshot(self) -> tuple[dict[str, Design], list[Attempt]]:
         """Entries and attempts read in one transaction (consistent with each other)."""
@@ -390,12 +523,18 @@ class Ledger:
         """
         if format not in exporting.EXPORT_FORMATS:
             choices = ", ".join(exporting.EXPORT_FORMATS)
-            raise LedgerError(None, f"unknown export format {format!r}; use one of {choices}")
+            raise LedgerError(
+                None,
+                f"unknown export format {format!r}; use one of {choices}",
+                LedgerErrorKind.USAGE,
+            )
         if volume is not None and format != "course":
             raise LedgerError(
-                None, "a volume is written only in the course format (--format course)"
+                None,
+                "a volume is written only in the course format (--format course)",
+                LedgerErrorKind.USAGE,
             )
-        target = Path(path).expanduser()
+        target = store_path(path)
         self._refuse_own_files(target)
         entries, attempts = self.snapshot()
         stamp = now_iso()
@@ -422,14 +561,16 @@ class Ledger:
             self._path.with_name(self._path.name + s).resolve() for s in ("-wal", "-shm")
         }
         if target.resolve() in own:
-            raise LedgerError(target, "is the ledger store itself; export to another file")
+            raise LedgerError(
+                target, "is the ledger store itself; export to another file", LedgerErrorKind.USAGE
+            )
 
     # --- backup / reset ----------------------------------------------------------------------
     def backup(self, destination: str | os.PathLike[str]) -> Path:
         """Copy the whole store to a new file with SQLite's online backup."""
-        target = Path(destination).expanduser()
+        target = store_path(destination)
         if target.exists():
-            raise LedgerError(target, "the backup file already exists")
+            raise LedgerError(target, "the backup file already exists", LedgerErrorKind.EXISTS)
         try:
             copy = sqlite3.connect(target)
         except sqlite3.Error as error:
@@ -471,6 +612,66 @@ def _is_empty(conn: sqlite3.Connection) -> bool:
     entries = conn.execute("SELECT EXISTS (SELECT 1 FROM entries)").fetchone()[0]
     attempts = conn.execute("SELECT EXISTS (SELECT 1 FROM attempts)").fetchone()[0]
     return not entries and not attempts
+
+
+def _digests(conn: sqlite3.Connection) -> dict[str, str]:
+    raw = _get_meta(conn, META_COURSE_DIGESTS)
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        value = {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+# Bytes an export may spend on one record beyond its design's JSON, and on its header: the
+# record's key, time and punctuation (JSON escapes make a character at most 6 bytes).
+_ROW_BYTES = "length(CAST(design_json AS BLOB)) + 6 * length(chapter) + 64"
+_HEADER_BYTES = 4096
+
+
+def _export_size(conn: sqlite3.Connection) -> int:
+    """The size of the larger of the store's two exports, in bytes.
+
+    A bound from SQL first (each record's design as stored, plus the most its key, time and
+    punctuation can add); only when that bound is over the limit is the export encoded.
+    """
+    bound = conn.execute(
+        f"SELECT (SELECT coalesce(sum({_ROW_BYTES}), 0) FROM entries)"
+        f" + (SELECT coalesce(sum({_ROW_BYTES} + 6 * length(recorded_at)), 0) FROM attempts)"
+    ).fetchone()[0]
+    if int(bound) + _HEADER_BYTES <= MAX_FILE_BYTES:
+        return int(bound) + _HEADER_BYTES
+    entries = {
+        chapter: design
+        for chapter, text in conn.execute("SELECT chapter, design_json FROM entries")
+        if (design := _parsed_or_none(text)) is not None
+    }
+    attempts = [
+        {"chapter": chapter, "recorded_at": at, "design": design}
+        for chapter, at, text in conn.execute(
+            "SELECT chapter, recorded_at, design_json FROM attempts ORDER BY id"
+        )
+        if (design := _parsed_or_none(text)) is not None
+    ]
+    native = exporting.native_document(
+        entries,
+        attempts,
+        exported_at=now_iso(),
+        sample=_get_meta(conn, META_SAMPLE) == "1",
+        student_id=_get_meta(conn, META_STUDENT_ID),
+    )
+    course = exporting.course_document(entries, exported_at=now_iso())
+    course_list = exporting.course_list_document(entries, exported_at=now_iso())
+    return max(len(exporting.encode_document(d)) for d in (native, course, course_list))
+
+
+def _parsed_or_none(text: str) -> Design | None:
+    """A stored design as it will be exported; None for a damaged row (export leaves it out)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _get_meta(conn: sqlite3.Connection, key: str) -> str | None:

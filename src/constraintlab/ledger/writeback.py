@@ -33,7 +33,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -62,6 +62,8 @@ class WriteBack:
     outcome: str
     detail: str = ""
     tries: int = 1
+    sha256_before: str = ""  # "written": the digests of the file's content before and after
+    sha256_after: str = ""
 
     def line(self) -> str:
         """One line for the page or the terminal."""
@@ -96,7 +98,8 @@ def write_back(
     results = []
     for path in course_files_to_write(folder):
         try:
-            results.append(merge_into_file(path, CAPSTONE_KEY, clean, stamp=stamp))
+            result = merge_into_file(path, CAPSTONE_KEY, clean, stamp=stamp)
+            results.append(replace(result, path=path))  # named as the auto-import names it
         except LedgerError as error:
             results.append(WriteBack(path, "refused", str(error)))
     return results
@@ -137,7 +140,13 @@ def merge_into_file(
             if _replace_if_unchanged(path, data, written, hook):
                 lost = _written_meanwhile(handle, data)
                 if lost is None:
-                    return WriteBack(path, "written", tries=tries)
+                    return WriteBack(
+                        path,
+                        "written",
+                        tries=tries,
+                        sha256_before=hashlib.sha256(data).hexdigest(),
+                        sha256_after=hashlib.sha256(written).hexdigest(),
+                    )
                 # mlsysim wrote into the old file just before the rename: put its save back
                 # (unless the file changed again since) and merge into it on the next try
                 _replace_if_unchanged(path, written, lost, None)
@@ -287,4 +296,8 @@ def sync_capstone(ledger: Ledger, folder: Path | None = None) -> list[WriteBack]
             f"the ledger holds no {CAPSTONE_KEY} design yet: submit an architecture in the lab"
             " first",
         )
-    return write_back(design, folder)
+    results = write_back(design, folder)
+    for result in results:  # our own write is not a change the auto-import should report
+        if result.outcome == "written":
+            ledger.course_file_rewritten(result.path, result.sha256_before, result.sha256_after)
+    return results
