@@ -10,7 +10,8 @@ with app.setup:
     import marimo as mo
 
     from constraintlab.app import wiring
-    from constraintlab.explore import census, feasibility_slice, nearest_approved, sensitivity
+    from constraintlab.app.cached import cached_heatmap_html, cached_sensitivity
+    from constraintlab.explore import census, nearest_approved
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.model.explain import derivation_line, levers
@@ -110,8 +111,8 @@ def _(act1_pred, lab_journey, sample_button):
             mo.Html(journey.empty_state_html(lab_journey)),
             sample_button if lab_journey.is_empty else mo.md(""),
             mo.Html(journey.summary_cards_html(lab_journey)),
-            mo.ui.plotly(journey.hit_rate_figure(lab_journey)),
-            mo.ui.plotly(journey.accuracy_figure(lab_journey)),
+            mo.Html(journey.hit_rate_chart_html(lab_journey)),
+            mo.Html(journey.accuracy_chart_html(lab_journey)),
         ]
     )
     return
@@ -216,7 +217,7 @@ def _(act2_pred, control_memory):
     controls = mo.ui.dictionary(
         {
             name: mo.ui.slider(
-                steps=wiring.slider_steps(name),
+                *wiring.slider_range(name),
                 value=control_memory.get(name, wiring.slider_default(name)),
                 label=prose.control_label(name),
                 show_value=True,
@@ -261,16 +262,12 @@ def _(act2_pred, context_toggle, control_memory, controls):
     return (design,)
 
 
-@app.cell
-def _(design):
-    card = evaluate(design)
-    return (card,)
-
-
 @app.cell(hide_code=True)
-def _(card):
+def _(design):
+    # the verdict leaves with the first output a control change redraws (the status strip)
+    card = evaluate(design)
     mo.Html(scorecards.status_html(card))
-    return
+    return (card,)
 
 
 @app.cell(hide_code=True)
@@ -280,16 +277,11 @@ def _(card):
             card, {r.name: derivation_line(r, card) for r in card.constraints.values()}
         )
         + scorecards.budget_html(card)
-    )
-    return
-
-
-@app.cell(hide_code=True)
-def _(card):
-    mo.Html(
-        scorecards.approved_html(card)
-        if card.approved
-        else scorecards.levers_html(levers(card), CONSTRAINT_LABELS)
+        + (
+            scorecards.approved_html(card)
+            if card.approved
+            else scorecards.levers_html(levers(card), CONSTRAINT_LABELS)
+        )
     )
     return
 
@@ -355,8 +347,8 @@ def _(design, heat_axes):
     if heat_axes.value["x"] == heat_axes.value["y"]:
         _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
     else:
-        _view = instruments.heatmap_html(
-            feasibility_slice(design, heat_axes.value["x"], heat_axes.value["y"]),
+        _view = cached_heatmap_html(
+            design,
             heat_axes.value["x"],
             heat_axes.value["y"],
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
@@ -373,7 +365,7 @@ def _(design, heat_axes):
 
 @app.cell(hide_code=True)
 def _(card, design):
-    mo.Html(instruments.tornado_html(sensitivity(design), card.n_met, CONSTRAINT_LABELS))
+    mo.Html(instruments.tornado_html(cached_sensitivity(design), card.n_met, CONSTRAINT_LABELS))
     return
 
 
