@@ -18,6 +18,7 @@ from typing import Any
 from constraintlab.explore import FeasibilitySlice, Sensitivity, feasibility_slice, sensitivity
 from constraintlab.explore.grid import full_grid, nearest_index
 from constraintlab.model.design import CONTROLS, Design
+from constraintlab.views.chart_text import heatmap_figure
 from constraintlab.views.instruments import heatmap_html
 
 SLICES_KEPT = 64  # distinct (other five controls, axes) combinations
@@ -54,9 +55,11 @@ def cached_sensitivity(design: Design) -> Sensitivity:
 
 @lru_cache(maxsize=DESIGNS_KEPT)
 def _heatmap(design: Design, x: str, y: str, labels: tuple[tuple[str, str], ...]) -> str:
-    return heatmap_html(cached_slice(design, x, y), x, y, dict(labels))
+    result = cached_slice(design, x, y)
+    return heatmap_figure(heatmap_html(result, x, y, dict(labels)), result, x, y)
 
 
 def cached_heatmap_html(design: Design, x: str, y: str, labels: Mapping[str, str]) -> str:
-    """The drawn heat map of ``design`` over ``x`` and ``y`` (see :func:`cached_slice`)."""
+    """The heat map of ``design`` over ``x`` and ``y`` (see :func:`cached_slice`), drawn, in
+    its box with its text alternative."""
     return _heatmap(design, x, y, tuple(labels.items()))

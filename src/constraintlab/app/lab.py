@@ -1,7 +1,18 @@
+# /// script
+# requires-python = ">=3.11"
+#
+# [tool.marimo.display]
+# theme = "system"  # follow the reader's prefers-color-scheme (the lab's CSS follows marimo)
+# ///
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="The Constraints Never Lie", css_file="lab.css")
+app = marimo.App(
+    width="medium",
+    app_title="The Constraints Never Lie",
+    css_file="lab.css",
+    html_head_file="lab_head.html",
+)
 
 with app.setup:
     # The notebook only wires controls to the engine, the explorer, the ledger and the view
@@ -16,7 +27,7 @@ with app.setup:
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.model.explain import derivation_line, levers
     from constraintlab.simulate.fleet import quick_check
-    from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
+    from constraintlab.views import chart_text, instruments, journey, montecarlo, prose, scorecards
     from constraintlab.views import questions as qs
     from constraintlab.views.html import callout, esc
 
@@ -298,9 +309,12 @@ def _(attempt_note, submit_button):
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
+    # widgets are drawn by the cell that makes them, never by a cell a slider re-runs (a
+    # redrawn widget is a new element for the browser to build)
     montecarlo_button = mo.ui.run_button(label="Monte Carlo check: simulate this fleet")
+    mo.vstack([mo.md("### Do the scorecards tell the truth? Simulate them"), montecarlo_button])
     return (montecarlo_button,)
 
 
@@ -312,17 +326,11 @@ def _(design, montecarlo_button):
             montecarlo_result = quick_check(design)
     else:
         montecarlo_result = (None, None)
-    mo.vstack(
-        [
-            mo.md("### Do the scorecards tell the truth? Simulate them"),
-            montecarlo_button,
-            mo.Html(montecarlo.montecarlo_html(*montecarlo_result)),
-        ]
-    )
+    mo.Html(montecarlo.montecarlo_html(*montecarlo_result))
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
     heat_axes = mo.ui.dictionary(
         {
@@ -338,8 +346,13 @@ def _():
             ),
         }
     )
-    nearest_button = mo.ui.run_button(label="Show me the nearest approved design")
-    return heat_axes, nearest_button
+    mo.vstack(
+        [
+            mo.md("### Instruments"),
+            mo.hstack([heat_axes["x"], heat_axes["y"]], justify="start", wrap=True),
+        ]
+    )
+    return (heat_axes,)
 
 
 @app.cell(hide_code=True)
@@ -353,34 +366,35 @@ def _(design, heat_axes):
             heat_axes.value["y"],
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
         )
-    mo.vstack(
-        [
-            mo.md("### Instruments"),
-            mo.hstack([heat_axes["x"], heat_axes["y"]], justify="start", wrap=True),
-            mo.Html(_view),
-        ]
-    )
+    mo.Html(_view)
     return
 
 
 @app.cell(hide_code=True)
 def _(card, design):
-    mo.Html(instruments.tornado_html(cached_sensitivity(design), card.n_met, CONSTRAINT_LABELS))
+    _rows = cached_sensitivity(design)
+    mo.Html(
+        chart_text.tornado_figure(
+            instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
+        )
+    )
     return
 
 
 @app.cell(hide_code=True)
+def _():
+    nearest_button = mo.ui.run_button(label="Show me the nearest approved design")
+    nearest_button
+    return (nearest_button,)
+
+
+@app.cell(hide_code=True)
 def _(design, nearest_button):
-    mo.vstack(
-        [
-            nearest_button,
-            mo.Html(
-                instruments.nearest_html(
-                    nearest_approved(design) if nearest_button.value else None,
-                    asked=nearest_button.value,
-                )
-            ),
-        ]
+    mo.Html(
+        instruments.nearest_html(
+            nearest_approved(design) if nearest_button.value else None,
+            asked=nearest_button.value,
+        )
     )
     return
 
