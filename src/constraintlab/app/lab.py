@@ -29,7 +29,7 @@ with app.setup:
     from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import chart_text, instruments, journey, montecarlo, prose, scorecards
     from constraintlab.views import questions as qs
-    from constraintlab.views.html import callout, esc
+    from constraintlab.views.html import callout, esc, tag
 
 
 @app.cell(hide_code=True)
@@ -249,14 +249,9 @@ def _(act2_pred, control_memory):
     mo.vstack(
         [
             mo.md("### Architecture synthesiser"),
-            mo.hstack(
-                [
-                    mo.vstack([controls[name] for name in wiring.SLIDERS[:3]]),
-                    mo.vstack([controls[name] for name in wiring.SLIDERS[3:]]),
-                ],
-                widths="equal",
-                gap=2,
-                wrap=True,
+            # two columns on a wide screen, one on a phone (.cl-sliders in lab.css)
+            mo.Html(
+                tag("div", "".join(controls[n].text for n in wiring.SLIDERS), cls="cl-sliders")
             ),
             controls["parallelism"],
         ]

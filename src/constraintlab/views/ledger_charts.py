@@ -62,10 +62,10 @@ def hit_rate_svg(
     width, left, right, top, row_h = 420.0, 112.0, 100.0, 48.0, 32.0
     plot_w = width - left - right
     height = top + row_h * len(domains) + 44
-    title = "Constraint hits by domain (from the Design Ledger)"
+    title = "Constraint hits by domain"
     parts = [
         f'<text x="0" y="18" font-size="15" font-weight="700">{esc(title)}</text>',
-        _subtitle("completed labs that hit a constraint"),
+        _subtitle("labs in your Design Ledger that hit a constraint"),
     ]
     for pct in (0, 25, 50, 75, 100):
         gx = left + plot_w * pct / 100
