@@ -212,7 +212,10 @@ def _():
     # the controls' latest values, so the synthesiser keeps them when it is rebuilt because the
     # student changed their prediction (written by the design cell, read only at rebuild)
     control_memory = {}
-    return (control_memory,)
+    # the design on screen, for the buttons' answers (a click asks about the design shown then;
+    # a slider step does not re-run them, and each answer names the design it is for)
+    design_on_screen = {}
+    return control_memory, design_on_screen
 
 
 @app.cell(hide_code=True)
@@ -269,8 +272,9 @@ def _(act2_pred, context_toggle, control_memory, controls):
 
 
 @app.cell(hide_code=True)
-def _(design):
+def _(design, design_on_screen):
     # the verdict leaves with the first output a control change redraws (the status strip)
+    design_on_screen["design"] = design
     card = evaluate(design)
     mo.Html(scorecards.status_html(card))
     return (card,)
@@ -292,15 +296,17 @@ def _(card):
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
+    # drawn here, not by the note's cell: a widget redrawn on every slider step is rebuilt
     submit_button = mo.ui.run_button(label="Submit architecture", kind="success")
+    submit_button
     return (submit_button,)
 
 
 @app.cell(hide_code=True)
-def _(attempt_note, submit_button):
-    mo.hstack([submit_button, mo.Html(esc(attempt_note))], justify="start", align="center")
+def _(attempt_note):
+    mo.Html(esc(attempt_note))
     return
 
 
@@ -314,14 +320,18 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(design, montecarlo_button):
-    # runs only on a click (a few seconds at most); a control change clears the result
-    if montecarlo_button.value:
-        with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
-            montecarlo_result = quick_check(design)
-    else:
-        montecarlo_result = (None, None)
-    mo.Html(montecarlo.montecarlo_html(*montecarlo_result))
+def _(design_on_screen, montecarlo_button):
+    # runs only on a click (a few seconds at most), for the design on screen at that moment
+    mo.stop(
+        not montecarlo_button.value or "design" not in design_on_screen,
+        mo.Html(montecarlo.montecarlo_html(None, None)),
+    )
+    with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
+        _simulated = quick_check(design_on_screen["design"])
+    mo.Html(
+        scorecards.answer_for_html(design_on_screen["design"])
+        + montecarlo.montecarlo_html(*_simulated)
+    )
     return
 
 
@@ -351,7 +361,9 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(design, heat_axes):
+def _(card, design, heat_axes):
+    # the heat map and the tornado in one cell: each cell a slider re-runs costs the page a
+    # round of messages and a redraw, so the instruments share one
     if heat_axes.value["x"] == heat_axes.value["y"]:
         _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
     else:
@@ -361,15 +373,10 @@ def _(design, heat_axes):
             heat_axes.value["y"],
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
         )
-    mo.Html(_view)
-    return
-
-
-@app.cell(hide_code=True)
-def _(card, design):
     _rows = cached_sensitivity(design)
     mo.Html(
-        chart_text.tornado_figure(
+        _view
+        + chart_text.tornado_figure(
             instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
         )
     )
@@ -384,12 +391,15 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(design, nearest_button):
+def _(design_on_screen, nearest_button):
+    # runs only on a click, for the design on screen at that moment
+    mo.stop(
+        not nearest_button.value or "design" not in design_on_screen,
+        mo.Html(instruments.nearest_html(None, asked=False)),
+    )
     mo.Html(
-        instruments.nearest_html(
-            nearest_approved(design) if nearest_button.value else None,
-            asked=nearest_button.value,
-        )
+        scorecards.answer_for_html(design_on_screen["design"])
+        + instruments.nearest_html(nearest_approved(design_on_screen["design"]), asked=True)
     )
     return
 
