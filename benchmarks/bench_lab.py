@@ -16,6 +16,9 @@ What is timed, in the page (``performance.now()``):
   the bare app: its slider), each load a fresh page and a fresh marimo session; loads of the
   two apps alternate.
 
+Presses alternate too: one on the bare app, one on the lab, so both are timed under the same
+load on a shared machine.
+
 Prints JSON: medians, p95, every sample, the ratios lab / bare with the goals of issue 12, and
 the machine's load average (timings on a shared 2-core machine are noisy: the ratio is the
 figure to read).
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -163,23 +166,35 @@ def load_page(context: Any, url: str, question: tuple[str, str]) -> tuple[Any, f
     return page, float(page.evaluate("() => window.__firstQuestion"))
 
 
-def time_presses(
-    page: Any, focus: Callable[[], None], key: str, count: int, warmup: int = WARMUP
-) -> tuple[list[float], list[float]]:
-    """``warmup`` untimed presses, then ``count`` timed ones: (status_ms, settle_ms)."""
-    page.evaluate(WATCH_JS)
-    focus()
-    status, settle = [], []
-    for n in range(warmup + count):
-        page.keyboard.press(key)
-        page.wait_for_function(SETTLED_JS, timeout=60_000, polling=50)
-        t0, t_status, last = page.evaluate(
-            "() => [window.__bench.t0, window.__bench.status, window.__bench.last]"
-        )
-        if n >= warmup:
-            status.append(t_status - t0)
-            settle.append(last - t0)
-    return status, settle
+def press_and_time(page: Any, key: str) -> tuple[float, float]:
+    """One key press on the focused slider: (status_ms, settle_ms)."""
+    page.keyboard.press(key)
+    page.wait_for_function(SETTLED_JS, timeout=60_000, polling=50)
+    t0, t_status, last = page.evaluate(
+        "() => [window.__bench.t0, window.__bench.status, window.__bench.last]"
+    )
+    return float(t_status - t0), float(last - t0)
+
+
+def interleaved_presses(bare: Any, lab: Any, plan: list[tuple[Any, str]]) -> dict[str, Any]:
+    """Alternate one press on the bare app and one on the lab, so both see the same machine
+    load; ``plan`` is the lab's (slider, key) per press. WARMUP untimed presses first."""
+    for page in (bare, lab):
+        page.evaluate(WATCH_JS)
+    timed: dict[str, list[list[float]]] = {"bare": [[], []], "lab": [[], []]}
+    bare_thumb = bare.locator('marimo-slider [role="slider"]')
+    for n, (lab_thumb, key) in enumerate(plan):
+        for name, page, thumb, pressed in (
+            ("bare", bare, bare_thumb, "ArrowRight"),
+            ("lab", lab, lab_thumb, key),
+        ):
+            page.bring_to_front()
+            thumb.focus()
+            status, settle = press_and_time(page, pressed)
+            if n >= WARMUP:
+                timed[name][0].append(status)
+                timed[name][1].append(settle)
+    return timed
 
 
 LAB_FIRST_QUESTION = ("marimo-radio", "Your prediction")
@@ -227,28 +242,26 @@ def run() -> dict[str, Any]:
                     loads[name].append(ms)
                     page.close()
             bare, _ = load_page(context, bare_url, BARE_FIRST_QUESTION)
-            bare_slider = bare.locator('marimo-slider [role="slider"]')
-            bare_status, bare_settle = time_presses(bare, bare_slider.focus, "ArrowRight", PRESSES)
-            bare.close()
             lab, _ = load_page(context, lab_url, LAB_FIRST_QUESTION)
             open_lab(lab)
-            lab_status, lab_settle = [], []
-            for label, warmup in (("Model size", WARMUP), ("Adversarial training weight", 0)):
-                focus = lab_slider(lab, label).focus
-                s, t = time_presses(lab, focus, "ArrowRight", PRESSES // 2, warmup)
-                lab_status += s
-                lab_settle += t
-            lab.close()
+            # every lab press reaches a design not shown before: model size up, then the
+            # adversarial weight up (a deferrable-work step first, untimed, as a warm-up)
+            plan = [(lab_slider(lab, "Deferrable work"), "ArrowRight")] * WARMUP
+            plan += [(lab_slider(lab, "Model size"), "ArrowRight")] * (PRESSES // 2)
+            plan += [(lab_slider(lab, "Adversarial training weight"), "ArrowRight")] * (
+                PRESSES - PRESSES // 2
+            )
+            timed = interleaved_presses(bare, lab, plan)
             browser.close()
     figures = {
         "lab": {
-            "status_ms": summary(lab_status),
-            "settle_ms": summary(lab_settle),
+            "status_ms": summary(timed["lab"][0]),
+            "settle_ms": summary(timed["lab"][1]),
             "load_ms": summary(loads["lab"]),
         },
         "bare": {
-            "status_ms": summary(bare_status),
-            "settle_ms": summary(bare_settle),
+            "status_ms": summary(timed["bare"][0]),
+            "settle_ms": summary(timed["bare"][1]),
             "load_ms": summary(loads["bare"]),
         },
     }
