@@ -13,6 +13,7 @@ them also checks that nothing sticks out sideways.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,7 @@ def test_the_page_is_accessible_legible_on_a_phone_dark_and_local(lab: tuple[str
             for hook in ("#arch-status", "#heatmap", "#tornado", "#hud", "#chart-hit-rate"):
                 page.locator(hook).wait_for(timeout=START_S * 1000)
             _check_widgets_speak(page)
+            _check_radio_answer_by_keyboard(page)
             _check_status_strip_follows_focus(page)
             _check_every_scheme_and_width(page, "both acts open", marimo_findings)
             _screenshots_and_layout(page)
@@ -192,7 +194,21 @@ def _check_widgets_speak(page: Any) -> None:
     moved = thumb.get_attribute("aria-valuenow")
     assert moved == str(int(before or 0) + 1)  # the value itself, not a step's position
     assert thumb.get_attribute("aria-valuetext") == f"{moved}, billion parameters"
+    ring = thumb.evaluate(
+        "(t) => [getComputedStyle(t).outlineStyle, getComputedStyle(t).outlineWidth]"
+    )
+    assert ring == ["solid", "3px"], ring  # a clear focus ring, not marimo's faint one
     page.keyboard.press("ArrowLeft")
+    assert page.locator(".modebar-btn, .js-plotly-plot").count() == 0  # no chart toolbars
+
+
+def _check_radio_answer_by_keyboard(page: Any) -> None:
+    """An answer is chosen with the keyboard alone: focus the group, an arrow key picks."""
+    group = page.get_by_role("radiogroup", name=re.compile("Reflection")).first
+    group.focus()
+    page.keyboard.press("ArrowDown")
+    group.locator('[role="radio"][aria-checked="true"]').wait_for()
+    assert group.locator('[role="radio"][aria-checked="true"]').count() == 1
 
 
 def _check_status_strip_follows_focus(page: Any) -> None:
