@@ -1,6 +1,6 @@
 # make run   : start the lab (installs what it needs first)
 # make test  : set everything up (venv, Debian's chromium) and run lint + the whole test suite
-# make bench : run the benchmarks, each printing JSON
+# make bench : run the benchmarks, each printing JSON (bench_lab drives Debian's chromium)
 # make lint  : ruff + mypy
 
 PYTHON ?= python3
@@ -32,7 +32,7 @@ lint: $(STAMP)
 test: $(STAMP) browser lint
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) browser
 	@for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
