@@ -1,7 +1,7 @@
 # make run   : start the lab (installs what it needs first); options go in ARGS or PORT:
 #              make run ARGS="--port 8000 --ledger /tmp/x.sqlite3"   or   make run PORT=8000
 # make test  : set everything up (venv, Debian's chromium) and run lint + the whole test suite
-# make bench : run the benchmarks, each printing JSON
+# make bench : run the benchmarks, each printing JSON (bench_lab drives Debian's chromium)
 # make lint  : ruff + mypy
 
 PYTHON ?= python3
@@ -35,7 +35,7 @@ lint: $(STAMP)
 test: $(STAMP) browser lint
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) browser
 	@for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:

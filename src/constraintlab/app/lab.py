@@ -1,7 +1,18 @@
+# /// script
+# requires-python = ">=3.11"
+#
+# [tool.marimo.display]
+# theme = "system"  # follow the reader's prefers-color-scheme (the lab's CSS follows marimo)
+# ///
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="The Constraints Never Lie", css_file="lab.css")
+app = marimo.App(
+    width="medium",
+    app_title="The Constraints Never Lie",
+    css_file="lab.css",
+    html_head_file="lab_head.html",
+)
 
 with app.setup:
     # The notebook only wires controls to the engine, the explorer, the ledger and the view
@@ -10,15 +21,24 @@ with app.setup:
     import marimo as mo
 
     from constraintlab.app import wiring
-    from constraintlab.explore import census, feasibility_slice, nearest_approved, sensitivity
+    from constraintlab.app.cached import cached_heatmap_html, cached_sensitivity
+    from constraintlab.explore import census, nearest_approved
     from constraintlab.explore.advice import TARGETS, advise
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.model.explain import derivation_line
     from constraintlab.simulate.fleet import quick_check
-    from constraintlab.views import coach, instruments, journey, montecarlo, prose, scorecards
+    from constraintlab.views import (
+        chart_text,
+        coach,
+        instruments,
+        journey,
+        montecarlo,
+        prose,
+        scorecards,
+    )
     from constraintlab.views import questions as qs
-    from constraintlab.views.html import callout, esc
+    from constraintlab.views.html import callout, esc, tag
 
 
 @app.cell(hide_code=True)
@@ -111,8 +131,8 @@ def _(act1_pred, lab_journey, sample_button):
             mo.Html(journey.empty_state_html(lab_journey)),
             sample_button if lab_journey.is_empty else mo.md(""),
             mo.Html(journey.summary_cards_html(lab_journey)),
-            mo.ui.plotly(journey.hit_rate_figure(lab_journey)),
-            mo.ui.plotly(journey.accuracy_figure(lab_journey)),
+            mo.Html(journey.hit_rate_chart_html(lab_journey)),
+            mo.Html(journey.accuracy_chart_html(lab_journey)),
         ]
     )
     return
@@ -207,7 +227,10 @@ def _():
     # the controls' latest values, so the synthesiser keeps them when it is rebuilt because the
     # student changed their prediction (written by the design cell, read only at rebuild)
     control_memory = {}
-    return (control_memory,)
+    # the design on screen, for the buttons' answers (a click asks about the design shown then;
+    # a slider step does not re-run them, and each answer names the design it is for)
+    design_on_screen = {}
+    return control_memory, design_on_screen
 
 
 @app.cell(hide_code=True)
@@ -223,7 +246,7 @@ def _(act2_pred, control_memory):
     controls = mo.ui.dictionary(
         {
             name: mo.ui.slider(
-                steps=wiring.slider_steps(name),
+                *wiring.slider_range(name),
                 value=control_memory.get(name, wiring.slider_default(name)),
                 label=prose.control_label(name),
                 show_value=True,
@@ -244,14 +267,9 @@ def _(act2_pred, control_memory):
     mo.vstack(
         [
             mo.md("### Architecture synthesiser"),
-            mo.hstack(
-                [
-                    mo.vstack([controls[name] for name in wiring.SLIDERS[:3]]),
-                    mo.vstack([controls[name] for name in wiring.SLIDERS[3:]]),
-                ],
-                widths="equal",
-                gap=2,
-                wrap=True,
+            # two columns on a wide screen, one on a phone (.cl-sliders in lab.css)
+            mo.Html(
+                tag("div", "".join(controls[n].text for n in wiring.SLIDERS), cls="cl-sliders")
             ),
             controls["parallelism"],
         ]
@@ -268,16 +286,13 @@ def _(act2_pred, context_toggle, control_memory, controls):
     return (design,)
 
 
-@app.cell
-def _(design):
-    card = evaluate(design)
-    return (card,)
-
-
 @app.cell(hide_code=True)
-def _(card):
+def _(design, design_on_screen):
+    # the verdict leaves with the first output a control change redraws (the status strip)
+    design_on_screen["design"] = design
+    card = evaluate(design)
     mo.Html(scorecards.status_html(card))
-    return
+    return (card,)
 
 
 @app.cell(hide_code=True)
@@ -338,19 +353,21 @@ def _(card, hint_buttons, hint_levels):
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
+    # drawn here, not by the note's cell: a widget redrawn on every slider step is rebuilt
     submit_button = mo.ui.run_button(label="Submit architecture", kind="success")
+    submit_button
     return (submit_button,)
 
 
 @app.cell(hide_code=True)
-def _(attempt_note, submit_button):
-    mo.hstack([submit_button, mo.Html(esc(attempt_note))], justify="start", align="center")
+def _(attempt_note):
+    mo.Html(esc(attempt_note))
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
     # what was submitted last (None: nothing yet) and how often "show me" was pressed
     get_submitted, set_submitted = mo.state(None)
@@ -366,31 +383,32 @@ def _(get_reveals, get_submitted, lab_journey):
     return capstone_record, region_earned
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
+    # widgets are drawn by the cell that makes them, never by a cell a slider re-runs (a
+    # redrawn widget is a new element for the browser to build)
     montecarlo_button = mo.ui.run_button(label="Monte Carlo check: simulate this fleet")
+    mo.vstack([mo.md("### Do the scorecards tell the truth? Simulate them"), montecarlo_button])
     return (montecarlo_button,)
 
 
 @app.cell(hide_code=True)
-def _(design, montecarlo_button):
-    # runs only on a click (a few seconds at most); a control change clears the result
-    if montecarlo_button.value:
-        with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
-            montecarlo_result = quick_check(design)
-    else:
-        montecarlo_result = (None, None)
-    mo.vstack(
-        [
-            mo.md("### Do the scorecards tell the truth? Simulate them"),
-            montecarlo_button,
-            mo.Html(montecarlo.montecarlo_html(*montecarlo_result)),
-        ]
+def _(design_on_screen, montecarlo_button):
+    # runs only on a click (a few seconds at most), for the design on screen at that moment
+    mo.stop(
+        not montecarlo_button.value or "design" not in design_on_screen,
+        mo.Html(montecarlo.montecarlo_html(None, None)),
+    )
+    with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
+        _simulated = quick_check(design_on_screen["design"])
+    mo.Html(
+        scorecards.answer_for_html(design_on_screen["design"])
+        + montecarlo.montecarlo_html(*_simulated)
     )
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
     heat_axes = mo.ui.dictionary(
         {
@@ -406,53 +424,58 @@ def _():
             ),
         }
     )
-    nearest_button = mo.ui.run_button(
-        label="Show me the nearest approved design (counts as a reveal in your record)"
-    )
-    return heat_axes, nearest_button
-
-
-@app.cell(hide_code=True)
-def _(design, heat_axes):
-    if heat_axes.value["x"] == heat_axes.value["y"]:
-        _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
-    else:
-        _view = instruments.heatmap_html(
-            feasibility_slice(design, heat_axes.value["x"], heat_axes.value["y"]),
-            heat_axes.value["x"],
-            heat_axes.value["y"],
-            CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
-        )
     mo.vstack(
         [
             mo.md("### Instruments"),
             mo.hstack([heat_axes["x"], heat_axes["y"]], justify="start", wrap=True),
-            mo.Html(_view),
         ]
+    )
+    return (heat_axes,)
+
+
+@app.cell(hide_code=True)
+def _(card, design, heat_axes):
+    # the heat map and the tornado in one cell: each cell a slider re-runs costs the page a
+    # round of messages and a redraw, so the instruments share one
+    if heat_axes.value["x"] == heat_axes.value["y"]:
+        _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
+    else:
+        _view = cached_heatmap_html(
+            design,
+            heat_axes.value["x"],
+            heat_axes.value["y"],
+            CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
+        )
+    _rows = cached_sensitivity(design)
+    mo.Html(
+        _view
+        + chart_text.tornado_figure(
+            instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
+        )
     )
     return
 
 
 @app.cell(hide_code=True)
-def _(card, design):
-    mo.Html(instruments.tornado_html(sensitivity(design), card.n_met, CONSTRAINT_LABELS))
-    return
+def _():
+    nearest_button = mo.ui.run_button(
+        label="Show me the nearest approved design (counts as a reveal in your record)"
+    )
+    nearest_button
+    return (nearest_button,)
 
 
 @app.cell(hide_code=True)
-def _(design, nearest_button, set_reveals):
-    if nearest_button.value:
-        set_reveals(wiring.count_click)
-    mo.vstack(
-        [
-            nearest_button,
-            mo.Html(
-                instruments.nearest_html(
-                    nearest_approved(design) if nearest_button.value else None,
-                    asked=nearest_button.value,
-                )
-            ),
-        ]
+def _(design_on_screen, nearest_button, set_reveals):
+    # runs only on a click, for the design on screen at that moment; a reveal in the record
+    mo.stop(
+        not nearest_button.value or "design" not in design_on_screen,
+        mo.Html(instruments.nearest_html(None, asked=False)),
+    )
+    set_reveals(wiring.count_click)
+    mo.Html(
+        scorecards.answer_for_html(design_on_screen["design"])
+        + instruments.nearest_html(nearest_approved(design_on_screen["design"]), asked=True)
     )
     return
 

@@ -40,13 +40,17 @@ SLIDERS: Final = (
 )
 
 
-def slider_steps(name: str) -> list[float | int]:
-    """The control's grid as slider steps: integers where the step is whole."""
+def slider_range(name: str) -> tuple[float | int, float | int, float | int]:
+    """(start, stop, step) of the control's evenly spaced grid.
+
+    A slider built from these announces its value itself (``aria-valuenow`` is the value, not
+    the step's position, as it is for a slider given a list of steps).
+    """
     control = CONTROLS[name]
     assert isinstance(control, NumericControl)
     if control.decimals == 0:
-        return [int(v) for v in control.grid()]
-    return list(control.grid())
+        return int(control.low), int(control.high), int(control.step)
+    return control.low, control.high, control.step
 
 
 def slider_default(name: str) -> float | int:

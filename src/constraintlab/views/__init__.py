@@ -1,7 +1,7 @@
-"""View builders for the lab: small functions that return HTML strings or plotly figures.
+"""View builders for the lab: small functions that return HTML and inline-SVG strings.
 
 Every string that may come from a ledger (or any other outside source) is escaped where it is
-put into HTML (:func:`constraintlab.views.html.esc`). ``html``, ``scorecards``, ``journey`` and
-``questions`` import nothing heavy; ``charts`` imports plotly, so import it only where a page
-is drawn.
+put into HTML (:func:`constraintlab.views.html.esc`). No view imports plotly: the lab's charts
+are inline SVG (``instruments``, ``ledger_charts``, ``montecarlo``), so the page loads no chart
+library and asks no outside server for anything.
 """

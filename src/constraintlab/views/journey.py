@@ -25,6 +25,7 @@ from constraintlab.ledger.archaeology import (
 )
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.views.html import callout, join, tag, text
+from constraintlab.views.ledger_charts import accuracy_radar_svg, hit_rate_svg
 from constraintlab.views.questions import LedgerFacts
 
 
@@ -172,12 +173,10 @@ def summary_cards_html(journey: Journey) -> str:
     )
 
 
-def hit_rate_figure(journey: Journey) -> Any:
-    """The constraint-hit bar chart (plotly; imported here, where a page is drawn)."""
-    from constraintlab.views.charts import hit_rate_bar
-
+def hit_rate_chart_html(journey: Journey) -> str:
+    """The constraint-hit bars (inline SVG with its numbers in a table)."""
     d = list(journey.audit.domains.values())
-    return hit_rate_bar(
+    return hit_rate_svg(
         [x.domain for x in d],
         [x.hit_rate for x in d],
         [x.hits.total for x in d],
@@ -185,12 +184,10 @@ def hit_rate_figure(journey: Journey) -> Any:
     )
 
 
-def accuracy_figure(journey: Journey) -> Any:
-    """The prediction-accuracy radar (plotly)."""
-    from constraintlab.views.charts import accuracy_radar
-
+def accuracy_chart_html(journey: Journey) -> str:
+    """The prediction-accuracy radar (inline SVG with its numbers in a table)."""
     d = list(journey.audit.domains.values())
-    return accuracy_radar([x.domain for x in d], [x.prediction_accuracy for x in d])
+    return accuracy_radar_svg([x.domain for x in d], [x.prediction_accuracy for x in d])
 
 
 def ledger_facts(journey: Journey) -> LedgerFacts:

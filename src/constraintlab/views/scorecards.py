@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from constraintlab.model.design import CONTROLS
+from constraintlab.model.design import CONTROLS, Design
 from constraintlab.model.engine import ConstraintResult, Scorecard
 from constraintlab.model.explain import Lever, shown_number
 from constraintlab.views.html import (
@@ -245,3 +245,13 @@ def hud_html(
         ]
     )
     return tag("footer", body, cls="cl-hud", id_="hud")
+
+
+def answer_for_html(design: Design) -> str:
+    """``For the design: Model size: 14 B · ...``: which design a button's answer is about (it
+    stays on the page while the sliders move on)."""
+    values = " · ".join(
+        f"{CONTROLS[name].label}: {format_value(name, value)}"
+        for name, value in design.to_dict().items()
+    )
+    return text("p", f"For the design: {values}", cls="cl-muted cl-answer-for")

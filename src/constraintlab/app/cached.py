@@ -1,0 +1,65 @@
+"""The explorer's answers for the page, cached, so a slider step recomputes only what it changed.
+
+A feasibility slice over controls ``x`` and ``y`` does not depend on the design's own values of
+``x`` and ``y`` (the map sweeps both axes), only on the other five controls: it is cached under
+the design with ``x`` and ``y`` at their defaults, and only the "your design" marker follows the
+sliders. Moving a slider along one of the map's axes therefore costs no explorer call at all.
+The sensitivity of a design and the drawn heat map are cached by the design itself (a student
+who steps back and forth sees each design again). Every cache is bounded (a few MB in all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from constraintlab.explore import FeasibilitySlice, Sensitivity, feasibility_slice, sensitivity
+from constraintlab.explore.grid import full_grid, nearest_index
+from constraintlab.model.design import CONTROLS, Design
+from constraintlab.views.chart_text import heatmap_figure
+from constraintlab.views.instruments import heatmap_html
+
+SLICES_KEPT = 64  # distinct (other five controls, axes) combinations
+DESIGNS_KEPT = 256  # about 4 KB of sensitivity and 80 KB of drawn map each
+
+
+def slice_key(design: Design, x: str, y: str) -> Design:
+    """The design with the slice's own axes at their defaults: what the slice depends on."""
+    defaults: dict[str, Any] = {x: CONTROLS[x].default, y: CONTROLS[y].default}
+    return replace(design, **defaults)
+
+
+@lru_cache(maxsize=SLICES_KEPT)
+def _slice(key: Design, x: str, y: str) -> FeasibilitySlice:
+    return feasibility_slice(key, x, y)
+
+
+def cached_slice(design: Design, x: str, y: str) -> FeasibilitySlice:
+    """``feasibility_slice(design, x, y)``, computed once per (other five controls, x, y)."""
+    result = _slice(slice_key(design, x, y), x, y)
+    grid, values = full_grid(), design.to_dict()
+    current = (
+        result.x_values[nearest_index(grid, x, values[x])],
+        result.y_values[nearest_index(grid, y, values[y])],
+    )
+    return replace(result, current=current)
+
+
+@lru_cache(maxsize=DESIGNS_KEPT)
+def cached_sensitivity(design: Design) -> Sensitivity:
+    """``sensitivity(design)``, once per design."""
+    return sensitivity(design)
+
+
+@lru_cache(maxsize=DESIGNS_KEPT)
+def _heatmap(design: Design, x: str, y: str, labels: tuple[tuple[str, str], ...]) -> str:
+    result = cached_slice(design, x, y)
+    return heatmap_figure(heatmap_html(result, x, y, dict(labels)), result, x, y)
+
+
+def cached_heatmap_html(design: Design, x: str, y: str, labels: Mapping[str, str]) -> str:
+    """The heat map of ``design`` over ``x`` and ``y`` (see :func:`cached_slice`), drawn, in
+    its box with its text alternative."""
+    return _heatmap(design, x, y, tuple(labels.items()))

@@ -1,0 +1,87 @@
+"""Text alternatives and phone layout for the instruments' wide charts.
+
+The heat map and the tornado are drawn 760 units wide (:mod:`constraintlab.views.instruments`).
+On a phone their text would shrink below 11 px, so each sits in a box of its own that keeps the
+chart legible and scrolls sideways (``.cl-scroll`` in ``lab.css``). The box is one keyboard stop
+named by the chart, and carries the chart's numbers as text: a description of the heat map
+(where the design stands, how many cells pass) and the tornado as a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from constraintlab.model.design import CONTROLS
+from constraintlab.views.html import esc, tag, text
+from constraintlab.views.instruments import SensitivityRowLike, SliceLike, step_effect
+from constraintlab.views.ledger_charts import numbers_table
+from constraintlab.views.prose import format_value
+
+
+def scroll_figure(chart_html: str, name: str, description_html: str, id_: str) -> str:
+    """``chart_html`` in a sideways-scrolling region named ``name``, described by the text."""
+    described = f"{id_}-text"
+    return tag(
+        "figure",
+        f'<div class="cl-scroll" tabindex="0" role="region" aria-label="{esc(name)}"'
+        f' aria-describedby="{esc(described)}">{chart_html}</div>'
+        + tag("div", description_html, id_=described, cls="cl-chart-text"),
+        cls="cl-figure",
+        id_=id_,
+    )
+
+
+def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
+    """One paragraph: where the design sits on the map, and how many cells pass."""
+    cells = [bool(a) for row in result.approved for a in row]
+    reach = [
+        bool(b) and not bool(a)
+        for brow, arow in zip(result.best_approved, result.approved, strict=True)
+        for b, a in zip(brow, arow, strict=True)
+    ]
+    cx, cy = result.current
+    here = next(
+        (
+            int(m)
+            for j, yv in enumerate(result.y_values)
+            for i, (xv, m) in enumerate(zip(result.x_values, result.n_met[j], strict=True))
+            if xv == cx and yv == cy
+        ),
+        None,
+    )
+    where = f"{format_value(x, cx)} and {format_value(y, cy)}"
+    met = f" meets {here} of 6 constraints" if here is not None else ""
+    return (
+        f"Your design, at {where},{met}. {sum(cells)} of {len(cells)} cells on this map are"
+        f" approved as the other controls stand; {sum(reach)} more could be with other"
+        " settings of the other controls (hatched)."
+    )
+
+
+def heatmap_figure(chart_html: str, result: SliceLike, x: str, y: str) -> str:
+    """The heat map in its scrolling box with :func:`heatmap_summary` under it."""
+    name = f"Feasibility map: {CONTROLS[x].label} across, {CONTROLS[y].label} up"
+    summary = text("p", heatmap_summary(result, x, y), cls="cl-muted")
+    return scroll_figure(chart_html, name, summary, "heatmap-figure")
+
+
+def tornado_figure(
+    chart_html: str, rows: Sequence[SensitivityRowLike], labels: Mapping[str, str]
+) -> str:
+    """The tornado in its scrolling box, every bar also a row of a table."""
+    table_rows = [
+        (
+            CONTROLS[row.control].label,
+            f"{int(row.n_met_low)} to {int(row.n_met_high)}",
+            format_value(row.control, row.high_value),
+            step_effect(row, labels),
+        )
+        for row in rows
+    ]
+    table = numbers_table(
+        "The numbers: what each control alone can change",
+        ("Control", "Constraints met across its range", "Most met at", "One step"),
+        table_rows,
+    )
+    name = "Sensitivity: what each control alone can change"
+    return scroll_figure(chart_html, name, table, "tornado-figure")

@@ -1,0 +1,37 @@
+"""The page's explorer caches answer exactly what the explorer itself answers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from constraintlab.app import cached
+from constraintlab.explore import feasibility_slice, sensitivity
+from constraintlab.model.design import Design
+
+AXES = [("model_size_b", "dp_epsilon"), ("adv_weight", "parallelism"), ("context", "model_size_b")]
+DESIGNS = [
+    Design(),
+    replace(Design(), model_size_b=14.0, adv_weight=0.8, context="renewable"),
+    replace(Design(), dp_epsilon=0.3, parallelism="3d", flexible_job_pct=45.0),
+]
+
+
+@pytest.mark.parametrize(("x", "y"), AXES)
+def test_a_cached_slice_equals_the_explorers_slice_for_every_design(x: str, y: str) -> None:
+    for design in DESIGNS:
+        assert cached.cached_slice(design, x, y) == feasibility_slice(design, x, y)
+
+
+def test_moving_along_a_map_axis_reuses_the_slice_and_moves_only_the_marker() -> None:
+    first = cached.cached_slice(Design(), "model_size_b", "dp_epsilon")
+    moved = cached.cached_slice(replace(Design(), model_size_b=30.0), "model_size_b", "dp_epsilon")
+    assert moved.n_met is first.n_met  # the same computed table, not a recomputation
+    assert moved.current[0] == 30.0 and first.current[0] == Design().model_size_b
+
+
+def test_a_cached_sensitivity_equals_the_explorers() -> None:
+    design = DESIGNS[1]
+    assert cached.cached_sensitivity(design) == sensitivity(design)
+    assert cached.cached_sensitivity(design) is cached.cached_sensitivity(design)

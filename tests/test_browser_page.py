@@ -1,0 +1,253 @@
+"""The lab page itself in a real browser: accessibility (axe-core), phone and desktop layout,
+dark mode, and no request that leaves this machine.
+
+One lab server (started by ``test_browser.lab_server``, as a student starts it) serves one
+journey through the page: Act II locked, then both acts open. In each state axe-core
+(bundled by axe-playwright-python) checks the page in the light and the dark scheme at 1280
+and 390 px; a serious or critical violation in markup the lab draws fails the test, and those
+inside marimo's own widgets are listed in the output (``artifacts/axe-marimo.json``).
+Screenshots at 390, 900 and 1280 px and in the dark scheme go to ``artifacts/``; every one of
+them also checks that nothing sticks out sideways.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    START_S,
+    STEP_S,
+    full_page,
+    lab_server,
+    seed_ledger,
+    slider,
+)
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (1280, 390)
+SCHEMES = ("light", "dark")
+SERIOUS = {"serious", "critical"}
+# an element the lab draws: its own classes and ids (everything else is marimo's)
+LAB_MARKUP = '[class*="cl-"], [id^="card-"], #arch-status, #hud, #heatmap, #tornado'
+
+IS_LAB_MARKUP_JS = """([target, labSelector]) => {
+  if (target.length !== 1 || typeof target[0] !== 'string') return false;  // a shadow root
+  const el = document.querySelector(target[0]);
+  return !!(el && el.closest(labSelector));
+}"""
+
+# every marimo widget's shadow root: radio groups' names and sliders' value texts
+WIDGET_ARIA_JS = """() => {
+  const out = {groups: [], sliders: []};
+  for (const host of document.querySelectorAll('marimo-radio, marimo-slider')) {
+    const root = host.shadowRoot;
+    if (!root) continue;
+    for (const g of root.querySelectorAll('[role=radiogroup]')) {
+      out.groups.push(g.getAttribute('aria-label'));
+    }
+    for (const s of root.querySelectorAll('[role=slider]')) {
+      out.sliders.push([s.getAttribute('aria-valuenow'), s.getAttribute('aria-valuetext')]);
+    }
+  }
+  return out;
+}"""
+
+# the smallest chart text on screen, in CSS px: font size x the SVG's scale
+SMALLEST_CHART_TEXT_JS = """(ids) => {
+  const sizes = {};
+  for (const id of ids) {
+    const svg = document.querySelector(`${id} svg`) ?? document.querySelector(id);
+    if (!svg || !svg.viewBox.baseVal) continue;
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const px = [...svg.querySelectorAll('text')]
+      .map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+    sizes[id] = Math.min(...px);
+  }
+  return sizes;
+}"""
+
+CHARTS = ("#chart-hit-rate", "#chart-accuracy", "#heatmap", "#tornado")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A seeded ledger and the lab serving it, for the whole module."""
+    folder = tmp_path_factory.mktemp("page")
+    home = folder / "home"
+    home.mkdir()
+    ledger = folder / "ledger.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("CONSTRAINTLAB_LEDGER", str(ledger))
+        seed_ledger(ledger)
+        with lab_server(ledger, home) as url:
+            yield url, folder
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return list(Axe().run(page).response["violations"])
+
+
+def _split(page: Any, violations: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Serious and critical findings: (in the lab's markup, in marimo's), one line per node."""
+    ours, theirs = [], []
+    for v in violations:
+        if v["impact"] not in SERIOUS:
+            continue
+        for node in v["nodes"]:
+            line = f"{v['id']} ({v['impact']}): {node['target']} {node['html'][:160]}"
+            mine = page.evaluate(IS_LAB_MARKUP_JS, [node["target"], LAB_MARKUP])
+            (ours if mine else theirs).append(line)
+    return ours, theirs
+
+
+def _check_every_scheme_and_width(page: Any, state: str, found: dict[str, list[str]]) -> None:
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(500)
+            ours, theirs = _split(page, _axe(page))
+            found[f"{state} {scheme} {width}px"] = theirs
+            assert ours == [], f"{state}, {scheme}, {width} px:\n" + "\n".join(ours)
+
+
+def test_the_page_is_accessible_legible_on_a_phone_dark_and_local(lab: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, folder = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    outside: list[str] = []
+    marimo_findings: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(folder / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            here = urlsplit(url).netloc  # this server, whatever query (a token) the URL has
+
+            def local_only(route: Any) -> None:
+                if urlsplit(route.request.url).netloc == here:
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            browser.route("**/*", local_only)
+            page = browser.new_page()
+            page.set_default_timeout(STEP_S * 1000)
+            page.goto(url, timeout=START_S * 1000)
+            page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
+            _check_every_scheme_and_width(page, "locked", marimo_findings)
+
+            page.emulate_media(color_scheme="light")
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.get_by_text("None in particular", exact=False).click()
+            page.get_by_text("No architecture meets all six", exact=False).click()
+            for hook in ("#arch-status", "#heatmap", "#tornado", "#hud", "#chart-hit-rate"):
+                page.locator(hook).wait_for(timeout=START_S * 1000)
+            _check_widgets_speak(page)
+            _check_radio_answer_by_keyboard(page)
+            _check_status_strip_follows_focus(page)
+            _check_every_scheme_and_width(page, "both acts open", marimo_findings)
+            _screenshots_and_layout(page)
+        finally:
+            browser.close()
+    (ARTIFACTS / "axe-marimo.json").write_text(json.dumps(marimo_findings, indent=2) + "\n")
+    print("\nserious/critical axe findings inside marimo's widgets (not the lab's markup):")
+    for where, lines in marimo_findings.items():
+        for line in sorted(set(lines)):
+            print(f"  {where}: {line}")
+    assert outside == [], f"the page asked outside this machine: {sorted(set(outside))}"
+
+
+def _check_widgets_speak(page: Any) -> None:
+    """Radio groups are named by their question; sliders say value and unit."""
+    aria = page.evaluate(WIDGET_ARIA_JS)
+    assert aria["groups"] and "Radio Group" not in aria["groups"], aria["groups"]
+    assert any(name and "Your prediction" in name for name in aria["groups"])
+    assert len(aria["sliders"]) == 5
+    for now, said in aria["sliders"]:
+        assert said and said.startswith(f"{now}, "), (now, said)
+    thumb = slider(page, "Model size")
+    before = thumb.get_attribute("aria-valuenow")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(b) => document.querySelector('#arch-status').dataset.design.split('|')[0] !== b",
+        arg=str(float(before or 0)),
+    )
+    moved = thumb.get_attribute("aria-valuenow")
+    assert moved == str(int(before or 0) + 1)  # the value itself, not a step's position
+    assert thumb.get_attribute("aria-valuetext") == f"{moved}, billion parameters"
+    ring = thumb.evaluate(
+        "(t) => [getComputedStyle(t).outlineStyle, getComputedStyle(t).outlineWidth]"
+    )
+    assert ring == ["solid", "3px"], ring  # a clear focus ring, not marimo's faint one
+    page.keyboard.press("ArrowLeft")
+    assert page.locator(".modebar-btn, .js-plotly-plot").count() == 0  # no chart toolbars
+
+
+def _check_radio_answer_by_keyboard(page: Any) -> None:
+    """An answer is chosen with the keyboard alone: focus the group, an arrow key picks."""
+    group = page.get_by_role("radiogroup", name=re.compile("Reflection")).first
+    group.focus()
+    page.keyboard.press("ArrowDown")
+    group.locator('[role="radio"][aria-checked="true"]').wait_for()
+    assert group.locator('[role="radio"][aria-checked="true"]').count() == 1
+
+
+def _check_status_strip_follows_focus(page: Any) -> None:
+    """While any control has focus, the verdict is on screen (a narrow window too)."""
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        for target in (
+            slider(page, "Model size"),
+            slider(page, "Deferrable work"),
+            page.get_by_role("button", name="Show me the nearest approved design"),
+        ):
+            target.focus()
+            page.wait_for_timeout(300)
+            if width == 390:
+                page.screenshot(path=str(ARTIFACTS / "page-390-status-strip.png"))
+            box = page.locator("#arch-status").bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800
+            assert box["height"] < 160  # a strip, not a second page
+
+
+def _screenshots_and_layout(page: Any) -> None:
+    page.emulate_media(color_scheme="light")
+    for width in (1280, 900, 390):
+        full_page(page, ARTIFACTS / f"page-{width}-light.png", width)
+    sizes = page.evaluate(SMALLEST_CHART_TEXT_JS, list(CHARTS))
+    assert set(sizes) == set(CHARTS)
+    # at 390 px every chart's text stays at 11 px or more (wide charts scroll in their box)
+    assert min(sizes.values()) >= 11, sizes
+    columns = page.evaluate(
+        "() => new Set([...document.querySelectorAll('.cl-sliders marimo-slider')]"
+        ".map((s) => Math.round(s.getBoundingClientRect().left))).size"
+    )
+    assert columns == 1, "the sliders stack in one column on a phone"
+    page.emulate_media(color_scheme="dark")
+    for width in (390, 1280):
+        full_page(page, ARTIFACTS / f"page-{width}-dark.png", width)
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.cl-card')).backgroundColor"
+    )
+    assert background != "rgb(255, 255, 255)", "the scorecards follow the dark scheme"
