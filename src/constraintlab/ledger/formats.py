@@ -177,8 +177,12 @@ def _text_field(document: Mapping[str, Any], name: str, where: str = "") -> str 
     return value
 
 
-def _design(raw: object, where: str) -> validation.Design:
-    return validation.validate_design(raw, f"{where} design")
+def _design(raw: object, section: str, position: object) -> validation.Design:
+    """``raw`` checked as the design at ``section[position]`` (named only if it is refused)."""
+    try:
+        return validation.validate_design(raw, "design")
+    except LedgerError as error:  # every refusal starts with the ``what`` it was given
+        raise LedgerError(None, f"{section}[{describe(position)}] {error.problem}") from None
 
 
 def _entries_in_order(saves: Sequence[ParsedSave]) -> dict[str, validation.Design]:
@@ -232,27 +236,28 @@ def _parse_history_list(
     unplaced: list[Unplaced] = []
     uses_step = bool(history)
     for index, item in enumerate(history):
-        where = f"history[{index}]"
         if not isinstance(item, dict):
             raise LedgerError(
                 None,
-                f"{where} is {validation.json_type(item)}; expected an object with 'chapter'"
-                " and 'design'",
+                f"history[{index}] is {validation.json_type(item)}; expected an object with"
+                " 'chapter' and 'design'",
             )
         if "design" not in item:
-            raise LedgerError(None, f"{where} has no 'design'")
-        design = _design(item["design"], where)
+            raise LedgerError(None, f"history[{index}] has no 'design'")
+        design = _design(item["design"], "history", index)
         if "chapter" in item:
             uses_step = False
             raw, item_volume = item["chapter"], 1
         elif "step" in item:
             raw, item_volume = item["step"], volume
         else:
-            unplaced.append(Unplaced(where, "-", "it has neither 'chapter' nor 'step'"))
+            unplaced.append(
+                Unplaced(f"history[{index}]", "-", "it has neither 'chapter' nor 'step'")
+            )
             continue
         key = canonical_key(raw, item_volume)
         if key is None:
-            unplaced.append(_unplaced(where, raw, item_volume))
+            unplaced.append(_unplaced(f"history[{index}]", raw, item_volume))
         else:
             saves.append(ParsedSave(key, design))
     return ("B" if uses_step else "A"), saves, unplaced
@@ -265,11 +270,10 @@ def _parse_history_object(
     saves: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
     for raw, value in history.items():
-        where = f"history[{describe(raw)}]"
-        design = _design(value, where)
+        design = _design(value, "history", raw)
         key = canonical_key(raw, volume)
         if key is None:
-            unplaced.append(_unplaced(where, raw, volume))
+            unplaced.append(_unplaced(f"history[{describe(raw)}]", raw, volume))
         else:
             saves.append(ParsedSave(key, design))
     return saves, unplaced
@@ -313,11 +317,10 @@ def _native_entries(raw: object) -> tuple[dict[str, validation.Design], list[Unp
     entries: dict[str, validation.Design] = {}
     unplaced: list[Unplaced] = []
     for raw_key, value in raw.items():
-        where = f"entries[{describe(raw_key)}]"
-        design = _design(value, where)
+        design = _design(value, "entries", raw_key)
         key = canonical_key(raw_key)
         if key is None:
-            unplaced.append(_unplaced(where, raw_key, 1))
+            unplaced.append(_unplaced(f"entries[{describe(raw_key)}]", raw_key, 1))
         else:
             entries[key] = design
     return entries, unplaced
@@ -332,7 +335,7 @@ def _native_attempts(raw: object) -> tuple[tuple[ParsedSave, ...], list[Unplaced
         where = f"attempts[{index}]"
         if not isinstance(item, dict) or "design" not in item:
             raise LedgerError(None, f"{where} is not an object with 'chapter' and 'design'")
-        design = _design(item["design"], where)
+        design = _design(item["design"], "attempts", index)
         recorded_at = _text_field(item, "recorded_at", where)
         key = canonical_key(item.get("chapter"))
         if key is None:
