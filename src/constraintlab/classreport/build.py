@@ -19,6 +19,7 @@ from constraintlab.classreport.html import ReportPage, render_report
 from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
 from constraintlab.classreport.model import Problem, ProblemKind
+from constraintlab.classreport.parallel import read_chunks
 
 OnProgress = Callable[[str, int, int], None]
 """Called as ``on_progress(phase, done, total)`` while the report is built."""
@@ -54,8 +55,13 @@ def build_class_report(
     *,
     on_progress: OnProgress | None = None,
     heatmap_rows: int = DEFAULT_HEATMAP_ROWS,
+    workers: int | None = None,
 ) -> ReportOutcome:
-    """Read every input, analyse the class and write the report files into ``out_dir``."""
+    """Read every input, analyse the class and write the report files into ``out_dir``.
+
+    ``workers``: processes that parse the files (default: as many as pay off for the class
+    size, up to the CPUs; 1 reads in this process). The outputs do not depend on it.
+    """
     progress = on_progress or _no_progress
     found = expand_inputs(inputs)
     if not found.files:
@@ -64,12 +70,16 @@ def build_class_report(
             " files, or glob patterns)"
         )
     prepare_out_dir(out_dir)
-    loaded = load_class(
-        found.files, on_file=lambda done: progress("reading ledgers", done, len(found.files))
+    db = ClassDatabase.create(DOMAIN_LABS, LAB_KEYS)
+    chunks = read_chunks(
+        found.files,
+        workers=workers,
+        on_file=lambda done: progress("reading ledgers", done, len(found.files)),
     )
+    loaded = load_class(chunks, db.add)
     problems = (*found.problems, *loaded.problems)
     progress("analysing", 0, 1)
-    db = ClassDatabase.build(loaded.students, DOMAIN_LABS, LAB_KEYS)
+    db.derive_student_domains()
     skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
     page = ReportPage(
         totals=db.totals(),
@@ -80,14 +90,14 @@ def build_class_report(
         completion=db.completion_matrix(max(heatmap_rows, 1)),
         labs=db.lab_completion(),
         problems=problems,
-        files_read=len(loaded.students),
+        files_read=loaded.students_read,
         files_skipped=skipped,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     progress("writing report", 0, 1)
     _write_outputs(out_dir, db, page)
     progress("writing report", 1, 1)
-    return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
+    return ReportOutcome(out_dir, len(found.files), loaded.students_read, skipped, problems)
 
 
 def _listed(inputs: Sequence[str], most: int = 3) -> str:
