@@ -8,10 +8,11 @@ builders) and send back column lists, never per-entry objects; the decisions tha
 other files (duplicates, id conflicts) stay in :func:`~constraintlab.classreport.load.load_class`
 in this process. So a parallel run and a single-process run give the same tables.
 
-Workers start from a fork server that has imported only the loader (not the CLI, DuckDB or
-plotly), and at most a few chunks per worker are in flight, so a large class never waits in
-memory as parsed results. Progress counts files whose chunk is finished: per file when reading
-here, per chunk (in order) from the pool.
+Workers are fresh interpreters (``spawn``), direct children of this process: they import
+only what the loader needs (no DuckDB, no plotly) and inherit no threads or open databases;
+their CPU time and memory count as this process's children's. At most a few chunks per worker
+are in flight, so a large class never waits in memory as parsed results. Progress counts
+files whose chunk is finished: per file when reading here, per chunk (in order) from the pool.
 
 A pool pays off only for larger classes: by default one worker per
 :data:`MIN_FILES_PER_WORKER` files, up to the CPUs this process may use.
@@ -112,13 +113,7 @@ def _read_in_pool(
 
 
 def _start_context() -> multiprocessing.context.BaseContext:
-    """A fork server that preloads the loader where there is one (POSIX), else spawn.
-
-    Not a plain fork: the report's process may already run threads (DuckDB, a progress bar),
-    and a fork copies their locks in whatever state they are.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["constraintlab.classreport.load"])
-    return context
+    """``spawn``: not a fork of this process, which may already run threads (DuckDB, a progress
+    bar) whose locks a fork would copy in whatever state they are; not a fork server, whose
+    workers are not this process's children (their CPU time would go unaccounted)."""
+    return multiprocessing.get_context("spawn")
