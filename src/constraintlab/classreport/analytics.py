@@ -336,12 +336,16 @@ class ClassDatabase:
         return CompletionMatrix(labels, chapters, values, binned, count)
 
     def write_entries_parquet(self, path: str) -> None:
-        """Every entry, with its volume and lab number, sorted by student then course order."""
-        self.con.execute(
-            f"COPY (SELECT e.student_id, e.chapter, l.volume, l.lab,"
-            f" e.* EXCLUDE (student_id, chapter) FROM entries e JOIN labs l USING (chapter)"
-            f" ORDER BY e.student_id, l.position) TO '{_sql_path(path)}' (FORMAT parquet)"
-        )
+        """Every entry, with its volume and lab number, sorted by student then course order.
+
+        Runs on a connection of its own, so another thread may query meanwhile.
+        """
+        with self.con.cursor() as own:
+            own.execute(
+                f"COPY (SELECT e.student_id, e.chapter, l.volume, l.lab,"
+                f" e.* EXCLUDE (student_id, chapter) FROM entries e JOIN labs l USING (chapter)"
+                f" ORDER BY e.student_id, l.position) TO '{_sql_path(path)}' (FORMAT parquet)"
+            )
 
 
 def _row_label(row: tuple[Any, ...], binned: bool) -> str:

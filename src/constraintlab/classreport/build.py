@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,22 +81,27 @@ def build_class_report(
     problems = (*found.problems, *loaded.problems)
     progress("analysing", 0, 1)
     db.derive_student_domains()
-    skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
-    page = ReportPage(
-        totals=db.totals(),
-        domains=db.domain_stats(),
-        funnel=db.funnel(),
-        failing=db.failing_constraints(),
-        attempts=db.attempts_to_approval(),
-        completion=db.completion_matrix(max(heatmap_rows, 1)),
-        labs=db.lab_completion(),
-        problems=problems,
-        files_read=loaded.students_read,
-        files_skipped=skipped,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
-    progress("writing report", 0, 1)
-    _write_outputs(out_dir, db, page)
+    with ThreadPoolExecutor(1, thread_name_prefix="entries-parquet") as background:
+        # DuckDB writes entries.parquet on its own connection, without holding the GIL, while
+        # this thread runs the queries and draws the page
+        parquet = background.submit(_write_parquet, out_dir, db)
+        skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
+        page = ReportPage(
+            totals=db.totals(),
+            domains=db.domain_stats(),
+            funnel=db.funnel(),
+            failing=db.failing_constraints(),
+            attempts=db.attempts_to_approval(),
+            completion=db.completion_matrix(max(heatmap_rows, 1)),
+            labs=db.lab_completion(),
+            problems=problems,
+            files_read=loaded.students_read,
+            files_skipped=skipped,
+            generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        progress("writing report", 0, 1)
+        _write_outputs(out_dir, db, page)
+        parquet.result()
     progress("writing report", 1, 1)
     return ReportOutcome(out_dir, len(found.files), loaded.students_read, skipped, problems)
 
@@ -121,12 +127,16 @@ def prepare_out_dir(out_dir: Path) -> None:
         raise ClassReportError(f"--out {out_dir}: cannot write there ({reason})") from None
 
 
-def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
-    """Write the five output files."""
-    outputs.write_students_csv(out_dir / "students.csv", db.students())
-    outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
-    outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
+def _write_parquet(out_dir: Path, db: ClassDatabase) -> None:
+    """Write ``entries.parquet``."""
     outputs.write_atomically(
         out_dir / "entries.parquet", lambda p: db.write_entries_parquet(str(p))
     )
+
+
+def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
+    """Write the output files but entries.parquet."""
+    outputs.write_students_csv(out_dir / "students.csv", db.students())
+    outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
+    outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
     outputs.write_text(out_dir / "report.html", render_report(page))

@@ -128,7 +128,7 @@ class ClassColumns:
             "chapter": _lab_positions(self._entry_chapters),
             **{name: codes.column(_texts(designs, name)) for name in TEXT_FIELDS},
             "act2_result": array("d", [_number_or_nan(d.get("act2_result")) for d in designs]),
-            "act2_result_text": [as_text(d.get("act2_result")) for d in designs],
+            "act2_result_text": _texts(designs, "act2_result"),
             **{name: _bool_bytes(designs, name) for name in BOOL_FIELDS},
             "design_json": [canonical_json(d) for d in designs],
         }
