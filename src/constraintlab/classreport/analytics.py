@@ -8,8 +8,9 @@ Tables (one in-memory database per report):
 * ``entries(student_id, chapter, context, ..., design_json)``: one row per lab a student saved
   (the canonical entry, i.e. the last save); the known fields typed, everything in
   ``design_json``. A boolean column is NULL when the field is missing or not a JSON boolean.
-* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save, in
-  the order the ledger recorded it (1-based per chapter).
+* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save of
+  the capstone, in the order the ledger recorded it (1-based); the other labs' saves are not
+  kept (no query reads them, and they are most of the rows).
 * ``student_domains(student_id, domain, hit_rate, prediction_accuracy)``: each student's Act I
   numbers per domain (NULL = no data). A report derives them from ``entries`` by Act I's rule
   (:meth:`ClassDatabase.derive_student_domains`; a test checks them against the ledger's

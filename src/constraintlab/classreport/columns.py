@@ -6,7 +6,8 @@ crosses from a worker to the report's process and into DuckDB as a few flat buff
 Python object per value, which is what makes both steps cheap:
 
 * students: one row per file read as a student (``students`` table columns, plain lists);
-* entries and attempts: ``student`` (index into :attr:`ClassColumns.ids`) and ``chapter``
+* entries and attempts (the capstone's saves: no query reads another lab's, so they are not
+  kept): ``student`` (index into :attr:`ClassColumns.ids`) and ``chapter``
   (index into the course's lab keys) as integer arrays; the text fields as integer codes into
   :attr:`ClassColumns.texts` (-1 = NULL); booleans as bytes (:data:`FALSE`, :data:`TRUE`,
   :data:`UNKNOWN`); ``act2_result`` as doubles (NaN = NULL: NaN is never a valid value);
@@ -36,7 +37,7 @@ from constraintlab.ledger.validation import canonical_json
 TEXT_FIELDS = ("context", "act1_prediction", "act2_decision")
 BOOL_FIELDS = ("act1_correct", "constraint_hit", "constraints_all_met", *CAPSTONE_FLAGS)
 VERDICT_FIELDS = BOOL_FIELDS[2:]
-"""The capstone's verdict fields, kept for every save (the ``attempts`` table)."""
+"""The capstone's verdict fields, kept for each of its saves (the ``attempts`` table)."""
 
 FALSE: Final = 0
 TRUE: Final = 1
@@ -106,7 +107,8 @@ class ClassColumns:
     ) -> None:
         """One student: its ``students`` row, its entries (chapter -> design) and its saves.
 
-        ``saves`` are (chapter, attempt number, design) in the order the ledger recorded them.
+        ``saves`` are (chapter, attempt number, design) in the order the ledger recorded them;
+        the capstone's are kept.
         """
         for column, value in zip(self.students, row, strict=True):
             column.append(value)
@@ -115,7 +117,7 @@ class ClassColumns:
         self._designs.extend(entries.values())
         self.entry_rows.append(len(entries))
         before = len(self._saves)
-        self._saves.extend(saves)
+        self._saves.extend(save for save in saves if save[0] == CAPSTONE_KEY)
         self.attempt_rows.append(len(self._saves) - before)
 
     def seal(self) -> None:
@@ -132,12 +134,12 @@ class ClassColumns:
             **{name: _bool_bytes(designs, name) for name in BOOL_FIELDS},
             "design_json": [canonical_json(d) for d in designs],
         }
-        chapters = [chapter for chapter, _, _ in self._saves]
+        saved = [design for _, _, design in self._saves]
         self.attempts = {
             "student": _owners(self.attempt_rows),
-            "chapter": _lab_positions(chapters),
+            "chapter": _lab_positions([chapter for chapter, _, _ in self._saves]),
             "attempt": array("i", [number for _, number, _ in self._saves]),
-            **_verdict_bytes(self._saves, chapters),
+            **{name: _bool_bytes(saved, name) for name in VERDICT_FIELDS},
         }
         self._entry_chapters, self._designs, self._saves = [], [], []
 
@@ -184,21 +186,6 @@ def _bool_bytes(designs: Sequence[Design], name: str) -> bytes:
     return bytes(
         [TRUE if (v := d.get(name)) is True else FALSE if v is False else UNKNOWN for d in designs]
     )
-
-
-def _verdict_bytes(
-    saves: Sequence[tuple[str, int, Design]], chapters: Sequence[str]
-) -> dict[str, bytes]:
-    """The verdict fields of the capstone's saves; UNKNOWN for every other lab's save."""
-    rows = [i for i, chapter in enumerate(chapters) if chapter == CAPSTONE_KEY]
-    designs = [saves[i][2] for i in rows]
-    out = {}
-    for name in VERDICT_FIELDS:
-        column = bytearray([UNKNOWN]) * len(saves)
-        for i, code in zip(rows, _bool_bytes(designs, name), strict=True):
-            column[i] = code
-        out[name] = bytes(column)
-    return out
 
 
 def _number_or_nan(value: JsonScalar) -> float:
