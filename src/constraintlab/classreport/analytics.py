@@ -8,12 +8,16 @@ Tables (one in-memory database per report):
 * ``entries(student_id, chapter, context, ..., design_json)``: one row per lab a student saved
   (the canonical entry, i.e. the last save); the known fields typed, everything in
   ``design_json``. A boolean column is NULL when the field is missing or not a JSON boolean.
-* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save, in
-  the order the ledger recorded it (1-based per chapter).
+* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save of
+  the capstone, in the order the ledger recorded it (1-based); the other labs' saves are not
+  kept (no query reads them, and they are most of the rows).
 * ``student_domains(student_id, domain, hit_rate, prediction_accuracy)``: each student's Act I
-  numbers per domain, as the ledger's archaeology computes them (NULL = no data).
+  numbers per domain (NULL = no data). A report derives them from ``entries`` by Act I's rule
+  (:meth:`ClassDatabase.derive_student_domains`; a test checks them against the ledger's
+  archaeology); :meth:`ClassDatabase.build` takes them as given.
 
-Rows go in column-wise: one dict of NumPy arrays per table, scanned by DuckDB in place (no
+Rows go in column-wise (:class:`~constraintlab.classreport.columns.ClassColumns`, a chunk of
+students at a time): one dict of NumPy arrays per table, scanned by DuckDB in place (no
 pandas, no pyarrow). Every query returns plain Python records (see
 :mod:`constraintlab.classreport.results`).
 
@@ -23,20 +27,27 @@ the whole population, and one student gives a spread of 0 rather than none).
 
 from __future__ import annotations
 
-import json
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
 import numpy as np
 
-from constraintlab.classreport.model import (
-    CAPSTONE_FLAGS,
-    CAPSTONE_KEY,
-    JsonScalar,
-    StudentLedger,
+from constraintlab.classreport.columns import (
+    BOOL_FIELDS,
+    FALSE,
+    LAB_INDEX,
+    TEXT_FIELDS,
+    TRUE,
+    ClassColumns,
+    Column,
+    as_bool,
+    as_number,
+    as_text,
 )
+from constraintlab.classreport.model import CAPSTONE_FLAGS, CAPSTONE_KEY, StudentLedger
 from constraintlab.classreport.results import (
     AttemptsBucket,
     ClassTotals,
@@ -48,8 +59,7 @@ from constraintlab.classreport.results import (
     StudentRow,
 )
 
-TEXT_FIELDS = ("context", "act1_prediction", "act2_decision")
-BOOL_FIELDS = ("act1_correct", "constraint_hit", "constraints_all_met", *CAPSTONE_FLAGS)
+__all__ = ["BOOL_FIELDS", "TEXT_FIELDS", "ClassDatabase", "as_bool", "as_number", "as_text"]
 
 _SCHEMA = f"""
 CREATE TABLE labs (chapter VARCHAR PRIMARY KEY, position INTEGER, volume INTEGER, lab INTEGER);
@@ -107,23 +117,56 @@ class ClassDatabase:
         self.con = con
 
     @classmethod
+    def create(
+        cls, domain_labs: Mapping[str, Sequence[str]], lab_keys: Sequence[str]
+    ) -> ClassDatabase:
+        """The schema in a fresh in-memory database, with the course's labs and domains."""
+        con = duckdb.connect(":memory:")
+        con.execute(_SCHEMA)
+        db = cls(con)
+        db._insert("labs", _lab_columns(lab_keys))
+        db._insert("domain_labs", _domain_lab_columns(domain_labs))
+        return db
+
+    @classmethod
     def build(
         cls,
         students: Sequence[StudentLedger],
         domain_labs: Mapping[str, Sequence[str]],
         lab_keys: Sequence[str],
     ) -> ClassDatabase:
-        """Create the schema in a fresh in-memory database and load every student."""
-        con = duckdb.connect(":memory:")
-        con.execute(_SCHEMA)
-        db = cls(con)
-        db._insert("labs", _lab_columns(lab_keys))
-        db._insert("domain_labs", _domain_lab_columns(domain_labs))
-        db._insert("students", _student_columns(students))
-        db._insert("entries", _entry_columns(students))
-        db._insert("attempts", _attempt_columns(students))
+        """A database of ``students`` as given, their domain scores included."""
+        db = cls.create(domain_labs, lab_keys)
+        db.add(student_columns(students))
         db._insert("student_domains", _student_domain_columns(students))
         return db
+
+    def add(self, columns: ClassColumns) -> None:
+        """Insert a sealed chunk of students with their entries and saves."""
+        self._insert("students", columns.students)
+        codes = {"ids": columns.ids, "labs": list(LAB_INDEX), "texts": columns.texts}
+        self._insert_decoded("entries", columns.entries, codes)
+        self._insert_decoded("attempts", columns.attempts, codes)
+
+    def derive_student_domains(self) -> None:
+        """Fill ``student_domains`` from ``entries`` by Act I's rule, once every student is in.
+
+        Per student and domain: the share of the domain's saved labs whose ``constraint_hit``
+        (``act1_correct``) is true, of those that recorded it as a JSON boolean; NULL when
+        none did (:func:`constraintlab.ledger.archaeology.domain_stats`). A student with no
+        lab of a domain has no row for it, which every query reads as "no data".
+        """
+        self.con.execute(
+            """
+            INSERT INTO student_domains
+            SELECT e.student_id, d.domain,
+                   count(*) FILTER (WHERE e.constraint_hit) / nullif(count(e.constraint_hit), 0),
+                   count(*) FILTER (WHERE e.act1_correct) / nullif(count(e.act1_correct), 0)
+            FROM entries e JOIN domain_labs d USING (chapter)
+            GROUP BY e.student_id, d.domain
+            ORDER BY e.student_id, d.domain
+            """
+        )
 
     def _insert(self, table: str, columns: Sequence[list[Any]]) -> None:
         """Insert equally long column lists into ``table`` (in its column order) at once.
@@ -139,6 +182,25 @@ class ClassDatabase:
         try:
             names = ", ".join(f"c{i}" for i in range(len(columns)))
             self.con.execute(f"INSERT INTO {table} SELECT {names} FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def _insert_decoded(
+        self, table: str, columns: Mapping[str, Column], codes: Mapping[str, list[str]]
+    ) -> None:
+        """Insert coded columns (:mod:`~constraintlab.classreport.columns`) into ``table``.
+
+        Integer, double and byte columns are scanned by DuckDB in place (no Python object per
+        value); the codes are turned back into values in SQL (:func:`_decoded`).
+        """
+        if not columns or not len(next(iter(columns.values()))):
+            return
+        view = f"_incoming_{table}"
+        self.con.register(view, {name: _as_array(column) for name, column in columns.items()})
+        try:
+            values = ", ".join(_decoded(name) for name in columns)
+            used = {name: codes[name] for name in codes if f"${name}" in values}
+            self.con.execute(f"INSERT INTO {table} SELECT {values} FROM {view}", used)
         finally:
             self.con.unregister(view)
 
@@ -275,12 +337,16 @@ class ClassDatabase:
         return CompletionMatrix(labels, chapters, values, binned, count)
 
     def write_entries_parquet(self, path: str) -> None:
-        """Every entry, with its volume and lab number, sorted by student then course order."""
-        self.con.execute(
-            f"COPY (SELECT e.student_id, e.chapter, l.volume, l.lab,"
-            f" e.* EXCLUDE (student_id, chapter) FROM entries e JOIN labs l USING (chapter)"
-            f" ORDER BY e.student_id, l.position) TO '{_sql_path(path)}' (FORMAT parquet)"
-        )
+        """Every entry, with its volume and lab number, sorted by student then course order.
+
+        Runs on a connection of its own, so another thread may query meanwhile.
+        """
+        with self.con.cursor() as own:
+            own.execute(
+                f"COPY (SELECT e.student_id, e.chapter, l.volume, l.lab,"
+                f" e.* EXCLUDE (student_id, chapter) FROM entries e JOIN labs l USING (chapter)"
+                f" ORDER BY e.student_id, l.position) TO '{_sql_path(path)}' (FORMAT parquet)"
+            )
 
 
 def _row_label(row: tuple[Any, ...], binned: bool) -> str:
@@ -317,40 +383,39 @@ def _domain_lab_columns(domain_labs: Mapping[str, Sequence[str]]) -> list[list[A
     return [list(column) for column in zip(*pairs, strict=True)] if pairs else []
 
 
-def _student_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
-    return [
-        [s.student_id for s in students],
-        [s.source_path for s in students],
-        [s.layout for s in students],
-        [s.id_source for s in students],
-        [s.unplaced_entries for s in students],
-    ]
+def _as_array(column: Column) -> np.ndarray[Any, Any]:
+    """A column as a NumPy array: numbers and bytes without a copy, lists as object arrays."""
+    if isinstance(column, array):
+        return np.frombuffer(column, dtype=np.dtype(column.typecode))
+    if isinstance(column, bytes):
+        return np.frombuffer(column, dtype=np.uint8)
+    return np.array(column, dtype=object)
 
 
-def _entry_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
-    pairs = [(s.student_id, key, design) for s in students for key, design in s.entries.items()]
-    designs = [design for _, _, design in pairs]
-    return [
-        [student for student, _, _ in pairs],
-        [key for _, key, _ in pairs],
-        *([as_text(d.get(name)) for d in designs] for name in TEXT_FIELDS),
-        [as_number(d.get("act2_result")) for d in designs],
-        [as_text(d.get("act2_result")) for d in designs],
-        *([as_bool(d.get(name)) for d in designs] for name in BOOL_FIELDS),
-        [json.dumps(d, ensure_ascii=False, allow_nan=False, default=str) for d in designs],
-    ]
+def _decoded(name: str) -> str:
+    """The SQL that turns coded column ``name`` back into its value (NULL where unknown)."""
+    if name == "student":
+        return "list_extract($ids::VARCHAR[], student + 1)"
+    if name == "chapter":
+        return "list_extract($labs::VARCHAR[], chapter + 1)"
+    if name in TEXT_FIELDS:  # code -1 gives index 0, which is NULL
+        return f"list_extract($texts::VARCHAR[], {name} + 1)"
+    if name in BOOL_FIELDS:
+        return f"CASE {name} WHEN {TRUE} THEN true WHEN {FALSE} THEN false END"
+    if name == "act2_result":
+        return "CASE WHEN isnan(act2_result) THEN NULL ELSE act2_result END"
+    return name
 
 
-def _attempt_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
-    """Every save's number; the verdict fields only for the capstone (no other lab has them)."""
-    rows = [(s.student_id, a) for s in students for a in s.attempts]
-    capstone = [a.design if a.chapter == CAPSTONE_KEY else {} for _, a in rows]
-    return [
-        [student for student, _ in rows],
-        [a.chapter for _, a in rows],
-        [a.number for _, a in rows],
-        *([as_bool(d.get(name)) for d in capstone] for name in BOOL_FIELDS[2:]),
-    ]
+def student_columns(students: Sequence[StudentLedger]) -> ClassColumns:
+    """Sealed columns of students given as records (their saves numbered as given)."""
+    columns = ClassColumns()
+    for s in students:
+        row = (s.student_id, s.source_path, s.layout, s.id_source, s.unplaced_entries)
+        saves = ((a.chapter, a.number, a.design) for a in s.attempts)
+        columns.add_student(row, s.entries, saves)
+    columns.seal()
+    return columns
 
 
 def _student_domain_columns(students: Sequence[StudentLedger]) -> list[list[Any]]:
@@ -361,27 +426,3 @@ def _student_domain_columns(students: Sequence[StudentLedger]) -> list[list[Any]
         [d.hit_rate for _, d in rows],
         [d.prediction_accuracy for _, d in rows],
     ]
-
-
-# --- typed views of untrusted JSON scalars ------------------------------------------------------
-def as_bool(value: JsonScalar) -> bool | None:
-    """A JSON boolean as itself; anything else (missing, "true", 1) as unknown."""
-    return value if isinstance(value, bool) else None
-
-
-def as_number(value: JsonScalar) -> float | None:
-    """A finite JSON number as a float; anything else (text, booleans, NaN) as unknown."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def as_text(value: JsonScalar) -> str | None:
-    """A JSON scalar as text (strings as they are, others as JSON); missing/null as unknown."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value, default=str)

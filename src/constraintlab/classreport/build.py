@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from constraintlab.classreport.html import ReportPage, render_report
 from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
 from constraintlab.classreport.model import Problem, ProblemKind
+from constraintlab.classreport.parallel import read_chunks
 
 OnProgress = Callable[[str, int, int], None]
 """Called as ``on_progress(phase, done, total)`` while the report is built."""
@@ -56,8 +58,13 @@ def build_class_report(
     *,
     on_progress: OnProgress | None = None,
     heatmap_rows: int = DEFAULT_HEATMAP_ROWS,
+    workers: int | None = None,
 ) -> ReportOutcome:
-    """Read every input, analyse the class and write the report files into ``out_dir``."""
+    """Read every input, analyse the class and write the report files into ``out_dir``.
+
+    ``workers``: processes that parse the files (default: as many as pay off for the class
+    size, up to the CPUs; 1 reads in this process). The outputs do not depend on it.
+    """
     progress = on_progress or _no_progress
     found = expand_inputs(inputs)
     if not found.files:
@@ -69,32 +76,24 @@ def build_class_report(
         outputs.check_out_dir(out_dir, OUTPUT_FILES)
     except OSError as problem:
         raise ClassReportError(str(problem)) from None
-    loaded = load_class(
-        found.files, on_file=lambda done: progress("reading ledgers", done, len(found.files))
+    db = ClassDatabase.create(DOMAIN_LABS, LAB_KEYS)
+    chunks = read_chunks(
+        found.files,
+        workers=workers,
+        on_file=lambda done: progress("reading ledgers", done, len(found.files)),
     )
+    loaded = load_class(chunks, db.add)
     problems = (*found.problems, *loaded.problems)
-    if not loaded.students:
+    if not loaded.students_read:
         raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
     progress("analysing", 0, 1)
-    db = ClassDatabase.build(loaded.students, DOMAIN_LABS, LAB_KEYS)
+    db.derive_student_domains()
     skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
-    page = ReportPage(
-        totals=db.totals(),
-        domains=db.domain_stats(),
-        funnel=db.funnel(),
-        failing=db.failing_constraints(),
-        attempts=db.attempts_to_approval(),
-        completion=db.completion_matrix(max(heatmap_rows, 1)),
-        labs=db.lab_completion(),
-        problems=problems,
-        files_read=len(loaded.students),
-        files_skipped=skipped,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
-    progress("writing report", 0, 1)
     try:
         with outputs.staged_outputs(out_dir, OUTPUT_FILES) as staging:
-            _write_outputs(staging, db, page)
+            _write_everything(
+                staging, db, (problems, loaded.students_read, skipped), heatmap_rows, progress
+            )
     except outputs.OutputFolderError as problem:
         raise ClassReportError(str(problem)) from None
     except OSError as problem:
@@ -103,7 +102,7 @@ def build_class_report(
             f"--out {out_dir}: the report could not be written ({reason}); --out was left as it was"
         ) from None
     progress("writing report", 1, 1)
-    return ReportOutcome(out_dir, len(found.files), len(loaded.students), skipped, problems)
+    return ReportOutcome(out_dir, len(found.files), loaded.students_read, skipped, problems)
 
 
 def _listed(inputs: Sequence[str], most: int = 3) -> str:
@@ -128,12 +127,48 @@ def _nothing_read(files: int, problems: Sequence[Problem]) -> str:
     )
 
 
-def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
-    """Write the five output files."""
-    outputs.write_students_csv(out_dir / "students.csv", db.students())
-    outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
-    outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
+def _write_everything(
+    staging: Path,
+    db: ClassDatabase,
+    counts: tuple[tuple[Problem, ...], int, int],
+    heatmap_rows: int,
+    progress: OnProgress,
+) -> None:
+    """Every output into ``staging``: entries.parquet in the background, the rest here.
+    ``counts``: the problems, the files read and the files skipped."""
+    problems, files_read, skipped = counts
+    with ThreadPoolExecutor(1, thread_name_prefix="entries-parquet") as background:
+        # DuckDB writes entries.parquet on its own connection, without holding the GIL, while
+        # this thread runs the queries and draws the page
+        parquet = background.submit(_write_parquet, staging, db)
+        page = ReportPage(
+            totals=db.totals(),
+            domains=db.domain_stats(),
+            funnel=db.funnel(),
+            failing=db.failing_constraints(),
+            attempts=db.attempts_to_approval(),
+            completion=db.completion_matrix(max(heatmap_rows, 1)),
+            labs=db.lab_completion(),
+            problems=problems,
+            files_read=files_read,
+            files_skipped=skipped,
+            generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        progress("writing report", 0, 1)
+        _write_outputs(staging, db, page)
+        parquet.result()
+
+
+def _write_parquet(out_dir: Path, db: ClassDatabase) -> None:
+    """Write ``entries.parquet``."""
     outputs.write_atomically(
         out_dir / "entries.parquet", lambda p: db.write_entries_parquet(str(p))
     )
+
+
+def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
+    """Write the output files but entries.parquet."""
+    outputs.write_students_csv(out_dir / "students.csv", db.students())
+    outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
+    outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
     outputs.write_text(out_dir / "report.html", render_report(page))

@@ -1,10 +1,17 @@
 """Read student ledger files with the ledger's own parser; drop duplicates; list problems.
 
 This is the only module that talks to :mod:`constraintlab.ledger`: the parser
-(:func:`constraintlab.ledger.formats.read_ledger_file`, which also enforces the size limit and
-never blocks on a FIFO), its error type, and Act I's archaeology
-(:func:`constraintlab.ledger.archaeology.domain_stats`: per-domain hit rate and prediction
-accuracy of one student, the very numbers Act I shows that student).
+(:func:`constraintlab.ledger.formats.parse_ledger_bytes` on the bytes of
+:func:`constraintlab.ledger.files.read_bounded`, which is what
+:func:`~constraintlab.ledger.formats.read_ledger_file` does, here keeping the bytes to recognise
+duplicates: it enforces the size limit and never blocks on a FIFO), its error type, and Act I's
+archaeology (:func:`constraintlab.ledger.archaeology.domain_stats`, for :func:`read_student`).
+
+A class is read in chunks of files (:func:`read_chunk`, one call per chunk, in a worker
+process when :mod:`constraintlab.classreport.parallel` reads in parallel); each chunk comes back
+as column lists (:class:`~constraintlab.classreport.columns.ClassColumns`) plus one outcome per
+file, and :func:`load_class` applies the rules below to the chunks in path order, so a
+parallel and a single-process run keep and list exactly the same files.
 
 Rules:
 
@@ -27,10 +34,11 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from constraintlab.classreport.columns import ClassColumns
 from constraintlab.classreport.model import (
     Attempt,
     DomainScore,
@@ -41,7 +49,13 @@ from constraintlab.classreport.model import (
 )
 from constraintlab.ledger import archaeology
 from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
-from constraintlab.ledger.formats import ParsedLedger, read_ledger_file
+from constraintlab.ledger.files import read_bounded
+from constraintlab.ledger.formats import (
+    MAX_FILE_BYTES,
+    ParsedLedger,
+    parse_ledger_bytes,
+    volume_from_name,
+)
 from constraintlab.ledger.keys import CHAPTER_KEYS
 
 DEFAULT_FILE_STEMS = frozenset({"ledger", "ledger_vol1", "ledger_vol2"})
@@ -53,37 +67,86 @@ LAB_KEYS: tuple[str, ...] = tuple(CHAPTER_KEYS)
 
 @dataclass(frozen=True)
 class LoadedClass:
-    """The students read (one per id) and the problems met on the way."""
+    """How many students were read (one per id) and the problems met on the way."""
 
-    students: list[StudentLedger]
+    students_read: int
     problems: list[Problem]
 
 
-def load_class(files: Sequence[Path], on_file: Callable[[int], None] | None = None) -> LoadedClass:
-    """Read ``files`` in the given (sorted) order; ``on_file(done)`` after each one."""
-    students: list[StudentLedger] = []
+@dataclass(frozen=True)
+class StudentFile:
+    """A file read as a student (its rows are in the chunk's columns); its content's digest."""
+
+    path: str
+    student_id: str
+    sha256: str
+    unplaced_entries: int
+
+
+@dataclass(frozen=True)
+class ChunkRead:
+    """One outcome per file of a chunk, in order, and the columns of its students."""
+
+    outcomes: tuple[StudentFile | Problem, ...]
+    columns: ClassColumns
+
+
+def load_class(chunks: Iterable[ChunkRead], add: Callable[[ClassColumns], None]) -> LoadedClass:
+    """Apply the rules to ``chunks`` in order; ``add`` the kept students' columns chunk by chunk."""
     problems: list[Problem] = []
     by_digest: dict[str, str] = {}
     by_id: dict[str, str] = {}
-    for done, path in enumerate(files, 1):
-        result = read_student(path)
-        if isinstance(result, Problem):
-            problems.append(result)
-        elif (problem := _duplicate(path, result, by_digest, by_id)) is not None:
-            problems.append(problem)
-        else:
-            students.append(result)
-            if result.unplaced_entries:
-                problems.append(_unplaced_problem(result))
+    read = 0
+    for chunk in chunks:
+        kept: list[bool] = []
+        for outcome in chunk.outcomes:
+            if isinstance(outcome, Problem):
+                problems.append(outcome)
+            elif (problem := _duplicate(outcome, by_digest, by_id)) is not None:
+                problems.append(problem)
+                kept.append(False)
+            else:
+                kept.append(True)
+                if outcome.unplaced_entries:
+                    problems.append(_unplaced_problem(outcome.path, outcome.unplaced_entries))
+        read += sum(kept)
+        add(chunk.columns if all(kept) else chunk.columns.keep(kept))
+    return LoadedClass(read, problems)
+
+
+def read_chunk(paths: Sequence[Path], on_file: Callable[[], None] | None = None) -> ChunkRead:
+    """Read ``paths`` (in order) into one sealed chunk; ``on_file()`` after each file."""
+    columns = ClassColumns()
+    outcomes = [_read_into(path, columns) for path in _each(paths, on_file)]
+    columns.seal()
+    return ChunkRead(tuple(outcomes), columns)
+
+
+def _each(paths: Sequence[Path], on_file: Callable[[], None] | None) -> Iterator[Path]:
+    for path in paths:
+        yield path
         if on_file is not None:
-            on_file(done)
-    return LoadedClass(students, problems)
+            on_file()
 
 
-def read_student(path: Path) -> StudentLedger | Problem:
-    """One file as a student, or the problem that stops it being read."""
+def _read_into(path: Path, columns: ClassColumns) -> StudentFile | Problem:
+    """Parse one file; a student goes into ``columns``, a file that is not one becomes a problem."""
+    result = _parse(path)
+    if isinstance(result, Problem):
+        return result
+    parsed, data = result
+    student_id, id_source = student_id_for(path, parsed.student_id)
+    row = (student_id, str(path), parsed.layout_description, id_source, len(parsed.unplaced))
+    columns.add_student(row, parsed.entries, _numbered_saves(parsed))
+    digest = hashlib.sha256(data).hexdigest()
+    return StudentFile(str(path), student_id, digest, len(parsed.unplaced))
+
+
+def _parse(path: Path) -> tuple[ParsedLedger, bytes] | Problem:
+    """The parsed ledger and its bytes, or the problem that stops the file being read."""
     try:
-        parsed = read_ledger_file(path)
+        data = read_bounded(path, MAX_FILE_BYTES)
+        parsed = parse_ledger_bytes(data, path, volume_from_name(path))
     except LedgerError as error:
         return Problem(str(path), _problem_kind(error), str(error))
     except OSError as error:  # the parser wraps these; never let one stop the class anyway
@@ -92,6 +155,15 @@ def read_student(path: Path) -> StudentLedger | Problem:
         return Problem(
             str(path), ProblemKind.SAMPLE, f"{path}: marked as sample data, not a student's work"
         )
+    return parsed, data
+
+
+def read_student(path: Path) -> StudentLedger | Problem:
+    """One file as a student record (with Act I's domain scores), or the problem that stops it."""
+    result = _parse(path)
+    if isinstance(result, Problem):
+        return result
+    parsed, _ = result
     student_id, id_source = student_id_for(path, parsed.student_id)
     entries: dict[str, dict[str, JsonScalar]] = dict(parsed.entries)
     return StudentLedger(
@@ -100,7 +172,7 @@ def read_student(path: Path) -> StudentLedger | Problem:
         layout=parsed.layout_description,
         id_source=id_source,
         entries=entries,
-        attempts=_attempts(parsed),
+        attempts=[Attempt(*save) for save in _numbered_saves(parsed)],
         domains=domain_scores(entries),
         unplaced_entries=len(parsed.unplaced),
     )
@@ -124,44 +196,41 @@ def domain_scores(entries: dict[str, dict[str, JsonScalar]]) -> list[DomainScore
     ]
 
 
-def _attempts(parsed: ParsedLedger) -> list[Attempt]:
-    """Every save, numbered 1, 2, ... per chapter in the order the ledger recorded them."""
+def _numbered_saves(parsed: ParsedLedger) -> Iterator[tuple[str, int, dict[str, JsonScalar]]]:
+    """Every save as (chapter, number, design), numbered 1, 2, ... per chapter in file order."""
     counts: dict[str, int] = {}
-    attempts = []
     for save in parsed.attempts:
-        counts[save.chapter] = counts.get(save.chapter, 0) + 1
-        attempts.append(Attempt(save.chapter, counts[save.chapter], save.design))
-    return attempts
+        counts[save.chapter] = number = counts.get(save.chapter, 0) + 1
+        yield save.chapter, number, save.design
 
 
 def _duplicate(
-    path: Path, student: StudentLedger, by_digest: dict[str, str], by_id: dict[str, str]
+    student: StudentFile, by_digest: dict[str, str], by_id: dict[str, str]
 ) -> Problem | None:
     """A problem if this file repeats an earlier one's content or student id; else record it."""
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as error:  # changed or removed since it was parsed
-        return Problem(str(path), ProblemKind.UNREADABLE, f"{path}: {error.strerror or error}")
-    same = by_digest.get(f"{student.student_id}\x00{digest}")
-    if same is not None:
-        return Problem(str(path), ProblemKind.DUPLICATE, f"same content as {same}; read once")
+    key = f"{student.student_id}\x00{student.sha256}"  # distinct ids are never merged
+    if key in by_digest:
+        return Problem(
+            student.path,
+            ProblemKind.DUPLICATE,
+            f"same content as {by_digest[key]}; read once",
+        )
     if student.student_id in by_id:
         kept = by_id[student.student_id]
         return Problem(
-            str(path),
+            student.path,
             ProblemKind.CONFLICT,
             f"student id {student.student_id!r} is also in {kept}; kept that file (first in"
             " sorted path order)",
         )
-    by_digest[f"{student.student_id}\x00{digest}"] = str(path)
-    by_id[student.student_id] = str(path)
+    by_digest[f"{student.student_id}\x00{student.sha256}"] = student.path
+    by_id[student.student_id] = student.path
     return None
 
 
-def _unplaced_problem(student: StudentLedger) -> Problem:
-    n = student.unplaced_entries
+def _unplaced_problem(path: str, n: int) -> Problem:
     return Problem(
-        student.source_path,
+        path,
         ProblemKind.UNPLACED,
         f"{n} entr{'y was' if n == 1 else 'ies were'} not placed on any lab and left out;"
         " the rest was read",

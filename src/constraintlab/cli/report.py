@@ -51,8 +51,22 @@ HeatmapRows = Annotated[
     ),
 ]
 
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        parser=whole(1, 256),
+        metavar="N",
+        show_default=False,
+        help="Processes that read the ledger files (default: one per 500 files, up to the"
+        " CPUs available; 1 reads in this process). The report is the same either way.",
+    ),
+]
 
-def class_report_command(inputs: Inputs, out_text: OutDir, heatmap_rows: HeatmapRows = 200) -> None:
+
+def class_report_command(
+    inputs: Inputs, out_text: OutDir, heatmap_rows: HeatmapRows = 200, workers: Workers = None
+) -> None:
     """Read a class's ledger exports and write an HTML report with CSV and parquet data."""
     from constraintlab.classreport.build import ClassReportError, build_class_report
     from constraintlab.userpaths import user_path
@@ -61,7 +75,7 @@ def class_report_command(inputs: Inputs, out_text: OutDir, heatmap_rows: Heatmap
     try:
         with _progress_bar() as on_progress:
             outcome = build_class_report(
-                inputs, out, on_progress=on_progress, heatmap_rows=heatmap_rows
+                inputs, out, on_progress=on_progress, heatmap_rows=heatmap_rows, workers=workers
             )
     except ClassReportError as problem:
         typer.echo(f"error: {problem}", err=True)

@@ -204,12 +204,15 @@ def _text_field(document: Mapping[str, Any], name: str, where: str = "") -> str 
     return value
 
 
-def _design(raw: object, where: str, skipped: list[Skipped]) -> validation.Design | None:
-    """The entry's design, or None after noting in ``skipped`` why it is left out."""
+def _design(
+    raw: object, section: str, position: object, skipped: list[Skipped]
+) -> validation.Design | None:
+    """``raw`` checked as the design at ``section[position]``, or None after noting in
+    ``skipped`` why it is left out (the place is named only then)."""
     try:
         return validation.validate_design(raw, "design")
     except LedgerError as error:
-        skipped.append(Skipped(where, error.problem))
+        skipped.append(Skipped(f"{section}[{describe(position)}]", error.problem))
         return None
 
 
@@ -293,17 +296,16 @@ def _parse_history_list(
     unplaced: list[Unplaced] = []
     uses_step = bool(history)
     for index, item in enumerate(history):
-        where = f"history[{index}]"
         if not isinstance(item, dict):
             problem = (
                 f"is {validation.json_type(item)}; expected an object with 'chapter' and 'design'"
             )
-            skipped.append(Skipped(where, problem))
+            skipped.append(Skipped(f"history[{index}]", problem))
             continue
         if "design" not in item:
-            skipped.append(Skipped(where, "it has no 'design'"))
+            skipped.append(Skipped(f"history[{index}]", "it has no 'design'"))
             continue
-        design = _design(item["design"], where, skipped)
+        design = _design(item["design"], "history", index, skipped)
         if design is None:
             continue
         if "chapter" in item:
@@ -312,11 +314,13 @@ def _parse_history_list(
         elif "step" in item:
             raw, item_volume = item["step"], volume
         else:
-            unplaced.append(Unplaced(where, "-", "it has neither 'chapter' nor 'step'"))
+            unplaced.append(
+                Unplaced(f"history[{index}]", "-", "it has neither 'chapter' nor 'step'")
+            )
             continue
         key = canonical_key(raw, item_volume)
         if key is None:
-            unplaced.append(_unplaced(where, raw, item_volume))
+            unplaced.append(_unplaced(f"history[{index}]", raw, item_volume))
         else:
             saves.append(ParsedSave(key, design))
     return ("B" if uses_step else "A"), saves, unplaced
@@ -329,13 +333,12 @@ def _parse_history_object(
     saves: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
     for raw, value in history.items():
-        where = f"history[{describe(raw)}]"
-        design = _design(value, where, skipped)
+        design = _design(value, "history", raw, skipped)
         if design is None:
             continue
         key = canonical_key(raw, volume)
         if key is None:
-            unplaced.append(_unplaced(where, raw, volume))
+            unplaced.append(_unplaced(f"history[{describe(raw)}]", raw, volume))
         else:
             saves.append(ParsedSave(key, design))
     return saves, unplaced
@@ -383,13 +386,12 @@ def _native_entries(
     entries: dict[str, validation.Design] = {}
     unplaced: list[Unplaced] = []
     for raw_key, value in raw.items():
-        where = f"entries[{describe(raw_key)}]"
-        design = _design(value, where, skipped)
+        design = _design(value, "entries", raw_key, skipped)
         if design is None:
             continue
         key = canonical_key(raw_key)
         if key is None:
-            unplaced.append(_unplaced(where, raw_key, 1))
+            unplaced.append(_unplaced(f"entries[{describe(raw_key)}]", raw_key, 1))
         else:
             entries[key] = design
     return entries, unplaced
@@ -407,7 +409,7 @@ def _native_attempts(
         if not isinstance(item, dict) or "design" not in item:
             skipped.append(Skipped(where, "it is not an object with 'chapter' and 'design'"))
             continue
-        design = _design(item["design"], where, skipped)
+        design = _design(item["design"], "attempts", index, skipped)
         if design is None:
             continue
         recorded_at = _text_field(item, "recorded_at", where)

@@ -33,6 +33,19 @@ def _in_volume(number: int, volume: int) -> str | None:
     return str(number) if 1 <= number <= VOLUME1_LABS else None
 
 
+def _spellings(volume: int) -> dict[int | str, str]:
+    """The usual spellings of each lab (int, digit string, canonical key) in a volume's file."""
+    numbers = VOLUME2_KEYS if volume == 2 else VOLUME1_KEYS
+    table: dict[int | str, str] = {key: key for key in VOLUME2_KEYS}
+    for number, key in enumerate(numbers, 1):
+        table[number] = table[str(number)] = key
+    return table
+
+
+# canonical_key runs once per ledger entry: the usual spellings are one dict look-up away
+_USUAL_SPELLINGS: Final = (_spellings(1), _spellings(2))
+
+
 def canonical_key(raw: object, volume: int = 1) -> str | None:
     """The canonical key for ``raw``, or ``None`` when it names no lab.
 
@@ -40,6 +53,10 @@ def canonical_key(raw: object, volume: int = 1) -> str | None:
     lab of ``volume`` (1 unless the entry comes from a Volume II file); ``"v2_NN"`` is always
     Volume II. Floats, booleans and anything else give ``None``.
     """
+    if type(raw) is int or type(raw) is str:  # exact types: True == 1 and 5.0 == 5 hash alike
+        usual = _USUAL_SPELLINGS[volume == 2].get(raw)
+        if usual is not None:
+            return usual
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
