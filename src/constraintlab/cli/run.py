@@ -7,6 +7,11 @@ Ctrl-C (or SIGTERM) stops marimo and exits 0.
 ``--ledger PATH`` reaches the app through the ``CONSTRAINTLAB_LEDGER`` environment variable of
 the child process, which :func:`constraintlab.ledger.open_ledger` reads when no path is given.
 A ledger that cannot be read is not an error here: the page shows a warning and still works.
+
+Behind a reverse proxy (JupyterHub's jupyter-server-proxy, see :mod:`constraintlab.hub`),
+``--base-url /user/NAME/constraintlab`` makes marimo serve under that path, ``--port 0`` picks a
+free port, and a token in ``$CONSTRAINTLAB_TOKEN`` turns marimo's access token on with that
+value, handed to marimo on its standard input so that it never shows on a command line.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Annotated
 import typer
 
 LEDGER_ENV = "CONSTRAINTLAB_LEDGER"
+TOKEN_ENV = "CONSTRAINTLAB_TOKEN"
 DEFAULT_PORT = 2718
 STARTUP_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0
@@ -33,14 +39,24 @@ Port = Annotated[
     typer.Option(
         "--port",
         "-p",
-        min=1,
+        min=0,
         max=65535,
-        help="TCP port to serve the lab on (1-65535); must be free.",
+        help="TCP port to serve the lab on (1-65535); must be free. 0 picks a free port.",
     ),
 ]
 Host = Annotated[
     str,
     typer.Option("--host", help="Address to listen on; 0.0.0.0 serves every interface."),
+]
+BaseUrl = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        help=(
+            "URL path to serve the lab under, e.g. /user/NAME/constraintlab behind"
+            " JupyterHub (marimo's --base-url). Default: the root."
+        ),
+    ),
 ]
 LedgerPath = Annotated[
     Path | None,
@@ -81,15 +97,43 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def lab_url(host: str, port: int) -> str:
+def free_port(host: str) -> int:
+    """A port the operating system reports free on ``host`` (for ``--port 0``)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.bind(address)
+        return int(probe.getsockname()[1])
+
+
+def normalise_base_url(text: str) -> str:
+    """``/a/b/`` -> ``/a/b``; ``""`` and ``/`` -> ``""`` (the root); anything else: exit 2.
+
+    marimo wants a path that starts with ``/`` and does not end with one; JupyterHub's
+    ``{base_url}`` ends with ``/``, so a trailing slash is dropped rather than refused.
+    """
+    path = text.rstrip("/")
+    allowed = "a path that starts with / (letters, digits and -._~%!$&'()*+,;=:@/)"
+    bad = [c for c in path if c.isspace() or c in "?#\\\"<>^`{|}" or not c.isprintable()]
+    if text and (not text.startswith("/") or bad or "//" in path):
+        raise typer.BadParameter(
+            f"{text!r} is not a URL path; expected {allowed}", param_hint="--base-url"
+        )
+    return path
+
+
+def lab_url(host: str, port: int, base_url: str = "") -> str:
     """The address to open: a wildcard host is shown as localhost."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
+    return f"http://{shown}:{port}{base_url}"
 
 
-def marimo_command(host: str, port: int) -> list[str]:
+def marimo_command(
+    host: str, port: int, base_url: str = "", token_on_stdin: bool = False
+) -> list[str]:
+    """The marimo server for the lab; with ``token_on_stdin`` marimo reads its token from stdin."""
+    extra = ["--base-url", base_url] if base_url else []
     return [
         sys.executable,
         "-m",
@@ -101,8 +145,9 @@ def marimo_command(host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--headless",
-        "--no-token",
+        *(["--token-password-file", "-"] if token_on_stdin else ["--no-token"]),
         "--no-sandbox",
+        *extra,
     ]
 
 
@@ -143,6 +188,13 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
+def _ledger_in_use(ledger: Path | None) -> Path:
+    """The store the app will open: ``--ledger``, else $CONSTRAINTLAB_LEDGER, else ~/.mlsys/."""
+    from constraintlab.ledger.paths import resolve_store_path
+
+    return resolve_store_path(ledger)
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -151,26 +203,37 @@ def run_command(
     port: Port = DEFAULT_PORT,
     host: Host = "127.0.0.1",
     ledger: LedgerPath = None,
+    base_url: BaseUrl = "",
 ) -> None:
     """Serve the lab in a browser; Ctrl-C stops it."""
+    base_url = normalise_base_url(base_url)
     check_port(host, port)
+    if port == 0:
+        port = free_port(host)
     env = dict(os.environ)
     if ledger is not None:
         env[LEDGER_ENV] = str(ledger)
+    token = env.pop(TOKEN_ENV, "")
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     server = subprocess.Popen(
-        marimo_command(host, port),
+        marimo_command(host, port, base_url, token_on_stdin=bool(token)),
         env=env,
+        stdin=subprocess.PIPE if token else None,
         stdout=subprocess.DEVNULL,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
+    if token and server.stdin is not None:
+        server.stdin.write(token.encode() + b"\n")
+        server.stdin.close()
     try:
         if not _wait_until_serving(server, host, port):
             code = server.poll()
             typer.echo(f"error: the lab server did not start (marimo exit code {code})", err=True)
             raise typer.Exit(1)
-        where = f" (ledger: {ledger})" if ledger is not None else ""
-        typer.echo(f"The lab is running at {lab_url(host, port)}{where}. Press Ctrl-C to stop.")
+        where = f" (ledger: {_ledger_in_use(ledger)})"
+        typer.echo(
+            f"The lab is running at {lab_url(host, port, base_url)}{where}. Press Ctrl-C to stop."
+        )
         sys.stdout.flush()
         code = server.wait()
         if code not in (0, None):
