@@ -52,7 +52,7 @@ def icon_path() -> Path:
 
 
 def lab_command(ledger: Path) -> list[str]:
-    """``constraintlab run`` on loopback; jupyter-server-proxy fills in ``{port}``/``{base_url}``."""
+    """``constraintlab run`` on loopback; the proxy fills in ``{port}`` and ``{base_url}``."""
     return [
         sys.executable,
         "-m",

@@ -113,7 +113,7 @@ def normalise_base_url(text: str) -> str:
     """
     path = text.rstrip("/")
     allowed = "a path that starts with / (letters, digits and -._~%!$&'()*+,;=:@/)"
-    bad = [c for c in path if c.isspace() or c in "?#\\\"<>^`{|}" or not c.isprintable()]
+    bad = [c for c in path if c.isspace() or c in '?#\\"<>^`{|}' or not c.isprintable()]
     if text and (not text.startswith("/") or bad or "//" in path):
         raise typer.BadParameter(
             f"{text!r} is not a URL path; expected {allowed}", param_hint="--base-url"
