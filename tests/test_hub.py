@@ -51,6 +51,7 @@ from test_browser import (
     _check_ledger,
     card_states,
     children_of,
+    cli_command,
     free_port,
     press_and_time,
     seed_ledger,
@@ -107,6 +108,60 @@ def test_a_ledger_path_with_braces_survives_the_proxys_formatting(tmp_path: Path
     odd = tmp_path / "{port} home" / "x.sqlite3"
     rendered = [part.format(port=1, base_url="/", unix_socket="") for part in hub.lab_command(odd)]
     assert rendered[rendered.index("--ledger") + 1] == str(odd)
+
+
+# ---------------------------------------------------------------- the deployment examples
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "jupyterhub"
+
+
+def test_the_one_machine_hub_config_opens_the_lab_after_login() -> None:
+    from traitlets.config import Config
+
+    config = Config()
+    source = (DEPLOY / "jupyterhub_config.py").read_text()
+    exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: config})
+    assert config.Spawner.default_url == f"/{hub.NAME}/"
+    assert config.Spawner.cmd[0].endswith("/bin/jupyterhub-singleuser")
+    assert config.Spawner.start_timeout >= 60
+    assert any(s["name"] == "idle-culler" for s in config.JupyterHub.services)
+
+
+def test_the_kubernetes_values_open_the_lab_and_export_each_ledger_on_stop() -> None:
+    import yaml
+
+    single = yaml.safe_load((DEPLOY / "config.yaml").read_text())["singleuser"]
+    assert single["defaultUrl"] == f"/{hub.NAME}/"
+    assert single["storage"]["type"] == "dynamic"  # a home volume per student
+    (mount,) = single["storage"]["extraVolumeMounts"]
+    assert mount["subPath"].endswith("/{username}")  # each student sees only their own folder
+    hook = " ".join(single["lifecycleHooks"]["preStop"]["exec"]["command"])
+    assert "constraintlab ledger export" in hook
+    assert f"{mount['mountPath']}/${{JUPYTERHUB_USER}}.json" in hook
+    assert "[hub]" in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_collect_exports_exports_each_ledger_and_builds_the_class_report(tmp_path: Path) -> None:
+    homes = tmp_path / "home"
+    for name in ("alice", "bob"):
+        seed_ledger(homes / name / ".mlsys" / STORE_NAME)
+    broken = homes / "carol" / ".mlsys" / STORE_NAME
+    broken.parent.mkdir(parents=True)
+    broken.write_text("not a ledger")
+    out = tmp_path / "class"
+    done = subprocess.run(
+        ["bash", str(DEPLOY / "collect_exports.sh"), str(out), str(homes)],
+        env={**os.environ, "CONSTRAINTLAB": cli_command()[0]},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.glob("*.json")) == ["alice.json", "bob.json"]
+    assert "skipped carol" in done.stderr
+    students = (out / "report" / "students.csv").read_text()
+    assert "alice" in students and "bob" in students
+    assert broken.read_text() == "not a ledger"
 
 
 # ---------------------------------------------------------------- run's new options
@@ -243,9 +298,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def _get(url: str, token: str | None = None, timeout: float = 10.0) -> int:
     """The status code of a GET, redirects not followed."""
     headers = {"Authorization": f"token {token}"} if token else {}
+    return _request("GET", url, headers, timeout)
+
+
+def _request(method: str, url: str, headers: dict[str, str], timeout: float = 10.0) -> int:
     opener = urllib.request.build_opener(_NoRedirect)
+    data = b"{}" if method == "POST" else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=timeout) as reply:
+        with opener.open(request, timeout=timeout) as reply:
             return int(reply.status)
     except urllib.error.HTTPError as problem:
         return int(problem.code)
@@ -313,7 +374,15 @@ def _check_the_doors(student: Student) -> None:
 
     assert asyncio.run(handshake("http://evil.example")) == 403
     assert asyncio.run(handshake(student.url)) == 101
-    # 3. the lab's own port, reached directly (any user of the machine can): token required
+    # 3. another site's request to the lab's API: a custom header needs a pre-flight, which
+    #    carries no cookie, so the Jupyter server refuses it; a plain cross-site POST that does
+    #    carry the cookie reaches the lab (Host/Origin rewritten) and the lab refuses it
+    api = student.lab_url + "api/kernel/set_ui_element_value"
+    evil = {"Origin": "http://evil.example"}
+    preflight = {**evil, "Access-Control-Request-Method": "POST"}
+    assert _request("OPTIONS", api, preflight) in (302, 403)
+    assert _request("POST", api, {**evil, "Cookie": cookie, "Content-Type": "text/plain"}) == 401
+    # 4. the lab's own port, reached directly (any user of the machine can): token required
     run_pid, *_ = student.lab_pids()
     arguments = _cmdline(run_pid).split()
     direct = f"http://127.0.0.1:{int(arguments[arguments.index(b'--port') + 1])}/constraintlab/"
