@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,7 @@ import pytest
 from cli_runner import run_cli
 from constraintlab import hub
 from constraintlab.cli.run import TOKEN_ENV, marimo_command, normalise_base_url
+from constraintlab.cli.run import free_port as free_port_on
 from constraintlab.ledger.paths import STORE_NAME
 from test_browser import (
     ARTIFACTS,
@@ -191,6 +193,13 @@ def test_a_bad_base_url_is_refused_with_one_line(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")
     assert "--base-url" in lines[0] and repr(bad) in lines[0]
+
+
+def test_port_zero_means_a_port_the_system_reports_free() -> None:
+    port = free_port_on("127.0.0.1")
+    assert 1 <= port <= 65535
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
 
 
 def test_marimo_gets_the_base_url_and_reads_a_token_from_stdin() -> None:
@@ -438,7 +447,7 @@ def test_two_students_each_play_the_lab_through_the_proxy_into_their_own_ledger(
         page_b.get_by_text("Attempt 1 of this session recorded (not approved)").first.wait_for()
         page_a.close()
         page_b.close()
-        _check_no_crash_in_logs(tmp_path)
+        _check_the_logs(alice, bob)
     _check_ledger(alice.ledger)  # exactly alice's one approved attempt: nothing of bob's
     _check_bobs_ledger(bob.ledger)
     assert not shared.exists() and not shared.parent.exists()
@@ -528,7 +537,10 @@ def _check_bobs_ledger(path: Path) -> None:
     assert len(attempts) == 1 and attempts[0].design["act2_result"] != "approved"
 
 
-def _check_no_crash_in_logs(folder: Path) -> None:
-    for log in folder.glob("*-jupyter.log"):
-        text = log.read_text(errors="replace")
-        assert "Traceback" not in text, f"{log.name}:\n{text[-3000:]}"
+def _check_the_logs(*students: Student) -> None:
+    """No traceback; each lab says it serves under /constraintlab with the home's ledger."""
+    for student in students:
+        text = (student.home.parent / f"{student.name}-jupyter.log").read_text(errors="replace")
+        assert "Traceback" not in text, text[-3000:]
+        assert "The lab is running at http://127.0.0.1:" in text
+        assert f"/constraintlab (ledger: {student.ledger})" in text
