@@ -141,6 +141,73 @@ def _paths_customers_per_s(customers: int = 1_000_000) -> dict[str, float]:
     }
 
 
+def _model_paths() -> dict[str, Any]:
+    """The paths the model's checks use (contract claim 15): customers/s of M/G/c with the
+    stated service laws, events/s of the availability sweep, and one whole design check."""
+    from constraintlab import Design
+    from constraintlab.simulate.availability import FleetAvailability, simulate_availability
+    from constraintlab.simulate.fleet import check_design
+    from constraintlab.simulate.goodput import CheckpointedJob, simulate_goodput
+    from constraintlab.simulate.mgc import mgc_response_times
+
+    def wall(run: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    customers, rate = 1_000_000, 1157.4
+    queues = {
+        "M/D/32 rho 0.7 (deterministic, interleaved Lindley)": (32, 0.0, "gamma"),
+        "M/G/32 rho 0.7, gamma scv 0.1 (time-parallel)": (32, 0.1, "gamma"),
+        "M/G/192 rho 0.7, gamma scv 0.1 (no-wait stretches: c > 64)": (192, 0.1, "gamma"),
+        "M/G/1918 rho 0.7, gamma scv 0.1 (no-wait stretches: c > 64)": (1918, 0.1, "gamma"),
+        "M/G/32 rho 0.7, lognormal scv 0.5 (time-parallel)": (32, 0.5, "lognormal"),
+    }
+    mgc = {
+        name: customers
+        / wall(
+            lambda c=c, scv=scv, family=family: mgc_response_times(
+                rate, c, customers, 1, 0.7 * c / rate, scv, family
+            )
+        )
+        for name, (c, scv, family) in queues.items()
+    }
+    # anchor for the many-server path: the heap recursion on the same draws, same run
+    rng = np.random.default_rng(3)
+    arrivals = np.cumsum(rng.exponential(1.0 / rate, customers))
+    services = rng.gamma(10.0, 0.7 * 1918 / rate / 10.0, customers)
+    heap_s = wall(lambda: fcfs.start_times_sequential(arrivals, services, 1918))
+    stretches_s = wall(lambda: fcfs.start_times_many_servers(arrivals, services, 1918))
+    fleet = FleetAvailability(64, 8, 2_000.0, 30.0, 60)
+    events_h = (
+        2 * 64 * fleet.replica_failure_rate_per_h / (1 + fleet.replica_failure_rate_per_h * 0.5)
+    )
+    hours = 2_000_000 / events_h
+    availability_s = wall(lambda: simulate_availability(fleet, 2, 0, horizon_hours=hours)) / 2
+    job = CheckpointedJob(1_000.0, 30.0, 120.0, 2.0, 2_000.0)
+    goodput_s = wall(lambda: simulate_goodput(job, years=5.0, replications=2))
+    check_design(Design(), requests=10_000, availability_events=10_000)  # imports out of timing
+    design_s = {
+        "quick_check (200k requests, 200k availability events)": wall(
+            lambda: check_design(Design(), requests=200_000, availability_events=200_000)
+        ),
+        "validate default (1M requests, 2M availability events)": wall(
+            lambda: check_design(Design())
+        ),
+    }
+    return {
+        "mgc_customers_per_s": mgc,
+        "many_servers_c1918_vs_heap_same_draws": {
+            "stretches_s": stretches_s,
+            "heap_s": heap_s,
+            "speedup": heap_s / stretches_s,
+        },
+        "availability_events_per_s": 2_000_000 / availability_s,
+        "goodput_simulated_years_per_s": 10.0 / goodput_s,
+        "check_design_wall_s_published_default": design_s,
+    }
+
+
 def main() -> None:
     exact = mmc_response_quantile(RATE, SERVERS, MEAN_SERVICE, 0.99)
     load = os.getloadavg()[0]
@@ -176,6 +243,7 @@ def main() -> None:
             "p99_within_1_percent_of_exact": abs(ours["p99_relative_error"]) < 0.01,
         },
         "our_code_paths_customers_per_s": _paths_customers_per_s(),
+        "model_check_paths": _model_paths(),
         "environment": {
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -87,12 +87,29 @@ def test_an_approved_design_from_the_census_is_approved(lab_env: LabEnv) -> None
     assert 'id="approved"' in html
 
 
-def test_the_capstone_entry_is_saved_with_the_published_fields(lab_env: LabEnv) -> None:
+def submitted() -> Any:
+    """The submit button as marimo holds it in the run after a click."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(value=True)
+
+
+def test_answering_the_predictions_writes_nothing_to_the_ledger(lab_env: LabEnv) -> None:
     from constraintlab.ledger import open_ledger
 
     _, names = run_lab(**both_predictions())
-    assert names["save_note"].startswith("Saved to your Design Ledger")
+    assert names["attempt_note"] == ""
+    assert open_ledger(lab_env.ledger).entries() == {}  # not completed until submitted
+    assert open_ledger(lab_env.ledger).attempts() == []
+
+
+def test_the_capstone_entry_is_saved_with_the_published_fields(lab_env: LabEnv) -> None:
+    from constraintlab.ledger import open_ledger
+
+    _, names = run_lab(**both_predictions(), submit_button=submitted())
+    assert names["attempt_note"].startswith("Attempt 1 of this session recorded")
     entry = open_ledger(lab_env.ledger).entries()["v2_17"]
+    assert open_ledger(lab_env.ledger).attempts()[0].design == entry
     published = {
         "context": "fleet",
         "model_size_b": 7.0,
@@ -109,11 +126,13 @@ def test_the_capstone_entry_is_saved_with_the_published_fields(lab_env: LabEnv) 
         "fault_tolerance_met": True,
         "constraints_all_met": False,
         "act1_prediction": "D",
-        "act1_correct": True,
+        "act1_correct": False,  # an empty ledger cannot grade Act I
         "act2_result": "infeasible",
         "act2_decision": "tp_dp",
         "constraint_hit": True,
         "curriculum_complete": True,
+        "hints_used": 0,
+        "reveals_used": 0,
     }
     assert {k: entry[k] for k in published} == published
 
@@ -121,10 +140,10 @@ def test_the_capstone_entry_is_saved_with_the_published_fields(lab_env: LabEnv) 
 def test_a_ledger_that_cannot_be_read_is_a_warning_not_a_crash(lab_env: LabEnv) -> None:
     lab_env.ledger.write_bytes(b"this is not a ledger\x00" * 20)
     before = lab_env.ledger.read_bytes()
-    html, names = run_lab(**both_predictions())
+    html, names = run_lab(**both_predictions(), submit_button=submitted())
     assert "Your ledger could not be read" in html
     assert "INFEASIBLE" in status_of(html)  # Act II still works
-    assert names["save_note"].startswith("Not saved")
+    assert names["attempt_note"].startswith("Attempt not recorded")
     assert 'id="ledger-empty"' in html  # Act I falls back to the empty state
     assert lab_env.ledger.read_bytes() == before  # and the file is left as it was
 

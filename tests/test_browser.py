@@ -286,7 +286,7 @@ def _drive(page: Any) -> list[float]:
     page.get_by_role("button", name="Monte Carlo check: simulate this fleet").click()
     checks = page.locator("#mc-table")
     checks.wait_for(timeout=60_000)
-    assert checks.inner_text().count("✓ yes") >= 2  # P99 and uptime agree with the simulation
+    assert checks.inner_text().count("✓ inside") >= 2  # P99 and availability agree
     page.locator("#mc-histogram").wait_for()
     full_page(page, ARTIFACTS / "lab-1280-approved.png", 1280)
     full_page(page, ARTIFACTS / "lab-900-approved.png", 900)
@@ -309,7 +309,8 @@ def _check_ledger(path: Path) -> None:
     assert entry["model_size_b"] == 14.0
     assert entry["adv_train_weight"] == 0.8
     assert entry["context"] == "renewable"
-    assert entry["act1_prediction"] == "D" and entry["act1_correct"] is True
+    # two earlier labs cannot grade Act I (views.questions.judge_act1): not counted as right
+    assert entry["act1_prediction"] == "D" and entry["act1_correct"] is False
     assert entry["curriculum_complete"] is True
 
 

@@ -97,7 +97,7 @@ def test_import_reports_and_lists_unplaced_entries(
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b'{"history": [{"chapter": 5, "design": "oops"}]}', "design is a string"),
+        (b'{"history": 5}', "'history' is a number"),
         (b"\xff\xfe garbage", "not UTF-8"),
         (b'{"history": {"5": {"x": ', "not valid JSON"),
     ],
@@ -138,7 +138,25 @@ def test_export_native_and_course(
     code, out, _ = run_cli(capsys, "ledger", "export", str(course), "--format", "course")
     assert code == 0 and "Wrote 1 lab entries" in out
     assert json.loads(native.read_text())["format"] == "constraintlab-ledger"
-    assert json.loads(course.read_text())["history"] == [
+    assert json.loads(course.read_text()) == {  # what mlsysim 0.3's DesignLedger reads
+        "track": None,
+        "current_step": "v2_17",
+        "history": {"v2_17": {"act2_result": "approved"}},
+        "last_updated": json.loads(course.read_text())["last_updated"],
+    }
+    vol2 = tmp_path / "ledger_vol2.json"
+    code, out, _ = run_cli(
+        capsys, "ledger", "export", str(vol2), "--format", "course", "--volume", "2"
+    )
+    assert code == 0 and json.loads(vol2.read_text())["history"] == {
+        "17": {"act2_result": "approved"}
+    }
+    assert json.loads(vol2.read_text())["current_step"] == 17
+    code, _, err = run_cli(capsys, "ledger", "export", str(vol2), "--volume", "2")
+    assert code == 2 and "--volume needs --format course" in err
+    listed = tmp_path / "list.json"
+    assert run_cli(capsys, "ledger", "export", str(listed), "--format", "course-list")[0] == 0
+    assert json.loads(listed.read_text())["history"] == [
         {"chapter": "v2_17", "design": {"act2_result": "approved"}}
     ]
     code, _, err = run_cli(capsys, "ledger", "export", str(course))
@@ -218,11 +236,12 @@ def test_reset_asks_in_a_terminal(
 
 
 def test_every_command_and_option_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("path", "show", "import", "export", "sample", "reset"):
+    for command in ("path", "show", "import", "export", "sync", "sample", "reset"):
         code, out, _ = run_cli(capsys, "ledger", command, "--help")
         assert code == 0 and "--ledger" in out
     _, out, _ = run_cli(capsys, "ledger", "export", "--help")
-    assert "--format" in out and "--overwrite" in out and "layout A" in out
+    assert "--format" in out and "--overwrite" in out and "--volume" in out
+    assert "mlsysim" in out and "course-list" in out
 
 
 def test_reset_of_a_missing_ledger_creates_nothing(

@@ -109,11 +109,6 @@ def test_reading_never_changes_the_file(tmp_path: Path) -> None:
         (b'"text"', "the top level is a string"),
         (b"{}", "no 'history'"),
         (b'{"history": 42}', "'history' is a number"),
-        (b'{"history": [5]}', "history[0] is a number"),
-        (b'{"history": [{"chapter": 5}]}', "history[0] has no 'design'"),
-        (b'{"history": [{"chapter": 5, "design": "oops"}]}', "design is a string"),
-        (b'{"history": {"5": [1]}}', "design is a list"),
-        (b'{"history": {"5": {"x": {"y": 1}}}}', "field 'x' is an object"),
         (b'{"history": {"5": {"x": NaN}}}', "NaN is not a JSON number"),
         (b'{"history": [{"chapter": 5, "design": {"co', "not valid JSON"),
         (b"", "the file is empty"),
@@ -137,6 +132,52 @@ def test_bad_files_raise_ledger_error_naming_file_and_problem(
     assert problem in str(info.value)
     assert info.value.path == path
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    ("bad_item", "where", "problem"),
+    [
+        ("5", "history[0]", "is a number"),
+        ('{"chapter": 5}', "history[0]", "has no 'design'"),
+        ('{"chapter": 5, "design": "oops"}', "history[0]", "design is a string"),
+        ('{"chapter": 5, "design": {"x": 1e999}}', "history[0]", "not a finite number"),
+        (
+            '{"chapter": 5, "design": {"x": {"y": ' + "[" * 40 + "]" * 40 + "}}}",
+            "history[0]",
+            "nested more than",
+        ),
+    ],
+)
+def test_a_bad_entry_is_skipped_by_key_and_the_good_ones_are_read(
+    tmp_path: Path, bad_item: str, where: str, problem: str
+) -> None:
+    path = tmp_path / "student.json"
+    path.write_text(
+        '{"history": [' + bad_item + ', {"chapter": 6, "design": {"a": 1}},'
+        ' {"chapter": "v2_07", "design": {"evidence": {"part": [1, {"b": null}]}}}]}'
+    )
+    parsed = read_ledger_file(path)
+    assert parsed.entries == {"6": {"a": 1}, "v2_07": {"evidence": {"part": [1, {"b": None}]}}}
+    assert [s.where for s in parsed.skipped] == [where]
+    assert problem in str(parsed.skipped[0])
+    with Ledger.open(tmp_path / "s.sqlite3") as store:
+        report = store.import_file(path)
+        assert store.entries() == parsed.entries
+    assert report.skipped == parsed.skipped
+    assert "2 added" in report.summary() and "1 entry skipped" in report.summary()
+
+
+def test_a_bad_design_in_layout_b_is_skipped_by_its_key(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path / "ledger.json",
+        {"history": {"5": [1], "6": {"x": {"y": 1}}, "7": "oops"}},
+    )
+    parsed = read_ledger_file(path)
+    assert parsed.entries == {"6": {"x": {"y": 1}}}  # nested objects are kept
+    assert [str(s) for s in parsed.skipped] == [
+        "history['5']: design is a list, expected an object of fields",
+        "history['7']: design is a string, expected an object of fields",
+    ]
 
 
 def test_oversized_missing_folder_and_fifo_are_refused(tmp_path: Path) -> None:
@@ -164,11 +205,13 @@ def test_a_file_exactly_at_the_limit_is_read(tmp_path: Path) -> None:
 
 
 # --- round trips ------------------------------------------------------------------------------
-def _round_trip(tmp: Path, source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Import ``source``, export as course layout, import that: (first, second) entries."""
+def _round_trip(
+    tmp: Path, source: Path, export_format: str = "course"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Import ``source``, export in a course layout, import that: (first, second) entries."""
     first = Ledger.open(tmp / "first.sqlite3")
     first.import_file(source)
-    exported = first.export(tmp / "exported.json", "course")
+    exported = first.export(tmp / "exported.json", export_format)
     second = Ledger.open(tmp / "second.sqlite3")
     second.import_file(exported)
     result = first.entries(), second.entries()
@@ -177,9 +220,10 @@ def _round_trip(tmp: Path, source: Path) -> tuple[dict[str, Any], dict[str, Any]
     return result
 
 
+@pytest.mark.parametrize("export_format", ["course", "course-list"])
 @pytest.mark.parametrize("layout", ["A", "B", "vol1", "vol2"])
-def test_full_course_files_round_trip_through_the_course_export(
-    tmp_path: Path, layout: str
+def test_full_course_files_round_trip_through_the_course_exports(
+    tmp_path: Path, layout: str, export_format: str
 ) -> None:
     keys = {"A": ALL_KEYS, "B": ALL_KEYS, "vol1": ALL_KEYS[:16], "vol2": ALL_KEYS[16:]}[layout]
     entries = {k: design(i) for i, k in enumerate(keys)}
@@ -189,11 +233,16 @@ def test_full_course_files_round_trip_through_the_course_export(
         "vol1": (layout_b(entries, volume=1), "ledger_vol1.json"),
         "vol2": (layout_b(entries, volume=2), "ledger_vol2.json"),
     }[layout]
-    first, second = _round_trip(tmp_path, write_json(tmp_path / name, document))
+    source = write_json(tmp_path / name, document)
+    first, second = _round_trip(tmp_path, source, export_format)
     assert first == entries
     assert second == first
     exported = json.loads((tmp_path / "exported.json").read_text())
-    assert isinstance(exported["history"], list)  # layout A, which the course's labs read
+    if export_format == "course":  # mlsysim's LedgerState: exactly these keys, history an object
+        assert list(exported) == ["track", "current_step", "history", "last_updated"]
+        assert set(exported["history"]) == set(keys)  # "5" and "v2_07" in ledger.json
+        return
+    assert isinstance(exported["history"], list)  # layout A, the published lab's
     for item in exported["history"]:  # Volume I as integers, Volume II as "v2_NN"
         chapter = item["chapter"]
         assert (type(chapter) is int and 1 <= chapter <= 16) or chapter in ALL_KEYS[16:]

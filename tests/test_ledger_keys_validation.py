@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -20,9 +21,19 @@ from constraintlab.ledger.keys import (
 from constraintlab.ledger.validation import (
     MAX_DESIGN_BYTES,
     MAX_FIELDS,
+    MAX_NESTING,
+    canonical_json,
     design_digest,
     validate_design,
 )
+
+
+def _nested(depth: int) -> object:
+    """``depth`` levels of lists and objects around a 1."""
+    value: object = 1
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
 
 
 def test_there_are_33_canonical_keys_in_course_order() -> None:
@@ -86,8 +97,10 @@ def test_valid_design_is_copied_with_unknown_fields_kept() -> None:
     [
         (["not", "an", "object"], "is a list, expected an object"),
         ("text", "is a string, expected an object"),
-        ({"nested": {"a": 1}}, "field 'nested' is an object"),
-        ({"values": [1, 2]}, "field 'values' is a list"),
+        ({"nested": {"a": {5: 1}}}, "field 'nested'.a has key 5, not a string"),
+        ({"values": [1, [2, math.nan]]}, "field 'values'[1][1] is nan, not a finite number"),
+        ({"deep": _nested(MAX_NESTING + 1)}, "nested more than"),
+        ({"odd": {1, 2}}, "field 'odd' is a Python set"),
         ({"x": math.nan}, "not a finite number"),
         ({"x": math.inf}, "not a finite number"),
         ({"x": 2**63}, "integer outside"),
@@ -124,3 +137,24 @@ scalars = st.one_of(
 @given(st.dictionaries(st.text(min_size=1, max_size=20), scalars, max_size=12))
 def test_any_flat_scalar_design_is_accepted_unchanged(design: dict[str, object]) -> None:
     assert validate_design(design) == design
+
+
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=20), json_values, max_size=8))
+def test_any_nested_json_design_is_accepted_unchanged(design: dict[str, object]) -> None:
+    """mlsysim's evidence records: nested objects and lists are kept as they are."""
+    assert validate_design(design) == design
+    assert json.loads(canonical_json(design)) == design
+
+
+def test_nesting_up_to_the_limit_is_kept() -> None:
+    assert validate_design({"x": _nested(MAX_NESTING)}) == {"x": _nested(MAX_NESTING)}

@@ -390,9 +390,11 @@ def test_tornado_and_nearest_name_controls_with_units() -> None:
     html = instruments.tornado_html(rows, card.n_met, CONSTRAINT_LABELS)
     assert "Sensitivity" in html and "Constraints met (of 6)" in html
     assert f"your design: {card.n_met}/6" in html
-    assert html.count("<title>") == 1 + len(CONTROLS_LIST)  # the chart and one per bar
+    # the chart, and per control its bar, its best-move line and its step line
+    assert html.count("<title>") == 1 + 3 * len(CONTROLS_LIST)
     model = rows.row("model_size_b")
-    assert esc(f"most ({model.n_met_high}/6) at {model.high_value:g} B") in html
+    way = "higher" if model.high_value > model.value else "lower"
+    assert esc(f"best {model.n_met_high}/6 {way}") in html
     assert "% of target" in html
 
     found = nearest_approved(Design())

@@ -11,11 +11,12 @@ with app.setup:
 
     from constraintlab.app import wiring
     from constraintlab.explore import census, feasibility_slice, nearest_approved, sensitivity
+    from constraintlab.explore.advice import TARGETS, advise
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
-    from constraintlab.model.explain import derivation_line, levers
+    from constraintlab.model.explain import derivation_line
     from constraintlab.simulate.fleet import quick_check
-    from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
+    from constraintlab.views import coach, instruments, journey, montecarlo, prose, scorecards
     from constraintlab.views import questions as qs
     from constraintlab.views.html import callout, esc
 
@@ -125,7 +126,12 @@ def _(act1_pred, lab_journey):
 
 
 @app.cell(hide_code=True)
-def _():
+def _(act1_pred):
+    # the reflection opens after the prediction, so its feedback cannot give that answer away
+    mo.stop(
+        act1_pred.value is None,
+        mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
+    )
     act1_reflection = mo.ui.radio(
         options=qs.ACT1_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT1_REFLECTION.prompt}"
     )
@@ -134,7 +140,8 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(act1_reflection):
+def _(act1_pred, act1_reflection):
+    mo.stop(act1_pred.value is None)
     mo.Html(
         callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
         if act1_reflection.value is None
@@ -284,13 +291,50 @@ def _(card):
     return
 
 
-@app.cell(hide_code=True)
-def _(card):
-    mo.Html(
-        scorecards.approved_html(card)
-        if card.approved
-        else scorecards.levers_html(levers(card), CONSTRAINT_LABELS)
+@app.cell
+def _():
+    # one hint button per constraint (and the GPU budget); each counts its clicks
+    hint_buttons = mo.ui.dictionary(
+        {
+            target: mo.ui.button(
+                value=0,
+                on_click=wiring.count_click,
+                label=f"Next hint: {coach.target_label(target, CONSTRAINT_LABELS)}",
+            )
+            for target in TARGETS
+        }
     )
+    return (hint_buttons,)
+
+
+@app.cell
+def _(hint_buttons):
+    hint_levels = wiring.hint_levels(hint_buttons.value)
+    return (hint_levels,)
+
+
+@app.cell(hide_code=True)
+def _(card, hint_buttons, hint_levels):
+    if card.approved:
+        _view = mo.Html(scorecards.approved_html(card))
+    else:
+        _advice = advise(card)
+        _view = mo.vstack(
+            [
+                mo.vstack(
+                    [
+                        mo.Html(
+                            coach.banner_html(
+                                card, _advice, target, hint_levels[target], CONSTRAINT_LABELS
+                            )
+                        ),
+                        hint_buttons[target],
+                    ]
+                )
+                for target in _advice.failing
+            ]
+        )
+    _view
     return
 
 
@@ -304,6 +348,22 @@ def _():
 def _(attempt_note, submit_button):
     mo.hstack([submit_button, mo.Html(esc(attempt_note))], justify="start", align="center")
     return
+
+
+@app.cell
+def _():
+    # what was submitted last (None: nothing yet) and how often "show me" was pressed
+    get_submitted, set_submitted = mo.state(None)
+    get_reveals, set_reveals = mo.state(0)
+    return get_reveals, get_submitted, set_reveals, set_submitted
+
+
+@app.cell
+def _(get_reveals, get_submitted, lab_journey):
+    # the capstone on record: this session's submission, else the one the ledger already held
+    capstone_record = wiring.capstone_on_record(get_submitted(), lab_journey)
+    region_earned = wiring.region_earned(capstone_record, get_reveals())
+    return capstone_record, region_earned
 
 
 @app.cell
@@ -346,7 +406,9 @@ def _():
             ),
         }
     )
-    nearest_button = mo.ui.run_button(label="Show me the nearest approved design")
+    nearest_button = mo.ui.run_button(
+        label="Show me the nearest approved design (counts as a reveal in your record)"
+    )
     return heat_axes, nearest_button
 
 
@@ -378,7 +440,9 @@ def _(card, design):
 
 
 @app.cell(hide_code=True)
-def _(design, nearest_button):
+def _(design, nearest_button, set_reveals):
+    if nearest_button.value:
+        set_reveals(wiring.count_click)
     mo.vstack(
         [
             nearest_button,
@@ -394,13 +458,17 @@ def _(design, nearest_button):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, card, lab_census):
-    mo.Html(qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census)))
+def _(act2_pred, card, lab_census, region_earned):
+    mo.Html(qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census, region_earned)))
     return
 
 
 @app.cell(hide_code=True)
-def _():
+def _(act2_pred):
+    mo.stop(
+        act2_pred.value is None,
+        mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
+    )
     act2_reflection = mo.ui.radio(
         options=qs.ACT2_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT2_REFLECTION.prompt}"
     )
@@ -409,41 +477,38 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, act2_reflection, card, lab_census):
+def _(act2_pred, act2_reflection, card, lab_census, region_earned):
     # card is undefined until the prediction unlocks Act II: stop before reading it
     mo.stop(act2_pred.value is None)
     mo.Html(
         callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
         if act2_reflection.value is None
-        else qs.feedback_html(qs.act2_reflection_feedback(act2_reflection.value, card, lab_census))
+        else qs.feedback_html(
+            qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
+        )
     )
     return
 
 
 @app.cell(hide_code=True)
-def _(lab_census):
+def _(lab_census, region_earned):
     mo.accordion(
         {
             "The fundamental conflict: DP noise against adversarial robustness": mo.md(
-                prose.dp_vs_adversarial_md(lab_census)
+                prose.dp_vs_adversarial_md(lab_census, region_earned)
             )
         }
     )
     return
 
 
-@app.cell
-def _():
-    get_capstone, set_capstone = mo.state(None)
-    return get_capstone, set_capstone
-
-
 @app.cell(hide_code=True)
-def _(get_capstone, lab_journey):
+def _(get_submitted, lab_journey):
+    # the capstone's chip follows what was submitted, never the sliders
     mo.vstack(
         [
             mo.md("---\n## Your journey through the course"),
-            mo.Html(journey.timeline_html(lab_journey, get_capstone())),
+            mo.Html(journey.timeline_html(lab_journey, get_submitted())),
         ]
     )
     return
@@ -455,32 +520,46 @@ def _(ledger_access):
     return (saver,)
 
 
-@app.cell
-def _(act1_pred, act2_pred, card, saver, set_capstone):
-    # re-run by act1_pred even while Act II is locked, when card does not exist yet
-    mo.stop(act2_pred.value is None)
-    capstone_entry = wiring.capstone_entry(
-        card, act1_pred.value, qs.ACT1_PREDICTION.is_correct(act1_pred.value), act2_pred.value
-    )
-    save_note = saver.save(capstone_entry)
-    set_capstone(capstone_entry)
-    return capstone_entry, save_note
-
-
 @app.cell(hide_code=True)
-def _(capstone_entry, saver, submit_button):
-    attempt_note = saver.record_attempt(capstone_entry) if submit_button.value else ""
+def _(
+    act1_pred,
+    act2_pred,
+    card,
+    get_reveals,
+    hint_levels,
+    lab_journey,
+    saver,
+    set_submitted,
+    submit_button,
+):
+    # only a submission writes the ledger: the attempt and the v2_17 entry, with the help used
+    mo.stop(act2_pred.value is None)
+    attempt_note = ""
+    if submit_button.value:
+        _judged = qs.judge_act1(journey.ledger_facts(lab_journey))
+        _entry = wiring.capstone_entry(
+            card,
+            act1_pred.value,
+            _judged.right is not None and _judged.right == act1_pred.value,
+            act2_pred.value,
+            hints_used=sum(hint_levels.values()),
+            reveals_used=get_reveals(),
+        )
+        attempt_note = saver.submit(_entry)
+        set_submitted(_entry)
     return (attempt_note,)
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, attempt_note, card, save_note):
+def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
     mo.Html(
         scorecards.hud_html(
             card,
             prediction=act2_pred.value,
             prediction_correct=qs.ACT2_PREDICTION.is_correct(act2_pred.value),
-            notes=[save_note, attempt_note],
+            notes=[attempt_note],
+            help_used=(sum(hint_levels.values()), get_reveals()),
+            submitted=capstone_record,
         )
     )
     return

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from constraintlab.ledger import Ledger, audit, open_ledger
+from constraintlab.ledger.archaeology import LAB_DONE, LAB_TODO
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.sample import write_sample
+from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.engine import Scorecard
+from constraintlab.views.coach import HINT_STEPS
 from constraintlab.views.journey import Journey
 
 # the published lab's names for the six pass flags
@@ -105,10 +108,52 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
     return Journey(audit(entries), is_sample, tuple(warnings), notes)
 
 
+def count_click(clicks: int) -> int:
+    """A hint button's ``on_click``: its value counts the clicks."""
+    return clicks + 1
+
+
+def hint_levels(clicks: Mapping[str, int]) -> dict[str, int]:
+    """Hint steps shown per target: the clicks on its button, at most ``HINT_STEPS``."""
+    return {target: min(int(n), HINT_STEPS) for target, n in clicks.items()}
+
+
+def capstone_on_record(
+    submitted: Mapping[str, Any] | None, journey: Journey
+) -> dict[str, Any] | None:
+    """The capstone as the timeline shows it: this session's submission, else the v2_17 entry
+    the student's ledger already held (an earlier session's submission), else None.
+
+    The HUD and the region's lock read this, so they agree with the timeline."""
+    if submitted is not None:
+        return dict(submitted)
+    if journey.is_sample:
+        return None
+    lab = next((lab for lab in journey.audit.timeline if lab.key == CAPSTONE_KEY), None)
+    if lab is None or lab.state == LAB_TODO:
+        return None
+    result = "approved" if lab.state == LAB_DONE else "infeasible"
+    return {"act2_result": result, "earlier_session": True}
+
+
+def region_earned(submitted: Mapping[str, Any] | None, reveals: int) -> bool:
+    """The approved region's facts are shown once earned: an approved design was submitted,
+    or the student asked to be shown the nearest approved design."""
+    approved = submitted is not None and submitted.get("act2_result") == "approved"
+    return approved or reveals > 0
+
+
 def capstone_entry(
-    card: Scorecard, act1_prediction: str | None, act1_correct: bool, act2_prediction: str | None
+    card: Scorecard,
+    act1_prediction: str | None,
+    act1_correct: bool,
+    act2_prediction: str | None,
+    *,
+    hints_used: int = 0,
+    reveals_used: int = 0,
 ) -> dict[str, Any]:
-    """The v2_17 ledger entry with the published field names."""
+    """The v2_17 ledger entry with the published field names, plus the help the student asked
+    for before submitting (``hints_used``: hint steps shown; ``reveals_used``: "show me")."""
     d = card.design
     entry: dict[str, Any] = {
         "context": d.context,
@@ -132,6 +177,8 @@ def capstone_entry(
             "act2_decision": d.parallelism,
             "constraint_hit": not card.approved,
             "curriculum_complete": True,
+            "hints_used": int(hints_used),
+            "reveals_used": int(reveals_used),
         }
     )
     return entry
@@ -169,3 +216,32 @@ class EntrySaver:
         self.attempts += 1
         verdict = "approved" if entry.get("act2_result") == "approved" else "not approved"
         return f"Attempt {self.attempts} of this session recorded ({verdict})."
+
+    def submit(self, entry: dict[str, Any]) -> str:
+        """A submission: the attempt is recorded, the entry becomes the ledger's v2_17, and
+        the course's ledger files learn it (:func:`write_back_capstone`).
+
+        Only a submission writes v2_17 (moving a slider writes nothing), so the ledger, the
+        timeline and the HUD all show what was submitted."""
+        attempt = self.record_attempt(entry)
+        saved = self.save(entry)
+        note = attempt if saved.startswith("Saved") else f"{attempt} {saved}"
+        return f"{note} {write_back_capstone(self.access)}".strip()
+
+
+def write_back_capstone(access: LedgerAccess) -> str:
+    """After a Submit: the store's v2_17 into the course's ledger files; a note ("" if none).
+
+    Off when ``CONSTRAINTLAB_COURSE_WRITEBACK=0`` (``constraintlab run --no-course-writeback``),
+    for a sample store, and when no course ledger file exists. Never raises.
+    """
+    ledger = access.ledger
+    if ledger is None or not writeback_enabled():
+        return ""
+    try:
+        if ledger.is_sample:
+            return ""
+        results = sync_capstone(ledger)
+    except Exception as problem:  # the page reports it; the attempt is recorded anyway
+        return f"Your course ledger was not updated: {problem}"
+    return " ".join(result.line() for result in results)

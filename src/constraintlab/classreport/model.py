@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-JsonScalar = str | int | float | bool | None
-"""A value a ledger design may hold (designs are flat dicts of JSON scalars)."""
+from constraintlab.ledger.validation import JsonValue
+
+JsonScalar = JsonValue
+"""A value a ledger design may hold: any JSON (the name is older than nested designs; the
+fields the report reads are scalars, and ``as_text`` shows a nested one as JSON)."""
 
 CAPSTONE_KEY: Final = "v2_17"
 """The canonical chapter key of this lab (the capstone)."""

@@ -325,7 +325,9 @@ def _write_bad_files(
         "broken.json": '{"history": [{"chapter": 5, "design": {"context": "cl',
         "top_level_list.json": "[1, 2, 3]",
         "empty.json": "",
-        "design_not_object.json": json.dumps({"history": [{"chapter": 5, "design": "oops"}]}),
+        "entries_not_object.json": json.dumps(
+            {"format": "constraintlab-ledger", "format_version": 1, "entries": []}
+        ),
         "history_is_number.json": json.dumps({"history": 42}),
         XSS_BAD_FILE: "<script>alert(4)</script>",
     }

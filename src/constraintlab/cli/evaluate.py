@@ -32,8 +32,10 @@ def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
 
 def print_scorecard(card: object, console: Console) -> None:
     """A rich table: one row per constraint with its derivation, then budget and verdict."""
-    from constraintlab.model.engine import Scorecard
-    from constraintlab.model.explain import checkpoint_advice, derivation_line, levers
+    from constraintlab.explore.advice import advise
+    from constraintlab.model.engine import CONSTRAINT_LABELS, Scorecard
+    from constraintlab.model.explain import checkpoint_advice, derivation_line
+    from constraintlab.views.coach import advice_lines
 
     assert isinstance(card, Scorecard)
     table = Table(title="Scorecard", show_lines=True)
@@ -57,8 +59,9 @@ def print_scorecard(card: object, console: Console) -> None:
         highlight=False,
     )
     console.print(checkpoint_advice(card), highlight=False)
-    for lever in levers(card):
-        console.print(f"[bold]- {lever.headline}.[/] {lever.detail}", highlight=False)
+    # found by search at this design (explore.advice), as the lab's banners and hints are
+    for line in advice_lines(card, advise(card), CONSTRAINT_LABELS):
+        console.print(f"- {line}", highlight=False, markup=False)
     verdict = "[bold green]APPROVED[/]" if card.approved else "[bold red]NOT APPROVED[/]"
     console.print(f"{verdict}: {card.n_met}/6 constraints met")
 

@@ -64,10 +64,11 @@ OutputFile = Annotated[
 
 
 class ExportFormat(StrEnum):
-    """``native``: our own JSON with attempts; ``course``: the course's layout A."""
+    """``native``: ours; ``course``: mlsysim 0.3's layout B; ``course-list``: layout A."""
 
     native = "native"
     course = "course"
+    course_list = "course-list"
 
 
 FormatOption = Annotated[
@@ -75,8 +76,30 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         help="native: constraintlab's JSON (entries, attempts, format version);"
-        " course: the course's layout A, which the course's other labs read.",
+        " course: the layout mlsysim 0.3's DesignLedger writes and reads (what the course's"
+        " labs use); course-list: the published lab's list layout (mlsysim cannot read it).",
         case_sensitive=False,
+    ),
+]
+VolumeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--volume",
+        min=1,
+        max=2,
+        help="With --format course: write only that volume's labs, keyed by step, as"
+        " mlsysim's ledger_vol1.json / ledger_vol2.json (default: every lab, as ledger.json).",
+        show_default=False,
+    ),
+]
+CourseFolder = Annotated[
+    Path | None,
+    typer.Option(
+        "--course-dir",
+        help="Folder of the course's ledger files (default: ~/.mlsys).",
+        metavar="DIR",
+        show_default=False,
+        file_okay=False,
     ),
 ]
 OverwriteFlag = Annotated[
@@ -86,8 +109,24 @@ YesFlag = Annotated[
     bool, typer.Option("--yes", "-y", help="Reset without asking (needed when not in a terminal).")
 ]
 
+LEDGER_APP_HELP = "\n\n".join(
+    [
+        "The Design Ledger: what your labs saved (show, import, export, sync, ...).",
+        "First use: when the lab or any ledger command opens an empty store, it imports the"
+        " course's own ledger files (~/.mlsys/ledger.json, ledger_vol1.json, ledger_vol2.json,"
+        " written by mlsysim's DesignLedger) once, reading them only; that first command says so"
+        " on stderr. A later 'ledger import' of the same file finds every entry unchanged.",
+        "Write-back: when you Submit the capstone in the lab, its v2_17 design is also written"
+        ' into each course file that exists (ledger.json as "v2_17", ledger_vol2.json as step'
+        ' "17"), in mlsysim\'s layout, keeping every other entry: read, merge, temporary file,'
+        " check that the file did not change meanwhile (digest), atomic rename. 'ledger sync'"
+        " does the same from the command line; 'constraintlab run --no-course-writeback' (or"
+        " CONSTRAINTLAB_COURSE_WRITEBACK=0) turns it off.",
+    ]
+)
+
 ledger_app = typer.Typer(
-    help="The Design Ledger: what your labs saved (show, import, export, sample, reset).",
+    help=LEDGER_APP_HELP,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -133,23 +172,73 @@ def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
     """Import a ledger file; its entries replace yours for the same labs (last save wins)."""
     with _open(ledger) as store:
         report = store.import_file(file)
+        first_use = store.auto_imported_from or []
     typer.echo(report.summary())
     for item in report.unplaced:
         typer.echo(f"  not placed: {_escape(str(item))}")
+    for skipped in report.skipped:
+        typer.echo(f"  skipped: {_escape(str(skipped), 160)}")
+    if report.entries_read and not report.changed and _same_file(file, first_use):
+        typer.echo(
+            "  (nothing new: this file was already imported automatically when the ledger was"
+            " first used)"
+        )
+
+
+def _same_file(file: Path, paths: list[str]) -> bool:
+    try:
+        return any(file.resolve() == Path(p).resolve() for p in paths)
+    except OSError:
+        return False
 
 
 @ledger_app.command("export")
 def export_command(
     file: OutputFile,
     export_format: FormatOption = ExportFormat.native,
+    volume: VolumeOption = None,
     overwrite: OverwriteFlag = False,
     ledger: LedgerPath = None,
 ) -> None:
-    """Write the ledger to FILE as constraintlab JSON or as the course's layout A."""
+    """Write the ledger to FILE as constraintlab JSON or in a course layout.
+
+    --format course writes what mlsysim 0.3 reads (track, current_step, history, last_updated),
+    keeping the track and current step of the course file you imported.
+    """
+    from constraintlab.ledger.keys import volume_of
+
+    if volume is not None and export_format is not ExportFormat.course:
+        raise typer.BadParameter("--volume needs --format course", param_hint="--volume")
     with _open(ledger) as store:
-        written = store.export(file, export_format.value, overwrite=overwrite)
-        count = len(store.entries())
+        written = store.export(file, export_format.value, overwrite=overwrite, volume=volume)
+        count = len([k for k in store.entries() if volume is None or volume_of(k) == volume])
     typer.echo(f"Wrote {count} lab entries to {written} ({export_format.value} format).")
+
+
+@ledger_app.command("sync")
+def sync_command(ledger: LedgerPath = None, course_dir: CourseFolder = None) -> None:
+    """Write your capstone (v2_17) into the course's ledger files, keeping all else.
+
+    Each of ~/.mlsys/ledger.json and ledger_vol2.json that exists gets the store's v2_17 design
+    in mlsysim's layout; a file that is not a course ledger we can read is left as it is.
+    """
+    from constraintlab.ledger.writeback import course_files_to_write, sync_capstone
+
+    with _open(ledger) as store:
+        if not course_files_to_write(course_dir):
+            typer.echo(
+                "No course ledger file (ledger.json, ledger_vol2.json) in"
+                f" {course_dir or '~/.mlsys'}; nothing was written."
+            )
+            return
+        results = sync_capstone(store, course_dir)
+    for result in results:
+        if result.outcome == "refused":
+            typer.echo(f"error: {_escape(result.detail, 400)}", err=True)
+        else:
+            typer.echo(_escape(result.line(), 400))
+    if any(result.outcome == "refused" for result in results):
+        raise typer.Exit(2)
 
 
 @ledger_app.command("sample")
@@ -271,5 +360,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(
         ledger_app,
         name="ledger",
-        help="The Design Ledger: what your labs saved (show, import, export, sample, reset).",
+        help=LEDGER_APP_HELP,
+        short_help="The Design Ledger: what your labs saved (show, import, export, sync, ...).",
     )

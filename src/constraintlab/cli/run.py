@@ -72,6 +72,16 @@ LedgerPath = Annotated[
 ]
 
 
+NoWriteback = Annotated[
+    bool,
+    typer.Option(
+        "--no-course-writeback",
+        help="Do not write your submitted capstone (v2_17) into the course's ledger files"
+        " (~/.mlsys/ledger.json, ledger_vol2.json); it is still saved in your ledger store.",
+    ),
+]
+
+
 def lab_path() -> Path:
     """The marimo notebook shipped inside the package."""
     return Path(__file__).resolve().parent.parent / "app" / "lab.py"
@@ -203,9 +213,12 @@ def run_command(
     port: Port = DEFAULT_PORT,
     host: Host = "127.0.0.1",
     ledger: LedgerPath = None,
+    no_course_writeback: NoWriteback = False,
     base_url: BaseUrl = "",
 ) -> None:
     """Serve the lab in a browser; Ctrl-C stops it."""
+    from constraintlab.ledger.writeback import WRITEBACK_ENV
+
     base_url = normalise_base_url(base_url)
     check_port(host, port)
     if port == 0:
@@ -213,6 +226,8 @@ def run_command(
     env = dict(os.environ)
     if ledger is not None:
         env[LEDGER_ENV] = str(ledger)
+    if no_course_writeback:
+        env[WRITEBACK_ENV] = "0"
     token = env.pop(TOKEN_ENV, "")
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     server = subprocess.Popen(

@@ -16,8 +16,10 @@ model fits in memory (a model that does not fit fails P99 whatever its margin).
 Rows are ordered by the largest absolute fractional effect of either step on any constraint
 (the tornado chart's order; ties keep the controls' order). Each row also carries, for the
 lab's tornado, the fewest and most constraints met across the control's whole grid range
-with the others held (``n_met_low``, ``n_met_high``) and the grid value reaching the most
-(``high_value``; the one closest to the design's value on a tie).
+with the others held (``n_met_low``, ``n_met_high``), the grid value reaching the most
+(``high_value``; the one closest to the design's value on a tie), and what moving there fixes
+and breaks (``high_fixes``, ``high_breaks``: constraints failing now and passing there, and the
+reverse), so the chart says the cost of its best move as the banners do.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class SensitivityRow:
     n_met_low: int
     n_met_high: int
     high_value: Value
+    high_fixes: tuple[str, ...] = ()
+    high_breaks: tuple[str, ...] = ()
 
     @property
     def largest_fraction(self) -> float:
@@ -96,6 +100,8 @@ class SensitivityRow:
             "n_met_low": self.n_met_low,
             "n_met_high": self.n_met_high,
             "high_value": self.high_value,
+            "high_fixes": list(self.high_fixes),
+            "high_breaks": list(self.high_breaks),
         }
 
 
@@ -143,7 +149,7 @@ def _row(grid: Grid, design: Design, now: Scorecard, name: str) -> SensitivityRo
     down_value, up_value = neighbours(grid, name, value)
     down = evaluate(design.replace(**{name: down_value})) if down_value is not None else None
     up = evaluate(design.replace(**{name: up_value})) if up_value is not None else None
-    low, high, best = _reach(grid, design, name)
+    low, high, best, met_there = _reach(grid, design, name)
     return SensitivityRow(
         control=name,
         value=value,
@@ -156,6 +162,8 @@ def _row(grid: Grid, design: Design, now: Scorecard, name: str) -> SensitivityRo
         n_met_low=low,
         n_met_high=high,
         high_value=best,
+        high_fixes=tuple(c for c in CONSTRAINT_NAMES if met_there[c] and not now[c].met),
+        high_breaks=tuple(c for c in CONSTRAINT_NAMES if now[c].met and not met_there[c]),
     )
 
 
@@ -174,20 +182,23 @@ def _margin_change(
     return MarginChange(name, base.unit, d, u, df, uf)
 
 
-def _reach(grid: Grid, design: Design, name: str) -> tuple[int, int, Value]:
-    """Fewest and most constraints met across the control's grid values (others held),
-    and the grid value reaching the most (closest to the design's value on a tie)."""
+def _reach(grid: Grid, design: Design, name: str) -> tuple[int, int, Value, dict[str, bool]]:
+    """Fewest and most constraints met across the control's grid values (others held), the
+    grid value reaching the most (closest to the design's value on a tie), and which
+    constraints pass there."""
     values = list(grid.axis(name))
     controls: dict[str, Any] = design.to_dict()
     controls[name] = np.array(values)
-    n_met = evaluate_many(**controls).n_met.tolist()
+    many = evaluate_many(**controls)
+    n_met = many.n_met.tolist()
     most = max(n_met)
     here = getattr(design, name)
     best = min(
         (i for i, n in enumerate(n_met) if n == most),
         key=lambda i: _gap(name, values[i], here),
     )
-    return min(n_met), most, values[best]
+    met_there = {c: bool(many.met[c][best]) for c in CONSTRAINT_NAMES}
+    return min(n_met), most, values[best], met_there
 
 
 def _gap(name: str, value: Value, here: Value) -> float:

@@ -8,7 +8,8 @@ Light to import (standard library only). The API the lab and the CLI share::
     ledger.record_attempt(design)       # a submitted capstone design
     ledger.attempts()                   # [Attempt(number, chapter, design, recorded_at), ...]
     ledger.import_file(path)            # ImportReport; course layouts A/B or our export
-    ledger.export(path, "course")       # "native" (ours) or "course" (layout A)
+    ledger.export(path, "course")       # "native" (ours), "course" (mlsysim's), "course-list"
+    writeback.sync_capstone(ledger)     # v2_17 into ~/.mlsys/ledger.json / ledger_vol2.json
     archaeology.audit(ledger.entries()) # Act I's numbers ("no data" is None)
 
 Every failure caused by bad input raises :class:`LedgerError`, whose message names the file.

@@ -53,6 +53,13 @@ def _note(reports: list[ImportReport], problems: list[str]) -> str:
             listed = "; ".join(str(u) for u in report.unplaced[:5])
             more = f" and {len(report.unplaced) - 5} more" if len(report.unplaced) > 5 else ""
             parts.append(f"Left out (they name no lab): {listed}{more}.")
+        if report.skipped:
+            n = len(report.skipped)
+            listed = "; ".join(str(s) for s in report.skipped[:5])
+            more = f" and {n - 5} more" if n > 5 else ""
+            parts.append(
+                f"{n} entr{'y' if n == 1 else 'ies'} skipped (not a valid design): {listed}{more}."
+            )
     for problem in problems:
         parts.append(
             f"Could not import your course ledger: {problem}. The file was left as it is; fix"

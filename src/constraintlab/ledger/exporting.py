@@ -1,6 +1,17 @@
-"""Writing ledger files: our own export (``native``) and the course's layout A (``course``).
+"""Writing ledger files: our own export and the course's two layouts.
 
-Both are built as plain JSON documents and written atomically
+* ``native``: constraintlab's JSON (entries, attempts, format version).
+* ``course``: exactly what mlsysim 0.3's ``DesignLedger`` writes and reads back
+  (``LedgerState``): the four top-level keys ``track``, ``current_step``, ``history`` (an object
+  keyed by the course's chapter keys) and ``last_updated``, nothing else: mlsysim loads with
+  ``LedgerState(**data)``, so any other key would make it start empty and overwrite the file.
+  Keys: the volume-less ``ledger.json`` writes Volume I labs as ``"5"`` and Volume II labs as
+  ``"v2_07"``; ``ledger_vol1.json`` / ``ledger_vol2.json`` hold one volume each, keyed by the
+  lab's step number (``"17"`` in the Volume II file is ``v2_17``).
+* ``course-list``: the published lab's layout A (a list-shaped ``history`` with
+  ``current_chapter``), which mlsysim 0.3 cannot load.
+
+All are built as plain JSON documents and written atomically
 (:func:`~constraintlab.ledger.files.write_atomic`). A document that would be larger than the
 import limit is refused, so every export can be imported again.
 """
@@ -18,7 +29,8 @@ from constraintlab.ledger.formats import FORMAT_NAME, FORMAT_VERSION, MAX_FILE_B
 from constraintlab.ledger.keys import course_sorted, lab_number, volume_of
 from constraintlab.ledger.validation import Design
 
-EXPORT_FORMATS: Final = ("native", "course")
+EXPORT_FORMATS: Final = ("native", "course", "course-list")
+COURSE_VOLUMES: Final = (1, 2)
 
 
 def native_document(
@@ -54,8 +66,47 @@ def course_chapter(key: str) -> int | str:
     return lab_number(key) if volume_of(key) == 1 else key
 
 
-def course_document(entries: Mapping[str, Design], *, exported_at: str) -> dict[str, Any]:
-    """The course's layout A: one history item per lab (its latest design), in course order."""
+def course_history_key(key: str, volume: int | None) -> str:
+    """The key mlsysim uses for a canonical key in a file of ``volume`` (None: volume-less).
+
+    In a volume file the key is the step number (``"v2_17"`` -> ``"17"`` in ``ledger_vol2``);
+    in the volume-less file Volume I labs are digit strings and Volume II labs ``"v2_NN"``.
+    """
+    return str(lab_number(key)) if volume is not None or volume_of(key) == 1 else key
+
+
+def course_document(
+    entries: Mapping[str, Design],
+    *,
+    exported_at: str,
+    volume: int | None = None,
+    track: str | None = None,
+    current_step: int | str | None = None,
+) -> dict[str, Any]:
+    """mlsysim 0.3's ``LedgerState`` as JSON: track, current_step, history, last_updated.
+
+    ``volume`` 1 or 2 keeps only that volume's labs (the ``ledger_vol1`` / ``ledger_vol2``
+    file); None writes every lab (``ledger.json``). ``current_step`` is the one the imported
+    course file held; when unknown it is the last lab written (what mlsysim's ``save`` leaves
+    after saving the labs in course order), or 0 (mlsysim's default) for an empty history.
+    """
+    if volume not in (None, *COURSE_VOLUMES):
+        raise LedgerError(None, f"volume {volume!r} is not a volume of the course; use 1 or 2")
+    keys = [k for k in course_sorted(list(entries)) if volume is None or volume_of(k) == volume]
+    history = {course_history_key(k, volume): dict(entries[k]) for k in keys}
+    if current_step is None:
+        last = course_history_key(keys[-1], volume) if keys else "0"
+        current_step = int(last) if last.isdigit() else last
+    return {
+        "track": track,
+        "current_step": current_step,
+        "history": history,
+        "last_updated": exported_at,
+    }
+
+
+def course_list_document(entries: Mapping[str, Design], *, exported_at: str) -> dict[str, Any]:
+    """The published lab's layout A: one history item per lab (its latest design), in order."""
     keys = course_sorted(list(entries))
     return {
         "track": None,

@@ -4,15 +4,18 @@
 (the instructor's class report) use it directly. It detects the layout from the shape of the
 file, maps every entry to a canonical chapter key (:mod:`constraintlab.ledger.keys`), lets the
 last save of a chapter win, and lists the entries it could not place instead of guessing.
-Whatever is wrong with a file ends in :class:`LedgerError` naming the file and the problem;
-the file is only read, never written.
+Whatever is wrong with a file as a whole ends in :class:`LedgerError` naming the file and the
+problem; an entry whose design is not valid is reported by key (``skipped``) and the file's good
+entries are still read. The file is only read, never written.
 
 Layouts (see LEDGER_FORMATS.md):
 
 * ``"A"``: ``history`` is a list of ``{"chapter": 5 | "5" | "v2_07", "design": {...}}``.
 * ``"B"``: ``history`` is an object ``{"5": {...}, "v2_07": {...}}``, or a list of
   ``{"step": N, "design": {...}}``. In a Volume II file (``ledger_vol2.json``) step N is lab
-  ``v2_NN``; in a Volume I file or the volume-less one it is Volume I lab N.
+  ``v2_NN``; in a Volume I file or the volume-less one it is Volume I lab N. This is what
+  mlsysim 0.3's ``DesignLedger`` writes; its top-level ``track`` and ``current_step`` are kept
+  (``ParsedLedger.track`` / ``current_step``) so an export can write them back.
 * ``"native"``: our own export (``{"format": "constraintlab-ledger", ...}``), entries and the
   capstone attempts the store recorded.
 """
@@ -33,7 +36,7 @@ from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted
 MAX_FILE_BYTES: Final = 8 * 1024 * 1024
 FORMAT_NAME: Final = "constraintlab-ledger"
 FORMAT_VERSION: Final = 1
-MAX_TEXT_FIELD_CHARS: Final = 200  # student_id, recorded_at
+MAX_TEXT_FIELD_CHARS: Final = 200  # student_id, recorded_at, track, a string current_step
 LAYOUTS: Final = ("A", "B", "native")
 
 
@@ -47,6 +50,17 @@ class Unplaced:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.key} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry left out because it is not a valid design: where it is and the problem."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,9 @@ class ParsedLedger:
     one save for each lab without attempts). ``submitted``: the capstone attempts of a native
     file (what a store imports into its attempts table). ``unplaced``: entries naming no lab.
     ``volume``: 1 or 2 for a layout B volume file. ``student_id``: the id the file names, if any.
+    ``skipped``: entries left out because their design is not valid (key and problem).
+    ``track`` / ``current_step``: the course file's top-level values (mlsysim's
+    ``LedgerState``), None when absent, null or not of a kind mlsysim writes.
     """
 
     path: Path
@@ -79,6 +96,9 @@ class ParsedLedger:
     volume: int | None = None
     student_id: str | None = None
     is_sample: bool = False
+    skipped: tuple[Skipped, ...] = ()
+    track: str | None = None
+    current_step: int | str | None = None
 
     @property
     def layout_description(self) -> str:
@@ -101,8 +121,9 @@ def read_ledger_file(path: str | Path, volume: int | None = None) -> ParsedLedge
     ``volume`` says how bare step numbers of layout B are read (1 or 2); by default it comes
     from the file name (``ledger_vol2.json`` -> 2). Raises :class:`LedgerError` whose message
     starts with the path: unreadable, not a regular file, over :data:`MAX_FILE_BYTES`, not
-    UTF-8, not JSON, nested too deeply, not a ledger's shape, or a design that is not a flat
-    object of JSON scalars within :data:`~constraintlab.ledger.validation.MAX_DESIGN_BYTES`.
+    UTF-8, not JSON, nested too deeply, or not a ledger's shape. An entry whose design is not
+    a valid design (:func:`~constraintlab.ledger.validation.validate_design`) is left out and
+    listed in ``skipped``; the other entries are read.
     """
     where = Path(path)
     data = read_bounded(where, MAX_FILE_BYTES)
@@ -177,8 +198,37 @@ def _text_field(document: Mapping[str, Any], name: str, where: str = "") -> str 
     return value
 
 
-def _design(raw: object, where: str) -> validation.Design:
-    return validation.validate_design(raw, f"{where} design")
+def _design(raw: object, where: str, skipped: list[Skipped]) -> validation.Design | None:
+    """The entry's design, or None after noting in ``skipped`` why it is left out."""
+    try:
+        return validation.validate_design(raw, "design")
+    except LedgerError as error:
+        skipped.append(Skipped(where, error.problem))
+        return None
+
+
+def _is_course_step(step: object) -> bool:
+    """An int (not bool) within 64 bits, or a short valid string (mlsysim's "v2_07")."""
+    if isinstance(step, int) and not isinstance(step, bool):
+        return abs(step) <= validation.MAX_INT_ABS
+    if isinstance(step, str):
+        return len(step) <= MAX_TEXT_FIELD_CHARS and validation.valid_text(step)
+    return False
+
+
+def _course_state(document: Mapping[str, Any]) -> tuple[str | None, int | str | None]:
+    """``track`` and ``current_step`` as mlsysim writes them (else None: not kept)."""
+    track = document.get("track")
+    step = document.get("current_step")
+    if not (
+        isinstance(track, str)
+        and len(track) <= MAX_TEXT_FIELD_CHARS
+        and validation.valid_text(track)
+    ):
+        track = None
+    if not _is_course_step(step):
+        step = None
+    return track, step
 
 
 def _entries_in_order(saves: Sequence[ParsedSave]) -> dict[str, validation.Design]:
@@ -203,16 +253,18 @@ def _parse_course(document: dict[str, Any], path: Path, volume: int | None) -> P
             " Ledger file",
         )
     history = document["history"]
+    skipped: list[Skipped] = []
     if isinstance(history, list):
-        layout, saves, unplaced = _parse_history_list(history, volume or 1)
+        layout, saves, unplaced = _parse_history_list(history, volume or 1, skipped)
     elif isinstance(history, dict):
-        layout, saves, unplaced = "B", *_parse_history_object(history, volume or 1)
+        layout, saves, unplaced = "B", *_parse_history_object(history, volume or 1, skipped)
     else:
         raise LedgerError(
             None,
             f"'history' is {validation.json_type(history)}; expected a list (layout A) or an"
             " object of chapter -> design (layout B)",
         )
+    track, step = _course_state(document)
     return ParsedLedger(
         path=path,
         layout=layout,
@@ -221,11 +273,14 @@ def _parse_course(document: dict[str, Any], path: Path, volume: int | None) -> P
         unplaced=tuple(unplaced),
         volume=volume,
         student_id=_text_field(document, "student_id"),
+        skipped=tuple(skipped),
+        track=track,
+        current_step=step,
     )
 
 
 def _parse_history_list(
-    history: list[Any], volume: int
+    history: list[Any], volume: int, skipped: list[Skipped]
 ) -> tuple[str, list[ParsedSave], list[Unplaced]]:
     """Layout A (items carry "chapter") or the list-shaped layout B (items carry "step")."""
     saves: list[ParsedSave] = []
@@ -234,14 +289,17 @@ def _parse_history_list(
     for index, item in enumerate(history):
         where = f"history[{index}]"
         if not isinstance(item, dict):
-            raise LedgerError(
-                None,
-                f"{where} is {validation.json_type(item)}; expected an object with 'chapter'"
-                " and 'design'",
+            problem = (
+                f"is {validation.json_type(item)}; expected an object with 'chapter' and 'design'"
             )
+            skipped.append(Skipped(where, problem))
+            continue
         if "design" not in item:
-            raise LedgerError(None, f"{where} has no 'design'")
-        design = _design(item["design"], where)
+            skipped.append(Skipped(where, "it has no 'design'"))
+            continue
+        design = _design(item["design"], where, skipped)
+        if design is None:
+            continue
         if "chapter" in item:
             uses_step = False
             raw, item_volume = item["chapter"], 1
@@ -259,14 +317,16 @@ def _parse_history_list(
 
 
 def _parse_history_object(
-    history: dict[str, Any], volume: int
+    history: dict[str, Any], volume: int, skipped: list[Skipped]
 ) -> tuple[list[ParsedSave], list[Unplaced]]:
     """Layout B: chapter/step key -> design."""
     saves: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
     for raw, value in history.items():
         where = f"history[{describe(raw)}]"
-        design = _design(value, where)
+        design = _design(value, where, skipped)
+        if design is None:
+            continue
         key = canonical_key(raw, volume)
         if key is None:
             unplaced.append(_unplaced(where, raw, volume))
@@ -291,8 +351,9 @@ def _parse_native(document: dict[str, Any], path: Path) -> ParsedLedger:
     sample = document.get("sample", False)
     if not isinstance(sample, bool):
         raise LedgerError(None, f"'sample' is {validation.json_type(sample)}, expected true/false")
-    entries, unplaced = _native_entries(document.get("entries"))
-    submitted, more_unplaced = _native_attempts(document.get("attempts", []))
+    skipped: list[Skipped] = []
+    entries, unplaced = _native_entries(document.get("entries"), skipped)
+    submitted, more_unplaced = _native_attempts(document.get("attempts", []), skipped)
     with_attempts = {a.chapter for a in submitted}
     saves = [ParsedSave(k, d) for k, d in entries.items() if k not in with_attempts]
     return ParsedLedger(
@@ -304,17 +365,22 @@ def _parse_native(document: dict[str, Any], path: Path) -> ParsedLedger:
         unplaced=(*unplaced, *more_unplaced),
         student_id=_text_field(document, "student_id"),
         is_sample=sample,
+        skipped=tuple(skipped),
     )
 
 
-def _native_entries(raw: object) -> tuple[dict[str, validation.Design], list[Unplaced]]:
+def _native_entries(
+    raw: object, skipped: list[Skipped]
+) -> tuple[dict[str, validation.Design], list[Unplaced]]:
     if not isinstance(raw, dict):
         raise LedgerError(None, f"'entries' is {validation.json_type(raw)}, expected an object")
     entries: dict[str, validation.Design] = {}
     unplaced: list[Unplaced] = []
     for raw_key, value in raw.items():
         where = f"entries[{describe(raw_key)}]"
-        design = _design(value, where)
+        design = _design(value, where, skipped)
+        if design is None:
+            continue
         key = canonical_key(raw_key)
         if key is None:
             unplaced.append(_unplaced(where, raw_key, 1))
@@ -323,7 +389,9 @@ def _native_entries(raw: object) -> tuple[dict[str, validation.Design], list[Unp
     return entries, unplaced
 
 
-def _native_attempts(raw: object) -> tuple[tuple[ParsedSave, ...], list[Unplaced]]:
+def _native_attempts(
+    raw: object, skipped: list[Skipped]
+) -> tuple[tuple[ParsedSave, ...], list[Unplaced]]:
     if not isinstance(raw, list):
         raise LedgerError(None, f"'attempts' is {validation.json_type(raw)}, expected a list")
     attempts: list[ParsedSave] = []
@@ -331,8 +399,11 @@ def _native_attempts(raw: object) -> tuple[tuple[ParsedSave, ...], list[Unplaced
     for index, item in enumerate(raw):
         where = f"attempts[{index}]"
         if not isinstance(item, dict) or "design" not in item:
-            raise LedgerError(None, f"{where} is not an object with 'chapter' and 'design'")
-        design = _design(item["design"], where)
+            skipped.append(Skipped(where, "it is not an object with 'chapter' and 'design'"))
+            continue
+        design = _design(item["design"], where, skipped)
+        if design is None:
+            continue
         recorded_at = _text_field(item, "recorded_at", where)
         key = canonical_key(item.get("chapter"))
         if key is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constraintlab.ledger.formats import Unplaced
+from constraintlab.ledger.formats import Skipped, Unplaced
 from constraintlab.ledger.validation import Design
 
 
@@ -50,6 +50,7 @@ class ImportReport:
     unchanged: tuple[str, ...] = ()
     attempts_added: int = 0
     unplaced: tuple[Unplaced, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def entries_read(self) -> int:
@@ -77,4 +78,7 @@ class ImportReport:
         if self.unplaced:
             n = len(self.unplaced)
             text += f" {n} entr{'y' if n == 1 else 'ies'} could not be placed on a lab."
+        if self.skipped:
+            n = len(self.skipped)
+            text += f" {n} entr{'y' if n == 1 else 'ies'} skipped: not a valid design."
         return text

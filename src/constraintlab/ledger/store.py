@@ -36,6 +36,8 @@ META_SAMPLE = "sample"
 META_AUTO_IMPORTED = "auto_imported_from"
 META_AUTO_IMPORT_DONE = "auto_import_done"
 META_STUDENT_ID = "student_id"
+META_COURSE_TRACK = "course_track"  # mlsysim's top-level track, from the last course file read
+META_COURSE_STEP = "course_current_step"  # + "_0" / "_1" / "_2": current_step per course file
 
 
 def now_iso() -> str:
@@ -360,22 +362,50 @@ class Ledger:
         with self._read():
             return self.entries(), self.attempts()
 
+    def course_state(self, volume: int | None = None) -> tuple[str | None, int | str | None]:
+        """The ``track`` and ``current_step`` of the course file last imported for ``volume``.
+
+        ``volume``: 1 or 2 for ``ledger_vol1/2.json``, None for ``ledger.json``; (None, None)
+        for what no imported course file said.
+        """
+        meta = self.metadata
+        raw = meta.get(f"{META_COURSE_STEP}_{volume or 0}")
+        step = json.loads(raw) if raw else None
+        return meta.get(META_COURSE_TRACK), step if isinstance(step, (int, str)) else None
+
     def export(
-        self, path: str | os.PathLike[str], format: str = "native", *, overwrite: bool = False
+        self,
+        path: str | os.PathLike[str],
+        format: str = "native",
+        *,
+        overwrite: bool = False,
+        volume: int | None = None,
     ) -> Path:
-        """Write the ledger to ``path``: ``"native"`` (ours) or ``"course"`` (layout A).
+        """Write the ledger to ``path``: ``"native"`` (ours), ``"course"`` (mlsysim 0.3's
+        layout B; ``volume`` 1 or 2 for the ``ledger_vol1/2.json`` files) or ``"course-list"``
+        (the published lab's layout A).
 
         Written atomically; an existing file is replaced only with ``overwrite=True``, and the
         store's own files never.
         """
         if format not in exporting.EXPORT_FORMATS:
-            raise LedgerError(None, f"unknown export format {format!r}; use native or course")
+            choices = ", ".join(exporting.EXPORT_FORMATS)
+            raise LedgerError(None, f"unknown export format {format!r}; use one of {choices}")
+        if volume is not None and format != "course":
+            raise LedgerError(
+                None, "a volume is written only in the course format (--format course)"
+            )
         target = Path(path).expanduser()
         self._refuse_own_files(target)
         entries, attempts = self.snapshot()
         stamp = now_iso()
         if format == "course":
-            document = exporting.course_document(entries, exported_at=stamp)
+            track, step = self.course_state(volume)
+            document = exporting.course_document(
+                entries, exported_at=stamp, volume=volume, track=track, current_step=step
+            )
+        elif format == "course-list":
+            document = exporting.course_list_document(entries, exported_at=stamp)
         else:
             document = exporting.native_document(
                 entries,
@@ -498,6 +528,10 @@ def _apply(conn: sqlite3.Connection, parsed: ParsedLedger) -> ImportReport:
     added = sum(_add_attempt(conn, a.chapter, a.design, a.recorded_at) for a in parsed.submitted)
     if parsed.student_id is not None and _get_meta(conn, META_STUDENT_ID) is None:
         _set_meta(conn, META_STUDENT_ID, parsed.student_id)
+    if parsed.track is not None:
+        _set_meta(conn, META_COURSE_TRACK, parsed.track)
+    if parsed.current_step is not None:
+        _set_meta(conn, f"{META_COURSE_STEP}_{parsed.volume or 0}", json.dumps(parsed.current_step))
     return ImportReport(
         source=parsed.path,
         layout=parsed.layout_description,
@@ -506,4 +540,5 @@ def _apply(conn: sqlite3.Connection, parsed: ParsedLedger) -> ImportReport:
         unchanged=tuple(outcome["unchanged"]),
         attempts_added=added,
         unplaced=parsed.unplaced,
+        skipped=parsed.skipped,
     )

@@ -119,6 +119,8 @@ def _exponential_starts(
 ) -> fcfs.FloatArray:
     if servers == 1:
         return fcfs.start_times_single_server(arrivals, services)
+    if servers > 64:  # many servers: no-wait stretches vectorised (6-7x the heap at rho 0.7)
+        return fcfs.start_times_many_servers(arrivals, services, servers)
     if len(arrivals) < _TIME_PARALLEL_FROM:
         return fcfs.start_times_sequential(arrivals, services, servers)
     return fcfs.start_times_time_parallel(arrivals, services, servers)

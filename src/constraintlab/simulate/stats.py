@@ -1,4 +1,4 @@
-"""Confidence intervals for a quantile from independent replications.
+"""Confidence intervals from independent replications (of a quantile, or of any result).
 
 Each replication (an independent run, its own seed) gives one sample quantile Q_r. The Q_r are
 i.i.d. and close to normal for long runs (a sample quantile is asymptotically normal:
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -79,3 +80,44 @@ def p_quantile_ci(
             raise ValueError(f"samples_per_replication[{index}] is empty")
         quantiles.append(float(np.quantile(values, q)))
     return replication_ci(quantiles, confidence)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its confidence interval (same unit), from independent replications."""
+
+    estimate: float
+    low: float
+    high: float
+    replications: int
+    confidence: float
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "estimate": self.estimate,
+            "low": self.low,
+            "high": self.high,
+            "replications": self.replications,
+            "confidence": self.confidence,
+        }
+
+
+def t_interval(samples: ArrayLike, confidence: float = 0.99) -> Interval:
+    """Mean and Student-t ``confidence`` interval of independent replication results.
+
+    Identical results in every replication (e.g. no shortfall anywhere) give a zero-width
+    interval; callers that can bound the quantity otherwise (see ``availability``) do so.
+    """
+    values = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if values.size >= 2 and float(values.std(ddof=1)) == 0.0:
+        mean = float(values.mean())
+        return Interval(mean, mean, mean, int(values.size), confidence)
+    ci = replication_ci(values, confidence)
+    return Interval(ci.estimate, ci.low, ci.high, int(values.size), confidence)

@@ -332,6 +332,9 @@ class SensitivityRowLike(Protocol):
     def control(self) -> str: ...
 
     @property
+    def value(self) -> object: ...
+
+    @property
     def down_value(self) -> object: ...
 
     @property
@@ -349,14 +352,52 @@ class SensitivityRowLike(Protocol):
     @property
     def high_value(self) -> object: ...
 
+    @property
+    def high_fixes(self) -> Sequence[str]: ...
 
-def step_effect(row: SensitivityRowLike, labels: Mapping[str, str]) -> str:
-    """The biggest effect of one slider step, e.g. ``to 8 B: Accuracy +0.3% of target``."""
+    @property
+    def high_breaks(self) -> Sequence[str]: ...
+
+
+# a margin change larger than this share of the target is shown as "over", the raw on hover
+EFFECT_CAP = 1.0
+
+
+def capped_percent(fraction: float) -> str:
+    """``+5.6%`` or, past the cap, ``over +100%`` (the raw figure goes in the tooltip)."""
+    if abs(fraction) > EFFECT_CAP:
+        return f"over {'+' if fraction > 0 else '-'}{EFFECT_CAP * 100:.0f}%"
+    return f"{100 * fraction:+.1f}%"
+
+
+def best_move_text(row: SensitivityRowLike, now: int, labels: Mapping[str, str]) -> str:
+    """How many constraints the control can reach, which way, and what moving there fixes and
+    breaks (the value itself is for the hints, not the chart)."""
+    high = int(row.n_met_high)
+    if high <= now and not row.high_fixes:
+        return f"no value does better than now ({now}/6)"
+    where = f"best {high}/6 {_where(row)}"
+    fixes = ", ".join(labels.get(c, c) for c in row.high_fixes) or "nothing"
+    breaks = ", ".join(labels.get(c, c) for c in row.high_breaks) or "nothing"
+    return f"{where}: fixes {fixes}; breaks {breaks}"
+
+
+def _where(row: SensitivityRowLike) -> str:
+    """Which way the best value lies, without saying how far (magnitudes are hints)."""
+    here, best = row.value, row.high_value
+    if not isinstance(best, int | float) or not isinstance(here, int | float):
+        return f"with {format_value(row.control, best)}"
+    if best == here:
+        return "where it is"
+    return "higher" if best > here else "lower"
+
+
+def _biggest_step(row: SensitivityRowLike) -> tuple[str, object, float] | None:
     if not row.margins:
-        return ""
+        return None
     biggest = max(row.margins.values(), key=lambda m: m.largest_fraction)
     if biggest.largest_fraction == 0:
-        return "one step changes no margin"
+        return None
     down = abs(biggest.down_fraction or 0.0)
     up = abs(biggest.up_fraction or 0.0)
     value, fraction = (
@@ -364,16 +405,37 @@ def step_effect(row: SensitivityRowLike, labels: Mapping[str, str]) -> str:
         if up >= down
         else (row.down_value, biggest.down_fraction)
     )
-    label = labels.get(biggest.constraint, biggest.constraint)
+    return biggest.constraint, value, fraction or 0.0
+
+
+def step_effect_raw(row: SensitivityRowLike, labels: Mapping[str, str]) -> str:
+    """The biggest one-step effect with its uncapped percentage (for the tooltip)."""
+    found = _biggest_step(row)
+    if found is None:
+        return "one step changes no margin"
+    name, value, fraction = found
+    label = labels.get(name, name)
+    return f"to {format_value(row.control, value)}: {label} margin {100 * fraction:+.1f}% of target"
+
+
+def step_effect(row: SensitivityRowLike, labels: Mapping[str, str]) -> str:
+    """The biggest effect of one slider step, e.g. ``to 8 B: Accuracy margin +0.3% of target``,
+    capped at ``EFFECT_CAP`` of the target."""
+    found = _biggest_step(row)
+    if found is None:
+        return "one step changes no margin"
+    name, value, fraction = found
+    label = labels.get(name, name)
     return (
-        f"to {format_value(row.control, value)}: {label} {100 * (fraction or 0.0):+.1f}% of target"
+        f"one step, to {format_value(row.control, value)}: {label} margin"
+        f" {capped_percent(fraction)} of target"
     )
 
 
 def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[str, str]) -> str:
     """Per control, largest one-step effect first: the fewest and most constraints met across
     its range (the bar), where the most is reached, and what a single step does."""
-    width, left, row_h, top = 760.0, 200.0, 34.0, 74.0
+    width, left, row_h, top = 940.0, 200.0, 34.0, 74.0
     scale = 40.0  # px per constraint, 0..6
     height = top + row_h * len(rows) + 56
     title = "Sensitivity: what each control alone can change"
@@ -391,17 +453,19 @@ def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[s
         low, high = int(row.n_met_low), int(row.n_met_high)
         colour = "#1b7f3b" if high > now else ("#b42318" if low < now else "#98a2b3")
         name = CONTROLS[row.control].label
-        best = f"most ({high}/6) at {format_value(row.control, row.high_value)}"
+        best = best_move_text(row, now, labels)
         effect = step_effect(row, labels)
-        tip = f"{name}: {low} to {high} of 6 across its range; {best}; one step {effect}"
+        raw = step_effect_raw(row, labels)
+        tip = f"{name}: {low} to {high} of 6 across its range; {best}; one step {raw}"
         parts.append(
             f'<text x="{left - 10}" y="{cy + 19:.1f}" text-anchor="end">{esc(name)}</text>'
             f'<rect x="{left + low * scale:.1f}" y="{cy + 6:.1f}"'
             f' width="{max((high - low) * scale, 3):.1f}" height="{row_h - 12:.1f}"'
             f' fill="{colour}"><title>{esc(tip)}</title></rect>'
-            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 14:.1f}">{esc(best)}</text>'
+            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 14:.1f}">{esc(best)}'
+            f"<title>{esc(tip)}</title></text>"
             f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 28:.1f}" fill="#475467"'
-            f' font-size="11">{esc(effect)}</text>'
+            f' font-size="11">{esc(effect)}<title>{esc(raw)}</title></text>'
         )
     nx = left + now * scale
     parts.append(

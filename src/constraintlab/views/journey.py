@@ -208,6 +208,9 @@ def ledger_facts(journey: Journey) -> LedgerFacts:
         most_hit=journey.audit.most_violated,
         weakest=journey.audit.weakest,
         is_sample=journey.is_sample,
+        domain_hits=[
+            (d.domain, d.hits.total, d.hits.count) for d in journey.audit.domains.values()
+        ],
     )
 
 
@@ -230,7 +233,8 @@ def _lab_chip(lab: TimelineLab) -> str:
 
 
 def timeline_html(journey: Journey, capstone: Mapping[str, Any] | None = None) -> str:
-    """All 33 labs by volume; the capstone's chip follows the live design when given."""
+    """All 33 labs by volume; the capstone's chip shows the submitted entry when given (else
+    what the ledger holds for v2_17)."""
     labs = list(journey.audit.timeline)
     if capstone is not None:
         state = LAB_HIT if capstone.get("constraint_hit") is True else LAB_DONE
@@ -240,11 +244,18 @@ def timeline_html(journey: Journey, capstone: Mapping[str, Any] | None = None) -
             else lab
             for lab in labs
         ]
-    done = sum(lab.state != LAB_TODO for lab in labs)
-    hits = sum(lab.state == LAB_HIT for lab in labs)
+    earlier = [lab for lab in labs if lab.key != CAPSTONE_KEY]
+    capstone_lab = next((lab for lab in labs if lab.key == CAPSTONE_KEY), None)
+    done = sum(lab.state != LAB_TODO for lab in earlier)
+    hits = sum(lab.state == LAB_HIT for lab in earlier)
     context = journey.audit.dominant_context
+    capstone_word = {LAB_DONE: "submitted, approved", LAB_HIT: "submitted, not approved"}.get(
+        capstone_lab.state if capstone_lab else LAB_TODO, "not submitted"
+    )
+    # the same 32 labs as Act I's cards; the capstone is counted apart
     footer = (
-        f"Labs completed: {done}/{len(labs)} · constraints hit: {hits}"
+        f"Earlier labs completed: {done}/{len(earlier)} · constraints hit in them: {hits}"
+        f" · capstone: {capstone_word}"
         f" · most common context: {context or 'none stands out'}"
     )
     legend = (

@@ -14,16 +14,21 @@ import numpy as np
 
 from constraintlab.views.html import esc, join, tag, text
 
-_ROWS = (
-    ("p99_ms", "P99 response time", 1.0, "{:.1f} ms"),
-    ("uptime", "Serving uptime", 100.0, "{:.5f} %"),
-    ("goodput", "Fine-tuning goodput", 100.0, "{:.2f} %"),
-)
+_CHECKS = ("p99_ms", "availability", "goodput")
 _W, _H, _LEFT, _BOTTOM, _TOP = 640, 262, 56, 56, 34
 
 
+def _shown(row: Mapping[str, Any], value: float) -> str:
+    from constraintlab.simulate.checks import display
+
+    return display(value, float(row["scale"]), str(row["unit"]), int(row["decimals"]))
+
+
 def comparison_table_html(report: Mapping[str, Any]) -> str:
-    """Analytic, simulated, 99 % interval, difference and verdict for each check."""
+    """Engine, simulated, 99 % interval, exact value, gap and verdict for each check, then
+    one sentence per check worded from those numbers (``simulate.wording``)."""
+    from constraintlab.simulate.wording import signed
+
     head = tag(
         "tr",
         join(
@@ -33,33 +38,38 @@ def comparison_table_html(report: Mapping[str, Any]) -> str:
                 "engine (analytic)",
                 "simulated",
                 "99 % interval",
-                "difference",
+                "exact for the simulated process",
+                "gap",
                 "inside?",
             )
         ),
     )
-    rows = []
-    for key, label, scale, fmt in _ROWS:
+    rows, sentences = [], []
+    for key in _CHECKS:
         row = report[key]
         sim = row["simulated"]
         inside = bool(row["analytic_inside_interval"])
         cells = (
-            label,
-            fmt.format(row["analytic"] * scale),
-            fmt.format(sim["estimate"] * scale),
-            f"{fmt.format(sim['low'] * scale)} to {fmt.format(sim['high'] * scale)}",
-            f"{row['relative_difference']:+.2%}",
-            "✓ yes" if inside else "✗ no",
+            row["label"],
+            _shown(row, row["analytic"]),
+            _shown(row, sim["estimate"]),
+            f"{_shown(row, sim['low'])} to {_shown(row, sim['high'])}",
+            "-" if row["reference"] is None else _shown(row, row["reference"]),
+            signed(row["relative_difference"] * 100.0, " %"),
+            "✓ inside" if inside else "✗ outside",
         )
         rows.append(tag("tr", join(text("td", c) for c in cells)))
+        sentences.append(tag("li", text("strong", f"{row['label']}: ") + esc(row["sentence"])))
+    replications = report["replications"]
     note = (
-        f"{report['requests']:,} simulated requests over 10 replications, seed {report['seed']};"
-        f" {report['seconds']:.1f} s. The fine-tuning goodput uses the first-order Young-Daly"
-        f" formula; the exact value for the simulated process is"
-        f" {report['goodput']['exact_renewal'] * 100:.2f} %, so a small gap there is the"
-        " formula's known first-order error, not noise."
+        f"{report['requests']:,} simulated requests over {replications['p99_ms']} replications,"
+        f" seed {report['seed']}; {report['seconds']:.1f} s."
     )
-    return tag("table", head + join(rows), cls="cl-table", id_="mc-table") + text("p", note)
+    return (
+        tag("table", head + join(rows), cls="cl-table", id_="mc-table")
+        + tag("ul", join(sentences), id_="mc-verdicts")
+        + text("p", note, cls="cl-muted")
+    )
 
 
 def histogram_svg(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS, NumericControl
 from constraintlab.views.html import esc, join, tag, text
-from constraintlab.views.questions import CensusFacts, region_summary
+from constraintlab.views.questions import REGION_LOCKED, CensusFacts, region_summary
 
 INVARIANT_FAMILIES = (
     ("Memory", "Memory wall · roofline · data, algorithm, machine", "cl-fam-memory"),
@@ -182,8 +182,10 @@ spends part of the error budget.
 """
 
 
-def dp_vs_adversarial_md(census: CensusFacts) -> str:
-    """The Act II MathPeek; the closing paragraph is the census, never a typed claim."""
+def dp_vs_adversarial_md(census: CensusFacts, earned: bool = True) -> str:
+    """The Act II MathPeek; the closing paragraph is the census, never a typed claim, and only
+    once the student has earned the region's facts (``earned``)."""
+    closing = region_summary(census) if earned else REGION_LOCKED
     w_gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100
     return f"""
 **Differential privacy smooths.** DP-SGD clips every example's gradient to norm `S` and adds
@@ -201,5 +203,5 @@ weight × ε / (ε + {sc.DP_WASHOUT_EPSILON:g}), and accuracy loses
 {sc.ADV_ACCURACY_COST_AT_FULL_WEIGHT * 100:.0f} points for all-adversarial training.
 A bigger model pays the accuracy bill; nothing pays off the conflict itself.
 
-**What the census says.** {region_summary(census)}
+**What the census says.** {closing}
 """

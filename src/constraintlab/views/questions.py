@@ -157,6 +157,8 @@ class LedgerFacts:
     most_hit: tuple[str, float] | None  # only when one domain is clearly highest
     weakest: tuple[str, float] | None  # (domain, prediction accuracy 0..1), when decidable
     is_sample: bool = False  # the figures come from the sample journey, not the student
+    # every domain as (name, labs that recorded a hit flag, of which hit a constraint)
+    domain_hits: Sequence[tuple[str, int, int]] = ()
 
 
 def _pct(share: float) -> str:
@@ -190,8 +192,106 @@ def _ledger_note(facts: LedgerFacts) -> str:
     return " ".join(parts)
 
 
+# Act I is judged by the student's own ledger. The rule, stated to the student in the reveal:
+# a domain counts when at least MIN_LABS of its labs recorded whether a constraint was hit; the
+# "leaders" are the counted domains whose hit rate is within LEAD_MARGIN of the highest. One
+# leader: that domain dominated. Two: a tie, not graded. Three or more: the hits are spread,
+# the bottleneck moved (D). Fewer than two counted domains, or no hit at all: not graded.
+MIN_LABS = 2
+LEAD_MARGIN = 0.25
+MIN_DOMAINS = 2
+# which ledger domain each single-family option names
+OPTION_DOMAIN = {"A": "Memory", "B": "Networking", "C": "Economics"}
+SPREAD_OPTION = "D"
+
+
+@dataclass(frozen=True)
+class Act1Judgement:
+    """What the student's ledger says about the Act I question.
+
+    ``kind`` is "dominant", "spread", "tie", "no_data", "no_hits" or "unlisted" (a domain
+    dominates that no option names); ``right`` is the option the data support, or None when
+    the data cannot grade the answer."""
+
+    kind: str
+    right: str | None
+    leaders: tuple[tuple[str, float], ...]  # (domain, hit rate), highest first
+    counted: int  # domains with enough labs to count
+
+    @property
+    def graded(self) -> bool:
+        return self.right is not None
+
+
+def judge_act1(facts: LedgerFacts) -> Act1Judgement:
+    """Apply the stated rule to the ledger's per-domain hit counts."""
+    counted = [
+        (name, hits / recorded)
+        for name, recorded, hits in facts.domain_hits
+        if recorded >= MIN_LABS
+    ]
+    counted.sort(key=lambda pair: pair[1], reverse=True)
+    if len(counted) < MIN_DOMAINS:
+        return Act1Judgement("no_data", None, (), len(counted))
+    top = counted[0][1]
+    if top == 0:
+        return Act1Judgement("no_hits", None, (), len(counted))
+    leaders = tuple(pair for pair in counted if pair[1] >= top - LEAD_MARGIN)
+    if len(leaders) >= 3:
+        return Act1Judgement("spread", SPREAD_OPTION, leaders, len(counted))
+    if len(leaders) == 2:
+        return Act1Judgement("tie", None, leaders, len(counted))
+    option = next((k for k, d in OPTION_DOMAIN.items() if d == leaders[0][0]), None)
+    return Act1Judgement("dominant" if option else "unlisted", option, leaders, len(counted))
+
+
+def _rule_sentence() -> str:
+    return (
+        f"The rule: a domain counts once at least {MIN_LABS} of its labs recorded whether a"
+        f" constraint was hit; a domain dominates when its hit rate beats every other counted"
+        f" domain's by more than {LEAD_MARGIN * 100:.0f} points; when two domains lead within"
+        f" {LEAD_MARGIN * 100:.0f} points of each other the data cannot choose; when three or more"
+        " do, the hits are spread."
+    )
+
+
+def _judgement_sentence(j: Act1Judgement, facts: LedgerFacts) -> str:
+    whose = "the sample journey's" if facts.is_sample else "your"
+    listed = ", ".join(f"{name} ({_pct(rate)})" for name, rate in j.leaders)
+    if j.kind == "no_data":
+        return (
+            f"There is not enough in {whose} ledger to grade this: only {j.counted} domain(s)"
+            f" have {MIN_LABS} or more labs that recorded a hit. The answer stays open."
+        )
+    if j.kind == "no_hits":
+        return (
+            f"None of {whose} recorded labs hit a constraint, so no family dominated and none"
+            " moved: the data cannot grade this answer."
+        )
+    if j.kind == "tie":
+        return (
+            f"In {whose} data two domains lead together, {listed}: neither dominates and the"
+            " hits are not spread widely either, so this answer is not graded."
+        )
+    if j.kind == "spread":
+        return (
+            f"In {whose} data the hits are spread: {listed} are all within"
+            f" {LEAD_MARGIN * 100:.0f} points of the top. No single family dominated."
+        )
+    name, rate = j.leaders[0]
+    if j.kind == "unlisted":
+        return (
+            f"In {whose} data {name} dominates ({_pct(rate)} of its labs hit a limit), a family"
+            " none of the options names, so this answer is not graded."
+        )
+    return (
+        f"In {whose} data {name} dominates: {_pct(rate)} of its labs hit a limit (option"
+        f" {j.right} names that family)."
+    )
+
+
 def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
-    """Feedback on the Act I prediction, with the student's own ledger figures."""
+    """Feedback on the Act I prediction, judged by the student's own ledger (or not graded)."""
     ridge = sc.RIDGE_POINT_FLOP_PER_BYTE
     ratio = sc.NVLINK_GB_PER_S / sc.INFINIBAND_GB_PER_S
     fleet_mw = sc.FLEET_POWER_BUDGET_W / 1e6
@@ -200,33 +300,36 @@ def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
             "Memory bandwidth is the most persistent wall on a single accelerator: an H100"
             f" reaches its dense FP16 peak only above {ridge:.0f} FLOP per byte of HBM traffic"
             f" ({sc.H100_DENSE_FP16_TFLOPS:.0f} TFLOPS / {sc.H100_HBM_BANDWIDTH_GB_PER_S:,.0f}"
-            " GB/s), and batch-1 inference sits far below that. But it is not the wall"
-            " everywhere: once work spreads over many machines, the network and recovery from"
-            " failures bind first. The bottleneck moved."
+            " GB/s), and batch-1 inference sits far below that. Once work spreads over many"
+            " machines, the network and recovery from failures usually bind first."
         ),
         "B": (
-            "Communication does dominate once training spans nodes: each GPU's"
+            "Communication dominates once training spans nodes: each GPU's"
             f" {sc.INFINIBAND_GBIT_PER_S:.0f} Gb/s InfiniBand port is about {ratio:.0f}x slower"
-            f" than its {sc.NVLINK_GB_PER_S:.0f} GB/s of NVLink inside the node. But in the"
-            " single-node labs of Volume I it barely registers. The bottleneck moved with scale."
+            f" than its {sc.NVLINK_GB_PER_S:.0f} GB/s of NVLink inside the node. In the"
+            " single-node labs of Volume I it barely registers."
         ),
         "C": (
             f"Power binds at the cluster level: {sc.GPU_BUDGET:,} H100s at {sc.H100_TDP_W:.0f} W"
-            f" draw {fleet_mw:.0f} MW. But that limit shows up in the fleet and sustainability"
-            " labs, not across the whole course. The bottleneck moved with the deployment tier."
+            f" draw {fleet_mw:.0f} MW. In the ledger this is the Economics domain, which holds"
+            " the fleet energy and sustainability labs."
         ),
         "D": (
             "Which constraint binds depends on scale, workload and deployment tier: memory for"
             " single-node inference, the network for multi-node training, privacy and fairness"
-            " wherever populations are compared. The lesson is not which constraint is"
-            " hardest but that the bottleneck moves."
+            " wherever populations are compared."
         ),
     }
-    right = ACT1_PREDICTION.is_correct(choice)
-    title = "Right: no single constraint dominates" if right else "Not quite: the bottleneck moves"
-    return Feedback(
-        "success" if right else "info", title, (texts.get(choice, ""), _ledger_note(facts))
-    )
+    j = judge_act1(facts)
+    judged = _judgement_sentence(j, facts) + " " + _rule_sentence()
+    whose = "the sample journey's" if facts.is_sample else "your own"
+    if not j.graded:
+        title, kind = f"{whose.capitalize()} data cannot grade this one", "info"
+    elif choice == j.right:
+        title, kind = f"Right, by {whose} data", "success"
+    else:
+        title, kind = f"Not what {whose} data say: they point to {j.right}", "info"
+    return Feedback(kind, title, (judged, texts.get(choice, ""), _ledger_note(facts)))
 
 
 _ACT1_REFLECTION_TEXT = {
@@ -308,8 +411,17 @@ def fleet_context_sentence(census: CensusFacts) -> str:
     )
 
 
-def act2_reveal(choice: str, card: Scorecard, census: CensusFacts) -> Feedback:
-    """Feedback on the Act II prediction: the census and the student's current design."""
+REGION_LOCKED = (
+    "How many designs pass, which model sizes and which epsilons: these figures open once you"
+    " submit an approved design, or ask to be shown the nearest one."
+)
+
+
+def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool = True) -> Feedback:
+    """Feedback on the Act II prediction: the student's current design, and the census's
+    region facts (counts, size range, epsilon band) only once ``earned``."""
+    if not earned:
+        return _act2_reveal_unearned(choice, card)
     dp_cost = card.constraints["dp_privacy"].derivation.get("dp_accuracy_cost_pct", 0.0)
     band = census.epsilon_band
     band_text = f"from {band[0]:g} to {band[1]:g}" if band else "nowhere on the grid"
@@ -352,15 +464,52 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts) -> Feedback:
     )
 
 
-def act2_reflection_feedback(choice: str, card: Scorecard, census: CensusFacts) -> Feedback:
-    """Feedback on the Act II reflection, quoting the model's own coupling terms."""
+def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
+    """The Act II reveal before the region is earned: the mechanisms, no region facts."""
+    texts = {
+        "A": (
+            "Privacy is costly, but watch what it does to the others: the noise that buys a low"
+            " ε also washes out part of the adversarial training signal, so privacy and"
+            " robustness pull against each other. Whether designs with ε ≤ 1 can pass"
+            " everything is for you to find."
+        ),
+        "B": (
+            "Right: it has to be negotiated. The model must be big enough for accuracy and small"
+            " enough for latency, and privacy, robustness and carbon compete for the same GPUs."
+        ),
+        "C": (
+            f"The budget is necessary, not sufficient: your design uses"
+            f" {card.budget.gpus_needed:,.0f} of {card.budget.gpus_budget:,} GPUs and passes"
+            f" {card.n_met} of 6 constraints. More GPUs also cost carbon."
+        ),
+        "D": (
+            "Carbon is tied to everything else through the GPU count (Jevons): every GPU added"
+            " for latency, spares or fine-tuning draws power, and the grid you run on sets what"
+            " each one emits."
+        ),
+    }
+    right = ACT2_PREDICTION.is_correct(choice)
+    status = f"Your current design passes {card.n_met} of 6 constraints."
+    return Feedback(
+        "success" if right else "info",
+        "Right: every architecture is a negotiation" if right else "Not quite",
+        (status, texts.get(choice, ""), REGION_LOCKED),
+    )
+
+
+def act2_reflection_feedback(
+    choice: str, card: Scorecard, census: CensusFacts, earned: bool = True
+) -> Feedback:
+    """Feedback on the Act II reflection, quoting the model's own coupling terms (the size
+    window of approved designs only once ``earned``)."""
     retained = card.constraints["adversarial_robustness"].derivation.get("dp_signal_retained", 1.0)
     lo, hi = census.min_model_size_b, census.max_model_size_b
-    window = (
-        f"approved designs use models from {lo:g} to {hi:g} B parameters"
-        if lo is not None and hi is not None
-        else "the census finds no approved window"
-    )
+    if not earned:
+        window = "a window of model sizes can pass both (find it, or earn the census's figures)"
+    elif lo is not None and hi is not None:
+        window = f"approved designs use models from {lo:g} to {hi:g} B parameters"
+    else:
+        window = "the census finds no approved window"
     texts = {
         "A": (
             "A trade-off, not a contradiction. Bigger models are slower, but in this model "

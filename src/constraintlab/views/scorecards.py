@@ -9,6 +9,7 @@ word and icon as well as colour.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from constraintlab.model.design import CONTROLS
 from constraintlab.model.engine import ConstraintResult, Scorecard
@@ -196,14 +197,26 @@ def design_summary(card: Scorecard) -> list[str]:
     ]
 
 
+def submission_text(submitted: Mapping[str, Any] | None) -> str:
+    """What the ledger holds for the capstone from this session: the submitted verdict."""
+    if submitted is None:
+        return "Capstone: not submitted yet (nothing written to your ledger)"
+    verdict_word = "approved" if submitted.get("act2_result") == "approved" else "not approved"
+    when = " (in an earlier session)" if submitted.get("earlier_session") else ""
+    return f"Capstone submitted: {verdict_word}{when}"
+
+
 def hud_html(
     card: Scorecard,
     *,
     prediction: str | None,
     prediction_correct: bool,
     notes: Sequence[str],
+    help_used: tuple[int, int] = (0, 0),
+    submitted: Mapping[str, Any] | None = None,
 ) -> str:
-    """The footer: verdict, one chip per constraint, the design, the prediction, ledger notes."""
+    """The footer: verdict, one chip per constraint, the design, the prediction, the help asked
+    for (hint steps, reveals), what was submitted, and ledger notes."""
     verdict_word = "APPROVED" if card.approved else "INFEASIBLE"
     head = text(
         "div", f"Lab V2-17 · capstone · context: {card.design.context}", cls="cl-hud-kicker"
@@ -220,11 +233,14 @@ def hud_html(
         guess = (
             f"Act II prediction: {prediction} ({'right' if prediction_correct else 'not right'})"
         )
+    hints, reveals = help_used
+    record = f"Hints used: {hints} · reveals used: {reveals} · {submission_text(submitted)}"
     body = join(
         [
             tag("div", tag("div", head) + text("div", guess, cls="cl-hud-guess"), cls="cl-hud-top"),
             tag("div", badges_html(card.constraints.values()), cls="cl-hud-chips"),
             text("div", " · ".join(design_summary(card)), cls="cl-hud-design"),
+            text("div", record, cls="cl-hud-note", id_="hud-record"),
             join(text("div", note, cls="cl-hud-note") for note in notes if note),
         ]
     )
