@@ -27,7 +27,7 @@ def test_a_port_in_use_is_refused_with_one_line(capsys: pytest.CaptureFixture[st
     assert "--port" in lines[0]
 
 
-@pytest.mark.parametrize("port", ["0", "65536", "-5", "http"])
+@pytest.mark.parametrize("port", ["65536", "-5", "http"])  # 0 picks a free port
 def test_an_invalid_port_is_refused(capsys: pytest.CaptureFixture[str], port: str) -> None:
     code, out, err = run_cli(capsys, "run", "--port", port)
     assert code == 2

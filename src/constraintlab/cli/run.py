@@ -10,6 +10,11 @@ warning that the lab is reachable from the network, and needs the token.
 ``--ledger PATH`` reaches the app through the ``CONSTRAINTLAB_LEDGER`` environment variable of
 the child process, which :func:`constraintlab.ledger.open_ledger` reads when no path is given.
 A ledger that cannot be read is not an error here: the page shows a warning and still works.
+
+Behind a reverse proxy (JupyterHub's jupyter-server-proxy, see :mod:`constraintlab.hub`),
+``--base-url /user/NAME/constraintlab`` makes marimo serve under that path, ``--port 0`` picks a
+free port, and a token in ``$CONSTRAINTLAB_TOKEN`` turns marimo's access token on with that
+value, handed to marimo on its standard input so that it never shows on a command line.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from constraintlab.cli import lab_access
 from constraintlab.cli.numbers import whole
 
 LEDGER_ENV = "CONSTRAINTLAB_LEDGER"
+TOKEN_ENV = "CONSTRAINTLAB_TOKEN"
 DEFAULT_PORT = 2718
 STARTUP_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0
@@ -40,14 +46,24 @@ Port = Annotated[
     typer.Option(
         "--port",
         "-p",
-        parser=whole(1, 65535),
+        parser=whole(0, 65535),
         metavar="PORT",
-        help="TCP port to serve the lab on (1-65535); must be free.",
+        help="TCP port to serve the lab on (1-65535); must be free. 0 picks a free port.",
     ),
 ]
 Host = Annotated[
     str,
     typer.Option("--host", help="Address to listen on; 0.0.0.0 serves every interface."),
+]
+BaseUrl = Annotated[
+    str,
+    typer.Option(
+        "--base-url",
+        help=(
+            "URL path to serve the lab under, e.g. /user/NAME/constraintlab behind"
+            " JupyterHub (marimo's --base-url). Default: the root."
+        ),
+    ),
 ]
 LedgerPath = Annotated[
     str | None,
@@ -111,17 +127,42 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def lab_url(host: str, port: int, token: str | None = None) -> str:
+def free_port(host: str) -> int:
+    """A port the operating system reports free on ``host`` (for ``--port 0``)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.bind(address)
+        return int(probe.getsockname()[1])
+
+
+def normalise_base_url(text: str) -> str:
+    """``/a/b/`` -> ``/a/b``; ``""`` and ``/`` -> ``""`` (the root); anything else: exit 2.
+
+    marimo wants a path that starts with ``/`` and does not end with one; JupyterHub's
+    ``{base_url}`` ends with ``/``, so a trailing slash is dropped rather than refused.
+    """
+    path = text.rstrip("/")
+    allowed = "a path that starts with / (letters, digits and -._~%!$&'()*+,;=:@/)"
+    bad = [c for c in path if c.isspace() or c in '?#\\"<>^`{|}' or not c.isprintable()]
+    if text and (not text.startswith("/") or bad or "//" in path):
+        raise typer.BadParameter(
+            f"{text!r} is not a URL path; expected {allowed}", param_hint="--base-url"
+        )
+    return path
+
+
+def lab_url(host: str, port: int, token: str | None = None, *, base_url: str = "") -> str:
     """The address to open: a wildcard host is shown as localhost; with the access token."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown:
         shown = f"[{shown}]"
     query = f"?access_token={token}" if token else ""
-    return f"http://{shown}:{port}{query}"
+    return f"http://{shown}:{port}{base_url}{query}"
 
 
-def marimo_command(host: str, port: int, *, token: bool = True) -> list[str]:
+def marimo_command(host: str, port: int, *, token: bool = True, base_url: str = "") -> list[str]:
     """marimo's ``run`` through the guarded launcher; the token comes on stdin."""
+    extra = ["--base-url", base_url] if base_url else []
     return [
         sys.executable,
         "-m",
@@ -135,6 +176,7 @@ def marimo_command(host: str, port: int, *, token: bool = True) -> list[str]:
         "--headless",
         *(["--token", "--token-password-file", "-"] if token else ["--no-token"]),
         "--no-sandbox",
+        *extra,
     ]
 
 
@@ -187,6 +229,13 @@ def _hand_over_token(server: subprocess.Popen[bytes], token: str | None) -> None
         pass
 
 
+def _ledger_in_use(ledger: Path | None) -> Path:
+    """The store the app will open: ``--ledger``, else $CONSTRAINTLAB_LEDGER, else ~/.mlsys/."""
+    from constraintlab.ledger.paths import resolve_store_path
+
+    return resolve_store_path(ledger)
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -197,6 +246,7 @@ def run_command(
     ledger: LedgerPath = None,
     no_course_writeback: NoWriteback = False,
     no_token: NoToken = False,
+    base_url: BaseUrl = "",
 ) -> None:
     """Serve the lab in a browser; Ctrl-C stops it."""
     from constraintlab.ledger.writeback import WRITEBACK_ENV
@@ -209,8 +259,10 @@ def run_command(
             f" {host}: the network would reach a lab without a token",
             param_hint="--no-token",
         )
+    base_url = normalise_base_url(base_url)
     check_port(host, port)
-    token = None if no_token else lab_access.new_token()
+    if port == 0:
+        port = free_port(host)
     env = dict(os.environ)
     env[lab_access.RULES_ENV] = lab_access.AccessRules.for_address(host, port).to_json()
     if ledger_path is not None:
@@ -223,9 +275,13 @@ def run_command(
         )
     if no_course_writeback:
         env[WRITEBACK_ENV] = "0"
+    # behind jupyter-server-proxy the token comes from the proxy's config and stays out of the log
+    given_token = env.pop(TOKEN_ENV, "")
+    token = None if no_token else (given_token or lab_access.new_token())
+    shown_token = None if given_token else token
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     server = subprocess.Popen(
-        marimo_command(host, port, token=token is not None),
+        marimo_command(host, port, token=token is not None, base_url=base_url),
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -237,9 +293,9 @@ def run_command(
             code = server.poll()
             typer.echo(f"error: the lab server did not start (marimo exit code {code})", err=True)
             raise typer.Exit(1)
-        where = f" with the ledger {ledger_path}" if ledger_path is not None else ""
+        where = f" (ledger: {_ledger_in_use(ledger_path)})"
         typer.echo(f"The lab is running{where}. Open it at (Ctrl-C stops it):")
-        typer.echo(f"    {lab_url(host, port, token)}")
+        typer.echo(f"    {lab_url(host, port, shown_token, base_url=base_url)}")
         sys.stdout.flush()
         code = server.wait()
         if code not in (0, None):
