@@ -16,6 +16,7 @@ with app.setup:
     from constraintlab.model.explain import derivation_line, levers
     from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
+    from constraintlab.views.assumptions import assumptions_panel_html
     from constraintlab.views import questions as qs
     from constraintlab.views.html import callout, esc
 
@@ -515,6 +516,12 @@ def _():
        at any scale but stay invisible until you look across populations. Knowing which law
        binds when, and why, is the intuition you now carry.
     """)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.Html(assumptions_panel_html())
     return
 
 

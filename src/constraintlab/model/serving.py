@@ -211,6 +211,22 @@ def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
     return high
 
 
+_PLANS: dict[tuple[float, str], ServingPlan] = {}
+
+
+def serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
+    """Size the serving fleet for one model and strategy and compute its P99 (module doc).
+
+    Plans are kept per scenario (cleared when it changes); the grid's 210 pairs are also kept
+    on disk, keyed by the constants they read and this code (:func:`warm_grid_plans`).
+    """
+    key = (float(model_size_b), strategy)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _serving_plan(*key)
+    return plan
+
+
 def _cache_path() -> Path:
     root = Path(os.environ.get("CONSTRAINTLAB_CACHE", Path.home() / ".cache" / "constraintlab"))
     code = hashlib.sha256()

@@ -34,7 +34,6 @@ from constraintlab.model import training
 from constraintlab.model.design import Design
 from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.model.serving import serving_plan
-from constraintlab.model.uptime import uptime_plan
 
 Progress = Callable[[int], None]  # called with the number of replications finished
 
@@ -93,9 +92,10 @@ def simulate_p99_ms(
             plan.replicas,
             per_run,
             seed + i,
-            service="exp",
-            mean_service=plan.service_ms / 1e3,
+            service="det" if plan.service_scv == 0.0 else "exp",
+            mean_service=plan.service_mean_ms / 1e3,
         )
+        times_s = times_s + plan.fixed_delay_ms / 1e3
         p99s.append(float(np.quantile(times_s, 0.99)) * 1e3)
         if i == 0:
             sample = times_s * 1e3
@@ -127,8 +127,8 @@ def uptime_horizon_years(design: Design, episodes: float = 5.0) -> float:
     The analytic value only sizes the run; it does not enter the estimate.
     """
     plan = serving_plan(design.model_size_b, design.parallelism)
-    up = uptime_plan(plan.replicas, plan.gpus_per_replica)
-    unavailable = max(1.0 - up.uptime, 1e-12)
+    up = plan.availability
+    unavailable = max(1.0 - up.availability, 1e-12)
     repair_h = sc.COLD_RESTART_MIN / 60.0
     hours = episodes * repair_h / ((up.spare_replicas + 1) * unavailable)
     failures_per_year = up.replica_failures_per_day * 365.0
@@ -145,8 +145,8 @@ def simulate_uptime(
 ) -> Interval:
     """Simulated full-capacity uptime (fraction) of the design's serving fleet."""
     plan = serving_plan(design.model_size_b, design.parallelism)
-    up = uptime_plan(plan.replicas, plan.gpus_per_replica)
-    rate_per_h = (up.active_replicas + up.spare_replicas) * up.gpus_per_replica / sc.GPU_MTBF_H
+    up = plan.availability
+    rate_per_h = up.n_replicas * up.gpus_per_replica / sc.GPU_MTBF_H
     horizon_h = (years if years is not None else uptime_horizon_years(design)) * 8_760.0
     rng = np.random.default_rng(seed)
     results = []
@@ -163,7 +163,7 @@ def simulate_uptime(
 def _one_job_goodput(
     rng: np.random.Generator, interval_h: float, rate_per_h: float, horizon_h: float
 ) -> float:
-    checkpoint_h, restart_h = training.CHECKPOINT_WRITE_H, training.TRAINING_RESTART_H
+    checkpoint_h, restart_h = training.checkpoint_write_h(), training.restart_h()
     work_h = interval_h - checkpoint_h  # the interval runs from one checkpoint start to the next
     clock = useful = 0.0
     while clock < horizon_h:
@@ -211,12 +211,12 @@ def exact_goodput(interval_min: float, failure_rate_per_h: float) -> float:
     """
     t_h = interval_min / 60.0
     rate = failure_rate_per_h
-    per_segment_h = (1.0 / rate + training.TRAINING_RESTART_H) * math.expm1(rate * t_h)
-    return (t_h - training.CHECKPOINT_WRITE_H) / per_segment_h
+    per_segment_h = (1.0 / rate + training.restart_h()) * math.expm1(rate * t_h)
+    return (t_h - training.checkpoint_write_h()) / per_segment_h
 
 
 def analytic_goodput(card: Scorecard) -> float:
-    """The engine's first-order goodput, 1 - waste, for the job the scorecard sized."""
+    """The engine's exact renewal goodput for the job the scorecard sized."""
     derivation = card.constraints["fault_tolerance"].derivation
     return float(derivation["training_goodput"])
 
