@@ -32,8 +32,8 @@ from constraintlab import Design, evaluate
 from constraintlab.explore import census, feasibility_slice
 from constraintlab.explore.census import compute_census
 from constraintlab.model import carbon as carbon_model
-from constraintlab.model.design import CONTROLS, grid_size
 from constraintlab.model import serving
+from constraintlab.model.design import CONTROLS, grid_size
 
 SCALAR_SAMPLE = 20_000
 CENSUS_RUNS = 5

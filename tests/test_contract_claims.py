@@ -82,12 +82,18 @@ def test_claim_05_the_largest_size_is_stopped_by_a_named_mechanism() -> None:
                 for context in ("fleet", "renewable"):
                     card = evaluate(
                         Design(
-                            model_size_b=above, dp_epsilon=eps, adv_weight=weight,
-                            parallelism=strategy, checkpoint_interval_min=15, context=context,
+                            model_size_b=above,
+                            dp_epsilon=eps,
+                            adv_weight=weight,
+                            parallelism=strategy,
+                            checkpoint_interval_min=15,
+                            context=context,
                         )
                     )
                     assert not card.approved
-                    reasons |= set(card.failing) | ({"budget"} if not card.budget.within_budget else set())
+                    reasons |= set(card.failing) | (
+                        {"budget"} if not card.budget.within_budget else set()
+                    )
     assert reasons & {"carbon_reduction", "budget", "p99_latency"}
 
 
@@ -113,7 +119,7 @@ def test_claim_06_approved_epsilon_lies_in_a_band_above_its_minimum() -> None:
 
 def test_claim_07_tp_collectives_use_the_per_direction_nvlink_bandwidth() -> None:
     params = 20e9
-    compute, comm, hop, collectives = serving.stage_times_s(params, 8, 1)
+    _compute, comm, _hop, collectives = serving.stage_times_s(params, 8, 1)
     layers, d_model = serving.model_shape(params)
     size = sc.IMAGES_PER_STUDY * sc.TOKENS_PER_IMAGE * d_model * 2.0
     per = 2 * 7 / 8 * size / 450e9 + sc.TP_COLLECTIVE_LATENCY_US * 1e-6
@@ -150,7 +156,10 @@ def test_claim_07_pipeline_replicas_stream_one_study_per_stage() -> None:
 
 def test_claim_07_p99_over_service_time_is_not_a_constant() -> None:
     ratios = {
-        round(serving.serving_plan(float(m), s).p99_ms / serving.serving_plan(float(m), s).service_ms, 3)
+        round(
+            serving.serving_plan(float(m), s).p99_ms / serving.serving_plan(float(m), s).service_ms,
+            3,
+        )
         for m in (2, 7, 12, 30)
         for s in ("tp_dp", "3d")
     }
@@ -163,13 +172,17 @@ def test_claim_08_availability_is_the_slo_holding_share_with_derived_spares() ->
         n, r, g = d["n_replicas"], d["replicas_required"], d["gpus_per_replica"]
         q = (sc.COLD_RESTART_MIN / 60) / (sc.GPU_MTBF_H / g + sc.COLD_RESTART_MIN / 60)
         expected = stats.binom.cdf(n - r, n, q)
-        assert evaluate(design)["fault_tolerance"].exact_value == pytest.approx(expected * 100, rel=1e-9)
+        assert evaluate(design)["fault_tolerance"].exact_value == pytest.approx(
+            expected * 100, rel=1e-9
+        )
         assert expected >= 0.999
         if n > r:  # one spare fewer would not reach the target: the smallest provisioning
             assert stats.binom.cdf(n - 1 - r, n - 1, q) < 0.999 + 5e-6
         plan = serving.serving_plan(design.model_size_b, design.parallelism)
         assert plan.p99_at_required_ms < sc.P99_SLO_MS
-        assert serving.p99_ms(r - 1, plan.service_mean_ms / 1e3, plan.fixed_delay_ms / 1e3) >= 199.95
+        assert (
+            serving.p99_ms(r - 1, plan.service_mean_ms / 1e3, plan.fixed_delay_ms / 1e3) >= 199.95
+        )
 
 
 def test_claim_08_no_sawtooth_in_model_size() -> None:
@@ -209,13 +222,22 @@ def test_claim_09_interval_advice_is_right_on_both_sides() -> None:
         advice = evaluate(design)["fault_tolerance"].derivation["interval_advice"]
         here = evaluate(design).budget.training_gpus
         if advice == "lengthen":
-            assert evaluate(design.replace(checkpoint_interval_min=interval + 5)).budget.training_gpus < here
+            assert (
+                evaluate(design.replace(checkpoint_interval_min=interval + 5)).budget.training_gpus
+                < here
+            )
         elif advice == "shorten":
-            assert evaluate(design.replace(checkpoint_interval_min=interval - 5)).budget.training_gpus < here
+            assert (
+                evaluate(design.replace(checkpoint_interval_min=interval - 5)).budget.training_gpus
+                < here
+            )
         else:
             for other in (interval - 5, interval + 5):
                 if 5 <= other <= 120:
-                    assert evaluate(design.replace(checkpoint_interval_min=other)).budget.training_gpus >= here
+                    assert (
+                        evaluate(design.replace(checkpoint_interval_min=other)).budget.training_gpus
+                        >= here
+                    )
 
 
 def test_claim_09_a_job_that_cannot_keep_up_reports_its_true_demand() -> None:
@@ -241,11 +263,23 @@ def test_claim_09_every_budget_component_is_non_negative(
     size: float, eps: float, weight: float, strategy: str, interval: float, flex: float
 ) -> None:
     budget = evaluate(
-        Design(model_size_b=size, dp_epsilon=eps, adv_weight=weight, parallelism=strategy,
-               checkpoint_interval_min=interval, flexible_job_pct=flex)
+        Design(
+            model_size_b=size,
+            dp_epsilon=eps,
+            adv_weight=weight,
+            parallelism=strategy,
+            checkpoint_interval_min=interval,
+            flexible_job_pct=flex,
+        )
     ).budget
-    for part in (budget.serving_gpus, budget.spare_gpus, budget.training_gpus,
-                 budget.training_ideal_gpus, budget.checkpoint_waste_gpus, budget.deferral_gpus):
+    for part in (
+        budget.serving_gpus,
+        budget.spare_gpus,
+        budget.training_gpus,
+        budget.training_ideal_gpus,
+        budget.checkpoint_waste_gpus,
+        budget.deferral_gpus,
+    ):
         assert part >= 0
 
 
@@ -256,7 +290,12 @@ def test_claim_10_carbon_is_per_study_with_pue_and_embodied_and_a_shown_baseline
     d = card["carbon_reduction"].derivation
     assert d["embodied_t_per_day"] > 0 and d["pue"] == sc.PUE
     assert d["baseline_design"] == base.design.to_dict()
-    total = d["grid_t_per_day"] + d["ppa_t_per_day"] + d["clean_hours_t_per_day"] + d["embodied_t_per_day"]
+    total = (
+        d["grid_t_per_day"]
+        + d["ppa_t_per_day"]
+        + d["clean_hours_t_per_day"]
+        + d["embodied_t_per_day"]
+    )
     assert d["g_per_study"] == pytest.approx(total * 1e6 / sc.STUDIES_PER_DAY)
 
 
@@ -274,8 +313,19 @@ def test_claim_10_deferral_moves_only_the_job_and_costs_gpus() -> None:
     high = evaluate(APPROVED_FLEET.replace(flexible_job_pct=50))
     assert high.budget.deferral_gpus > 0 == low.budget.deferral_gpus
     assert high.budget.gpus_needed > low.budget.gpus_needed
-    moved = low["carbon_reduction"].derivation["grid_t_per_day"] - high["carbon_reduction"].derivation["grid_t_per_day"]
-    job_energy_t = high.budget.training_gpus * sc.H100_TDP_W * sc.PUE / 1e6 * 24 * sc.GRID_FLEET_G_PER_KWH / 1e3
+    moved = (
+        low["carbon_reduction"].derivation["grid_t_per_day"]
+        - high["carbon_reduction"].derivation["grid_t_per_day"]
+    )
+    job_energy_t = (
+        high.budget.training_gpus
+        * sc.H100_TDP_W
+        * sc.PUE
+        / 1e6
+        * 24
+        * sc.GRID_FLEET_G_PER_KWH
+        / 1e3
+    )
     assert 0 < moved <= 0.5 * job_energy_t + 1e-9  # never more than the deferred half of the job
 
 
@@ -289,8 +339,8 @@ def test_claim_11_the_budget_decides_some_designs() -> None:
 
 
 def test_claim_12_quoted_figures_are_computed_from_the_scenario() -> None:
-    assert sc.RIDGE_POINT_FLOP_PER_BYTE == pytest.approx(989e12 / 3350e9)
-    assert sc.ARRIVAL_RATE_PER_S == pytest.approx(1_000 * 100_000 / 86_400)
+    assert pytest.approx(989e12 / 3350e9) == sc.RIDGE_POINT_FLOP_PER_BYTE
+    assert pytest.approx(1_000 * 100_000 / 86_400) == sc.ARRIVAL_RATE_PER_S
     for item in sc.CONSTANTS:
         assert item.unit and item.source, item.key
 
@@ -304,7 +354,9 @@ def test_claim_13_every_control_flips_approval_somewhere() -> None:
 def test_claim_13_the_approved_region_has_several_families() -> None:
     families = census().families
     assert len(families) >= 2
-    assert len({f["parallelism"] for f in families}) >= 2 or len({f["context"] for f in families}) >= 2
+    assert (
+        len({f["parallelism"] for f in families}) >= 2 or len({f["context"] for f in families}) >= 2
+    )
 
 
 def test_claim_14_thresholds_are_decided_on_the_shown_digits() -> None:

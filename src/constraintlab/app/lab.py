@@ -16,8 +16,8 @@ with app.setup:
     from constraintlab.model.explain import derivation_line, levers
     from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import instruments, journey, montecarlo, prose, scorecards
-    from constraintlab.views.assumptions import assumptions_panel_html
     from constraintlab.views import questions as qs
+    from constraintlab.views.assumptions import assumptions_panel_html
     from constraintlab.views.html import callout, esc
 
 

@@ -105,9 +105,7 @@ def print_census(result: Any, console: Console) -> None:
     table.add_row("size_range_b", f"{sizes[0]:g} to {sizes[1]:g}" if sizes else "none")
     band = result.epsilon_band
     table.add_row("epsilon_band", f"{band[0]:g} to {band[1]:g}" if band else "none")
-    table.add_row(
-        "renewable_fail_carbon_only_beyond_ppa", f"{result.ppa_outgrown:,}"
-    )
+    table.add_row("renewable_fail_carbon_only_beyond_ppa", f"{result.ppa_outgrown:,}")
     best = result.best_fleet_reduction_pct
     table.add_row("best_fleet_reduction_pct", "none" if best is None else f"{best:.2f} %")
     table.add_row("within GPU budget", f"{result.within_budget:,}")
@@ -116,13 +114,18 @@ def print_census(result: Any, console: Console) -> None:
     console.print(table)
     families = Table(title="Families of the approved region")
     for column in ("strategy", "context", "approved", "sizes (B)", "deferral (%)"):
-        families.add_column(column, justify="left" if column in ("strategy", "context") else "right")
+        families.add_column(
+            column, justify="left" if column in ("strategy", "context") else "right"
+        )
     for family in result.families:
         lo, hi = family["size_range_b"]
         flo, fhi = family["flexible_job_pct_range"]
         families.add_row(
-            family["parallelism"], family["context"], f"{family['approved']:,}",
-            f"{lo:g} to {hi:g}", f"{flo:g} to {fhi:g}",
+            family["parallelism"],
+            family["context"],
+            f"{family['approved']:,}",
+            f"{lo:g} to {hi:g}",
+            f"{flo:g} to {fhi:g}",
         )
     console.print(families)
     base = result.baseline

@@ -125,8 +125,8 @@ def compute_census(grid: Grid | None = None, *, reuse_tables: bool = True) -> Ce
     start = time.perf_counter()
     grid = grid or full_grid()
     t = tables(grid) if reuse_tables else build_tables(grid)
-    n_m, n_s = t.serve_gpus.shape
-    shape = grid.shape()
+    n_m, _n_s = t.serve_gpus.shape
+    grid.shape()
     valid = t.triple_ok[..., None] & t.keeps_up  # (M, eps, w, T)
     jobs = _sorted_jobs(t, valid)
     per = np.zeros(t.max_job.shape, dtype=np.int64)  # (M, s, f, c) approved counts
@@ -167,7 +167,9 @@ def with_examples(result: Census, t: GridTables | None = None) -> Census:
     return replace(result, examples=pick_examples(t), approved_ranges=_approved_ranges(t))
 
 
-def _families(t: GridTables, per: np.ndarray, strategies: list[str], contexts: list[str]) -> list[dict[str, Any]]:
+def _families(
+    t: GridTables, per: np.ndarray, strategies: list[str], contexts: list[str]
+) -> list[dict[str, Any]]:
     grid = t.grid
     out = []
     for i, s in enumerate(strategies):
@@ -209,7 +211,10 @@ def passing_counts(t: GridTables) -> dict[str, int]:
     counts.update({name: int(t.pair_met[name].sum()) * (size // pair_size) for name in PAIR})
     jobs = [np.sort(t.train_gpus[m].ravel()) for m in range(shape[0])]
     counts["carbon_reduction"] = int(
-        sum(np.searchsorted(jobs[m], t.carbon_max_job[m], side="right").sum() for m in range(shape[0]))
+        sum(
+            np.searchsorted(jobs[m], t.carbon_max_job[m], side="right").sum()
+            for m in range(shape[0])
+        )
     )
     return {name: counts[name] for name in CONSTRAINT_NAMES}
 
@@ -230,7 +235,9 @@ def budget_only_refusals(t: GridTables) -> int:
     for m in range(t.train_gpus.shape[0]):
         if not t.pair_ok[m].any():
             continue
-        triple = np.sort(t.train_gpus[m][np.broadcast_to(t.triple_ok[m][..., None], t.keeps_up[m].shape)])
+        triple = np.sort(
+            t.train_gpus[m][np.broadcast_to(t.triple_ok[m][..., None], t.keeps_up[m].shape)]
+        )
         kept = np.sort(t.train_gpus[m][t.triple_ok[m][..., None] & t.keeps_up[m]])
         six = np.searchsorted(triple, t.carbon_max_job[m], side="right")
         ok = np.searchsorted(kept, t.max_job[m], side="right")
@@ -268,7 +275,9 @@ def _best_fleet_reduction(t: GridTables) -> float | None:
         fits = job <= t.budget_max_job[m, s, f_index]
         if not fits.any():
             continue
-        day = carbon_model.emissions(held[fits], job[fits], flex, 0.0, float(sc.GRID_RENEWABLE_G_PER_KWH))
+        day = carbon_model.emissions(
+            held[fits], job[fits], flex, 0.0, float(sc.GRID_RENEWABLE_G_PER_KWH)
+        )
         value = carbon_model.reduction(day.g_per_study, carbon_model.baseline().g_per_study) * 100.0
         best = max(best, float(np.max(value)))
     return float(decide.shown("carbon_reduction", best)) if np.isfinite(best) else None
@@ -285,14 +294,22 @@ def _baseline_summary() -> dict[str, Any]:
     }
 
 
-def flips_by_control(t: GridTables, valid: np.ndarray, jobs: list[np.ndarray], approved: int) -> dict[str, int]:
+def flips_by_control(
+    t: GridTables, valid: np.ndarray, jobs: list[np.ndarray], approved: int
+) -> dict[str, int]:
     """Per control: approved designs that changing that control alone can make unapproved."""
     n_m = t.train_gpus.shape[0]
     full: dict[str, int] = {}
     # along f, c, s: the line is approved everywhere iff J <= the smallest threshold on it
-    along_f = sum(int((_count_at_most(jobs, m, t.max_job[m].min(axis=1)) * t.pair_ok[m][:, None]).sum()) for m in range(n_m))
+    along_f = sum(
+        int((_count_at_most(jobs, m, t.max_job[m].min(axis=1)) * t.pair_ok[m][:, None]).sum())
+        for m in range(n_m)
+    )
     full["flexible_job_pct"] = along_f * t.max_job.shape[2]
-    along_c = sum(int((_count_at_most(jobs, m, t.max_job[m].min(axis=2)) * t.pair_ok[m][:, None]).sum()) for m in range(n_m))
+    along_c = sum(
+        int((_count_at_most(jobs, m, t.max_job[m].min(axis=2)) * t.pair_ok[m][:, None]).sum())
+        for m in range(n_m)
+    )
     full["context"] = along_c * t.max_job.shape[3]
     along_s = sum(
         int(_count_at_most(jobs, m, t.max_job[m].min(axis=0)).sum()) if t.pair_ok[m].all() else 0
@@ -306,7 +323,12 @@ def flips_by_control(t: GridTables, valid: np.ndarray, jobs: list[np.ndarray], a
         count = 0
         for m in range(n_m):
             sorted_line = np.sort(line_job[m].ravel())
-            count += int((np.searchsorted(sorted_line, t.max_job[m], side="right") * t.pair_ok[m][:, None, None]).sum())
+            count += int(
+                (
+                    np.searchsorted(sorted_line, t.max_job[m], side="right")
+                    * t.pair_ok[m][:, None, None]
+                ).sum()
+            )
         full[name] = count * t.train_gpus.shape[axis]
     full["model_size_b"] = _full_lines_along_size(t, valid)
     return {name: approved - full[name] for name in CONTROL_NAMES}

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, nearest_index, require_control
-from constraintlab.explore.tables import STRUCTURAL, GridTables, IntArray, tables
+from constraintlab.explore.tables import GridTables, IntArray, tables
 from constraintlab.model.design import Design, DesignError
 from constraintlab.model.engine import CONSTRAINT_NAMES
 from constraintlab.model.vectorized import evaluate_many

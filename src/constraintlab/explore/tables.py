@@ -35,7 +35,7 @@ from constraintlab.model.decide import meets
 from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
 from constraintlab.model.engine import CONSTRAINT_NAMES
 from constraintlab.model.serving import warm_grid_plans
-from constraintlab.model.vectorized import evaluate_many, job_table, serving_table
+from constraintlab.model.vectorized import serving_table
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -45,7 +45,13 @@ PAIR_CONSTRAINTS: Final = ("p99_latency", "fault_tolerance")
 STRUCTURAL: Final = CONTROL_NAMES[:5]
 CARBON_CONTROLS: Final = CONTROL_NAMES[5:]
 NEVER: Final = training.NEVER
-assert STRUCTURAL == ("model_size_b", "dp_epsilon", "adv_weight", "parallelism", "checkpoint_interval_min")
+assert STRUCTURAL == (
+    "model_size_b",
+    "dp_epsilon",
+    "adv_weight",
+    "parallelism",
+    "checkpoint_interval_min",
+)
 assert CARBON_CONTROLS == ("flexible_job_pct", "context")
 
 
@@ -69,7 +75,9 @@ class GridTables:
         extra = carbon_model.deferral_gpus(np.where(finite, job, 0), flex)
         return np.asarray(np.where(finite, extra, 0), dtype=np.int64)
 
-    def gpus(self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray, f: IntArray) -> IntArray:
+    def gpus(
+        self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray, f: IntArray
+    ) -> IntArray:
         """GPUs needed: serving + spares + job + deferral."""
         job = self.train_gpus[m, e, w, t]
         return np.asarray(self.serve_gpus[m, s] + job + self.deferral(job, f), dtype=np.int64)
@@ -141,12 +149,23 @@ class GridTables:
 
 
 def _triple_met(grid: Grid) -> dict[str, BoolArray]:
-    result = evaluate_many(
-        model_size_b=grid.numbers("model_size_b")[:, None, None],
-        dp_epsilon=grid.numbers("dp_epsilon")[None, :, None],
-        adv_weight=grid.numbers("adv_weight")[None, None, :],
-    )
-    return {name: np.array(result.met[name]) for name in TRIPLE_CONSTRAINTS}
+    """Accuracy, robustness and privacy on (M, eps, w): the engine's functions and rule."""
+    from constraintlab.model import accuracy as acc_model
+    from constraintlab.model import robustness as rob_model
+
+    size = grid.numbers("model_size_b")[:, None, None]
+    eps = grid.numbers("dp_epsilon")[None, :, None]
+    weight = grid.numbers("adv_weight")[None, None, :]
+    shape = (size.shape[0], eps.shape[1], weight.shape[2])
+    values = {
+        "accuracy": acc_model.accuracy(size, eps, weight) * 100.0,
+        "adversarial_robustness": rob_model.robustness(eps, weight) * 100.0,
+        "dp_privacy": eps + 0.0 * size + 0.0 * weight,
+    }
+    return {
+        name: np.broadcast_to(np.asarray(meets(name, values[name]), dtype=bool), shape).copy()
+        for name in TRIPLE_CONSTRAINTS
+    }
 
 
 def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
@@ -159,7 +178,8 @@ def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
         np.broadcast_to(sizes[:, None], shape).copy(), np.broadcast_to(codes[None, :], shape).copy()
     )
     met = {
-        "p99_latency": np.asarray(meets("p99_latency", table.p99_ms), dtype=bool) & table.latency_ok,
+        "p99_latency": np.asarray(meets("p99_latency", table.p99_ms), dtype=bool)
+        & table.latency_ok,
         "fault_tolerance": np.asarray(meets("fault_tolerance", table.uptime * 100.0), dtype=bool)
         & table.latency_ok,
     }
@@ -167,18 +187,49 @@ def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
 
 
 def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
-    ideal = training.ideal_training_gpus(
-        grid.numbers("model_size_b")[:, None, None, None],
-        grid.numbers("dp_epsilon")[None, :, None, None],
-        grid.numbers("adv_weight")[None, None, :, None],
+    """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`):
+    the size at each interval, or the true demand (the cheapest keeping-up grid interval)."""
+    ideal = np.asarray(
+        training.ideal_training_gpus(
+            grid.numbers("model_size_b")[:, None, None],
+            grid.numbers("dp_epsilon")[None, :, None],
+            grid.numbers("adv_weight")[None, None, :],
+        ),
+        dtype=np.float64,
     )
-    intervals = grid.numbers("checkpoint_interval_min")
-    shape = (*np.shape(ideal)[:3], len(intervals))
-    gpus, keeps = job_table(
-        np.broadcast_to(ideal, shape).copy(), np.broadcast_to(intervals, shape).copy()
-    )
-    whole = np.where(np.isfinite(gpus), gpus, NEVER)
-    return _whole(whole, "fine-tuning GPUs"), np.asarray(keeps, dtype=bool)
+    flat = ideal.ravel()
+    order = np.argsort(flat, kind="stable")
+    intervals = grid.numbers("checkpoint_interval_min").tolist()
+    gpus = np.empty((flat.size, len(intervals)), dtype=np.int64)
+    keeps = np.empty((flat.size, len(intervals)), dtype=bool)
+    for k, interval in enumerate(intervals):
+        table = training.delivery_table(float(interval))
+        index = np.empty(flat.size, dtype=np.int64)
+        index[order] = np.searchsorted(table, flat[order], side="left")
+        keeps[:, k] = index < len(table)
+        gpus[:, k] = np.where(keeps[:, k], index, NEVER)
+    from constraintlab.model.engine import interval_grid
+
+    if intervals == interval_grid():  # the true demand: the fewest over the same intervals
+        demand = np.where(keeps, gpus, NEVER).min(axis=1)
+    else:
+        demand = _true_demand(flat, order)
+    gpus = np.where(keeps, gpus, demand[:, None])
+    shape = (*ideal.shape, len(intervals))
+    return gpus.reshape(shape), keeps.reshape(shape)
+
+
+def _true_demand(flat: np.ndarray, order: np.ndarray) -> IntArray:
+    """The fewest job GPUs over the contract's grid intervals (NEVER if none keeps up)."""
+    from constraintlab.model.engine import interval_grid
+
+    demand = np.full(flat.size, NEVER, dtype=np.int64)
+    for interval in interval_grid():
+        table = training.delivery_table(float(interval))
+        index = np.empty(flat.size, dtype=np.int64)
+        index[order] = np.searchsorted(table, flat[order], side="left")
+        demand = np.where(index < len(table), np.minimum(demand, index), demand)
+    return demand
 
 
 def _whole(gpus: NDArray[np.float64], what: str) -> IntArray:
@@ -211,7 +262,9 @@ def carbon_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
     base = carbon_model.baseline().g_per_study
 
     def passes(job: IntArray) -> BoolArray:
-        day = carbon_model.emissions(held, job.astype(np.float64), flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH))
+        day = carbon_model.emissions(
+            held, job.astype(np.float64), flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH)
+        )
         value = carbon_model.reduction(day.g_per_study, base) * 100.0
         return np.asarray(meets("carbon_reduction", value), dtype=bool)
 

@@ -53,7 +53,10 @@ def gpu_facility_kw() -> float:
 def deferral_gpus(job_gpus: Real, flexible_job_pct: Real) -> Real:
     """Extra whole GPUs so the deferred share runs only in the clean hours: ceil(f N (24/H - 1))."""
     share = np.asarray(flexible_job_pct, dtype=np.float64) / 100.0
-    extra = np.ceil(np.asarray(job_gpus, dtype=np.float64) * share * (24.0 / sc.CLEAN_HOURS_PER_DAY - 1.0) - 1e-9)
+    extra = np.ceil(
+        np.asarray(job_gpus, dtype=np.float64) * share * (24.0 / sc.CLEAN_HOURS_PER_DAY - 1.0)
+        - 1e-9
+    )
     extra = np.maximum(extra, 0.0)
     return float(extra) if np.ndim(extra) == 0 else extra
 
@@ -78,7 +81,11 @@ class Emissions:
 
 
 def emissions(
-    serve_gpus: Real, job_gpus: Real, flexible_job_pct: Real, ppa_kw_available: Real, renewable_g: Real
+    serve_gpus: Real,
+    job_gpus: Real,
+    flexible_job_pct: Real,
+    ppa_kw_available: Real,
+    renewable_g: Real,
 ) -> Emissions:
     """A day's emissions (module doc): flat load first on the PPA, then the grid at its mean;
     the deferred share in the clean hours, on what the PPA has left, then the clean grid."""
@@ -104,7 +111,9 @@ def emissions(
     )
 
 
-def design_emissions(serve_gpus: Real, job_gpus: Real, flexible_job_pct: Real, context: str) -> Emissions:
+def design_emissions(
+    serve_gpus: Real, job_gpus: Real, flexible_job_pct: Real, context: str
+) -> Emissions:
     """Emissions of a design in a named context."""
     return emissions(
         serve_gpus, job_gpus, flexible_job_pct, ppa_kw(context), float(sc.GRID_RENEWABLE_G_PER_KWH)

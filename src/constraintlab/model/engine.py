@@ -172,7 +172,9 @@ def interval_grid() -> list[float]:
 
 def job_gpus(design: Design) -> tuple[float, float, bool, float]:
     """(a, N, keeps_up, interval of N): ideal GPUs, job size (true demand if it cannot keep up)."""
-    ideal = float(training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight))
+    ideal = float(
+        training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
+    )
     gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min)
     if keeps_up:
         return ideal, float(gpus), True, design.checkpoint_interval_min
@@ -188,7 +190,9 @@ def gpu_usage(design: Design) -> GpuUsage:
 
 def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
     ideal, gpus, keeps_up, interval = job_gpus(design)
-    extra = carbon_model.deferral_gpus(gpus, design.flexible_job_pct) if math.isfinite(gpus) else 0.0
+    extra = (
+        carbon_model.deferral_gpus(gpus, design.flexible_job_pct) if math.isfinite(gpus) else 0.0
+    )
     return GpuUsage(
         serving_gpus=plan.serving_gpus,
         spare_gpus=plan.spare_gpus,
@@ -201,7 +205,9 @@ def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
     )
 
 
-def _result(name: str, exact: float, derivation: dict[str, Any], met: bool | None = None) -> ConstraintResult:
+def _result(
+    name: str, exact: float, derivation: dict[str, Any], met: bool | None = None
+) -> ConstraintResult:
     """A constraint decided by the stated rule on its shown value (``met`` may add a condition)."""
     decided = bool(meets(name, exact)) if math.isfinite(exact) else name == "p99_latency" and False
     if met is not None:
@@ -211,8 +217,16 @@ def _result(name: str, exact: float, derivation: dict[str, Any], met: bool | Non
     from constraintlab.model.decide import COMPARISON
 
     return ConstraintResult(
-        name, CONSTRAINT_LABELS[name], value, target(name), unit, COMPARISON[name], decided,
-        derivation, exact_value=exact, decimals=DECIMALS[name],
+        name,
+        CONSTRAINT_LABELS[name],
+        value,
+        target(name),
+        unit,
+        COMPARISON[name],
+        decided,
+        derivation,
+        exact_value=exact,
+        decimals=DECIMALS[name],
     )
 
 
@@ -291,7 +305,9 @@ def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
     serve = usage.serving_gpus + usage.spare_gpus
     if not math.isfinite(usage.training_gpus):
         return _result("carbon_reduction", -math.inf, {"baseline_gpus": base.gpus}, met=False)
-    day = carbon_model.design_emissions(serve, usage.training_gpus, design.flexible_job_pct, design.context)
+    day = carbon_model.design_emissions(
+        serve, usage.training_gpus, design.flexible_job_pct, design.context
+    )
     reduction = carbon_model.reduction(day.g_per_study, base.g_per_study)
     return _result(
         "carbon_reduction",
@@ -320,7 +336,7 @@ def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
 
 
 def interval_advice(design: Design, usage: GpuUsage) -> str:
-    """"lengthen", "shorten" or "keep": the grid neighbour that needs fewer job GPUs, if any."""
+    """ "lengthen", "shorten" or "keep": the grid neighbour that needs fewer job GPUs, if any."""
     grid = interval_grid()
     here = design.checkpoint_interval_min
     best, best_gpus = "keep", _job_at(design, here)
@@ -333,7 +349,9 @@ def interval_advice(design: Design, usage: GpuUsage) -> str:
 
 
 def _job_at(design: Design, interval: float) -> float:
-    ideal = float(training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight))
+    ideal = float(
+        training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
+    )
     gpus, keeps = training.size_training_job(ideal, interval)
     return float(gpus) if keeps else math.inf
 

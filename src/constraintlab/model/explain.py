@@ -84,7 +84,9 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
         )
     pipe = ""
     if d["fixed_delay_ms"] > 0:
-        pipe = f"; {d['pipeline_parallel']} stages stream studies, adding {d['fixed_delay_ms']:.1f} ms"
+        pipe = (
+            f"; {d['pipeline_parallel']} stages stream studies, adding {d['fixed_delay_ms']:.1f} ms"
+        )
     if not d["slo_feasible"]:
         return (
             f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes"

@@ -85,7 +85,9 @@ def mdc_number_in_system(load: float, servers: int) -> FloatArray:
     return normalised
 
 
-def _mdc_wait_cdf_units(cumulative: FloatArray, arrivals_mean: float, servers: int, limit: int) -> float:
+def _mdc_wait_cdf_units(
+    cumulative: FloatArray, arrivals_mean: float, servers: int, limit: int
+) -> float:
     from scipy import stats
 
     counts = np.arange(min(limit, _poisson_reach(arrivals_mean)) + 1)
@@ -100,7 +102,9 @@ def mdc_response_quantile_s(arrival_rate: float, servers: int, service_s: float,
     load = arrival_rate * service_s
     cumulative = np.cumsum(mdc_number_in_system(load, servers))
     periods = 0
-    while (periods + 1) * servers <= len(cumulative) and cumulative[(periods + 1) * servers - 1] < q:
+    while (periods + 1) * servers <= len(cumulative) and cumulative[
+        (periods + 1) * servers - 1
+    ] < q:
         periods += 1
     if periods == 0:
         return service_s
@@ -113,7 +117,9 @@ def mdc_response_quantile_s(arrival_rate: float, servers: int, service_s: float,
     return service_s * periods + rest
 
 
-def mgc_tail_approx(t_s: float, arrival_rate: float, servers: int, service_s: float, scv: float) -> float:
+def mgc_tail_approx(
+    t_s: float, arrival_rate: float, servers: int, service_s: float, scv: float
+) -> float:
     """P(S + W > t) under Whitt's (1993) approximation with gamma service (see module doc)."""
     from scipy import special
 
@@ -130,8 +136,11 @@ def mgc_tail_approx(t_s: float, arrival_rate: float, servers: int, service_s: fl
     else:  # exponential dominates: bound by direct quadrature
         grid = np.linspace(0.0, t_s, 2001)
         density = np.exp(
-            (shape - 1) * np.log(np.maximum(grid, 1e-300)) - grid / scale - special.gammaln(shape)
-            - shape * math.log(scale) + theta * grid
+            (shape - 1) * np.log(np.maximum(grid, 1e-300))
+            - grid / scale
+            - special.gammaln(shape)
+            - shape * math.log(scale)
+            + theta * grid
         )
         inner = float(np.trapezoid(density, grid))
     waited = served + math.exp(-theta * t_s) * inner

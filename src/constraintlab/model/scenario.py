@@ -248,7 +248,9 @@ def _derive(v: dict[str, Any]) -> None:
     )
     v["CARBON_BASELINE_G_PER_KWH"] = v["GRID_FLEET_G_PER_KWH"]
     v["FLEET_POWER_BUDGET_W"] = v["GPU_BUDGET"] * v["H100_TDP_W"]
-    v["EMBODIED_G_PER_GPU_H"] = v["EMBODIED_KG_PER_GPU"] * 1000.0 / (v["GPU_LIFETIME_YEARS"] * 8760.0)
+    v["EMBODIED_G_PER_GPU_H"] = (
+        v["EMBODIED_KG_PER_GPU"] * 1000.0 / (v["GPU_LIFETIME_YEARS"] * 8760.0)
+    )
 
 
 def constant(key: str) -> Constant:

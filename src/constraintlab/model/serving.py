@@ -123,7 +123,9 @@ def stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float,
     stage_params = params / pp
     flops = 2.0 * stage_params * sc.TOKENS_PER_IMAGE * images
     compute = flops / (tp * sc.H100_DENSE_FP16_TFLOPS * 1e12 * sc.SERVING_MFU)
-    weight_read = sc.BYTES_PER_PARAM_SERVING * stage_params / (tp * sc.H100_HBM_BANDWIDTH_GB_PER_S * 1e9)
+    weight_read = (
+        sc.BYTES_PER_PARAM_SERVING * stage_params / (tp * sc.H100_HBM_BANDWIDTH_GB_PER_S * 1e9)
+    )
     layers, d_model = model_shape(params)
     activation_bytes = images * sc.TOKENS_PER_IMAGE * d_model * 2.0
     collectives = 2.0 * layers / pp if tp > 1 else 0.0
@@ -139,7 +141,9 @@ def stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float,
 
 def p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
     """fixed delay + the M/G/c response-time P99 (ms); inf for an unstable fleet."""
-    q = response_quantile_s(sc.ARRIVAL_RATE_PER_S, servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE)
+    q = response_quantile_s(
+        sc.ARRIVAL_RATE_PER_S, servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE
+    )
     return (fixed_s + q) * 1e3
 
 
@@ -296,7 +300,9 @@ def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
         fits_in_memory=fits,
         layers=layers,
         d_model=d_model,
-        arithmetic_intensity_flop_per_byte=sc.TOKENS_PER_IMAGE * sc.IMAGES_PER_STUDY * 2.0
+        arithmetic_intensity_flop_per_byte=sc.TOKENS_PER_IMAGE
+        * sc.IMAGES_PER_STUDY
+        * 2.0
         / sc.BYTES_PER_PARAM_SERVING,
         compute_ms=compute_s * 1e3,
         tensor_parallel_comm_ms=tp_s * 1e3,

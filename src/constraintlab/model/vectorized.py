@@ -20,6 +20,7 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import robustness as rob_model
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
+from constraintlab.model.decide import meets, shown
 from constraintlab.model.design import (
     CONTROLS,
     DEPLOYMENT_CONTEXTS,
@@ -27,7 +28,6 @@ from constraintlab.model.design import (
     DesignError,
     NumericControl,
 )
-from constraintlab.model.decide import meets, shown
 from constraintlab.model.engine import CONSTRAINT_NAMES, interval_grid
 from constraintlab.model.serving import serving_plan
 
@@ -169,7 +169,9 @@ def _evaluate_arrays(
     accuracy = acc_model.accuracy(size, eps, weight)
     robust = rob_model.robustness(eps, weight)
     ideal = np.asarray(training.ideal_training_gpus(size, eps, weight), dtype=np.float64)
-    job, keeps_up = job_table(np.ascontiguousarray(ideal), np.ascontiguousarray(n["checkpoint_interval_min"]))
+    job, keeps_up = job_table(
+        np.ascontiguousarray(ideal), np.ascontiguousarray(n["checkpoint_interval_min"])
+    )
     flex = n["flexible_job_pct"]
     finite = np.isfinite(job)
     safe_job = np.where(finite, job, 0.0)
