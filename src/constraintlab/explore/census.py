@@ -103,7 +103,7 @@ class Census:
 
 @lru_cache(maxsize=2)
 def _census(fingerprint: str) -> Census:
-    return compute_census()
+    return with_examples(compute_census())
 
 
 def census() -> Census:
