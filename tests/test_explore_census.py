@@ -83,7 +83,9 @@ def _brute_census(grid: Grid) -> dict[str, object]:
         },
         "flips": flips,
         "budget_only": int((six & ~result.within_budget).sum()),
-        "ppa": int((others & result.within_budget & ~result.met["carbon_reduction"] & renewable).sum()),
+        "ppa": int(
+            (others & result.within_budget & ~result.met["carbon_reduction"] & renewable).sum()
+        ),
         "families": len({(index[r, 3], index[r, 6]) for r in np.nonzero(ok)[0].tolist()}),
     }
 

@@ -76,4 +76,4 @@ def test_use_scenario_changes_the_model_and_back() -> None:
     assert evaluate(design).approved
     fingerprint = sc.FINGERPRINT
     use_scenario(None)
-    assert sc.FINGERPRINT == fingerprint
+    assert fingerprint == sc.FINGERPRINT

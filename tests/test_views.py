@@ -11,7 +11,7 @@ import pytest
 from constraintlab import CONTROLS, Design, evaluate
 from constraintlab.model import scenario
 from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
-from constraintlab.model.explain import Lever, derivation_line, levers
+from constraintlab.model.explain import derivation_line
 from constraintlab.views import charts, journey, prose, questions, scorecards
 from constraintlab.views.html import esc
 

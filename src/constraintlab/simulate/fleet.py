@@ -7,10 +7,10 @@ per-replication results), so the analytic number can be checked against it:
 * **Serving P99**: Poisson arrivals at the fleet's rate into the engine's replicas, FCFS,
   exponential service with the engine's mean service time (the engine's stated assumption),
   simulated customer by customer with :func:`constraintlab.simulate.response_times`.
-* **Serving uptime**: replica failures at the engine's rate ((n + s) g / MTBF, failures
-  independent), each replica back after the 30-minute cold restart; the fleet has full
-  capacity while at most s replicas are down. Sample paths over simulated years check the
-  engine's Poisson (M/G/infinity) step.
+* **Serving availability**: each of the n replicas alternates between up, for an
+  exponential time of mean MTBF / g, and down for the 30-minute restart; the SLO holds while
+  at most n - r replicas are down. Sample paths over simulated years check the engine's
+  binomial availability.
 * **Fine-tuning goodput**: the checkpointed job, segment by segment: each interval of T
   minutes of wall time is T - C of work and a C = 120 s checkpoint write; failures at
   lambda = N / MTBF interrupt it, each costing the work since the last checkpoint plus the
@@ -146,14 +146,20 @@ def simulate_uptime(
     """Simulated full-capacity uptime (fraction) of the design's serving fleet."""
     plan = serving_plan(design.model_size_b, design.parallelism)
     up = plan.availability
-    rate_per_h = up.n_replicas * up.gpus_per_replica / sc.GPU_MTBF_H
     horizon_h = (years if years is not None else uptime_horizon_years(design)) * 8_760.0
+    repair_h = sc.COLD_RESTART_MIN / 60.0
+    mean_up_h = sc.GPU_MTBF_H / up.gpus_per_replica
+    cycles = int(
+        horizon_h / (mean_up_h + repair_h) * 1.3 + 20 * (horizon_h / mean_up_h) ** 0.5 + 20
+    )
     rng = np.random.default_rng(seed)
     results = []
     for i in range(replications):
-        count = rng.poisson(rate_per_h * horizon_h)
-        failures = np.sort(rng.uniform(0.0, horizon_h, size=count))
-        down = _down_fraction(failures, sc.COLD_RESTART_MIN / 60.0, up.spare_replicas, horizon_h)
+        # each replica alternates: up for Exp(MTBF / g), then down for the restart R
+        ups = rng.exponential(mean_up_h, size=(up.n_replicas, cycles))
+        failures = np.cumsum(ups + repair_h, axis=1) - repair_h
+        failures = np.sort(failures[failures < horizon_h])
+        down = _down_fraction(failures, repair_h, up.spare_replicas, horizon_h)
         results.append(1.0 - down)
         if progress:
             progress(i + 1)
