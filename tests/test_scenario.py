@@ -53,7 +53,7 @@ def test_cli_exits_2_with_one_line_naming_the_key(
 ) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[targets]\np99_slo_ms = -5.0\n")
-    code, out, err = run_cli(capsys, "evaluate", "--scenario", str(path))
+    code, _, err = run_cli(capsys, "evaluate", "--scenario", str(path))
     assert code == 2 and "p99_slo_ms" in err and len(err.strip().splitlines()) == 1
 
 

@@ -83,7 +83,7 @@ class GridTables:
         return np.asarray(self.serve_gpus[m, s] + job + self.deferral(job, f), dtype=np.int64)
 
     def verdicts(self, index: IntArray) -> dict[str, BoolArray]:
-        """Per design (rows of grid indices): the six pass flags, ``within_budget``, ``approved``."""
+        """Per design (rows of grid indices): six pass flags, ``within_budget``, ``approved``."""
         m, e, w, s, t, f, c = (index[:, i] for i in range(len(CONTROL_NAMES)))
         job = self.train_gpus[m, e, w, t]
         met = {name: table[m, e, w] for name, table in self.triple_met.items()}

@@ -141,10 +141,12 @@ def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
     if not d["slo_feasible"]:
         return "no number of replicas holds the P99 SLO, so the service never holds it"
     return (
-        f"the SLO needs {d['replicas_required']} replicas of {d['gpus_per_replica']} GPU(s); each is"
+        f"the SLO needs {d['replicas_required']} replicas of {d['gpus_per_replica']} GPU(s);"
+        " each is"
         f" down {d['replica_down_share']:.3%} of the time (any of its GPUs failing, MTBF"
         f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart); {d['spare_replicas']}"
-        f" spare(s), the fewest that reach the target -> the SLO holds {shown_number(r)}% of the time"
+        f" spare(s), the fewest that reach the target -> the SLO holds {shown_number(r)}%"
+        " of the time"
     )
 
 
@@ -164,7 +166,7 @@ def derivation_line(result: ConstraintResult, card: Scorecard) -> str:
 
 
 def checkpoint_advice(card: Scorecard) -> str:
-    """Advice for the fine-tuning job's interval, from the exact goodput and the grid's neighbours."""
+    """Advice for the job's interval, from the exact goodput and the grid's neighbours."""
     d = card.constraints["fault_tolerance"].derivation
     interval, best = d["checkpoint_interval_min"], d["optimal_interval_min"]
     gpus = d["training_gpus"]

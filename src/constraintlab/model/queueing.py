@@ -7,7 +7,8 @@ SCV (``scenario.SERVICE_TIME_SCV``). The P99 of the response time W + S:
 * **SCV = 0, M/D/c, exact** (C. D. Crommelin, P.O. Elec. Eng. J. 25, 1932; G. J. Franx,
   Oper. Res. Lett. 29, 2001; H. C. Tijms, "A First Course in Stochastic Models", 2003). The
   number in system N satisfies N(t + D) = max(N(t) - c, 0) + Poisson(lambda D); its
-  stationary law p is solved as a truncated sparse linear system (the neglected tail mass is about e^-30), and by PASTA
+  stationary law p is solved as a truncated sparse linear system (the neglected tail mass is
+  about e^-30), and by PASTA
   ``P(W <= k D + u) = P(max(N - c, 0) + A_u <= (k + 1) c - 1)``, A_u ~ Poisson(lambda (D - u)).
   (The same method as :mod:`constraintlab.simulate.exact`, kept here so the model does not
   import the simulator that checks it.)

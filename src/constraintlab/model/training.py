@@ -138,7 +138,7 @@ def most_delivered_gpus(interval_min: float) -> tuple[int, float]:
 
 
 def true_demand(ideal_gpus: float, intervals_min: list[float]) -> tuple[float, float]:
-    """(GPUs, interval) of the cheapest keeping-up job over the given intervals; (inf, nan) if none."""
+    """(GPUs, interval) of the cheapest keeping-up job over the intervals; (inf, nan) if none."""
     best = (math.inf, math.nan)
     for interval in intervals_min:
         gpus, keeps = size_training_job(ideal_gpus, interval)
