@@ -347,7 +347,7 @@ def _full_lines_along_size(t: GridTables, valid: np.ndarray) -> int:
             for c in range(t.max_job.shape[3]):
                 limit = t.max_job[:, s, f, c][:, None, None, None]
                 count += int((valid & (t.train_gpus <= limit)).all(axis=0).sum())
-    return count * n_m
+    return int(count * n_m)
 
 
 def _approved_ranges(t: GridTables) -> dict[str, list[Any]]:
@@ -374,7 +374,7 @@ def pick_examples(t: GridTables, count: int = EXAMPLE_COUNT) -> list[Design]:
     approved = t.approved_index
     if len(approved) == 0:
         return []
-    columns = []
+    columns: list[tuple[bool, Any]] = []
     for i, name in enumerate(CONTROL_NAMES):
         if isinstance(CONTROLS[name], ChoiceControl):
             columns.append((True, approved[:, i]))

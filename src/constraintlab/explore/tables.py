@@ -97,11 +97,11 @@ class GridTables:
 
     @cached_property
     def triple_ok(self) -> BoolArray:
-        return np.logical_and.reduce(list(self.triple_met.values()))
+        return np.asarray(np.logical_and.reduce(list(self.triple_met.values())), dtype=bool)
 
     @cached_property
     def pair_ok(self) -> BoolArray:
-        return np.logical_and.reduce(list(self.pair_met.values()))
+        return np.asarray(np.logical_and.reduce(list(self.pair_met.values())), dtype=bool)
 
     @cached_property
     def max_job(self) -> IntArray:

@@ -38,14 +38,15 @@ COMPARISON: Final = {
 
 def target(name: str) -> float:
     """The target in the scorecard's unit (% for fractions)."""
-    return {
+    targets = {
         "accuracy": sc.ACCURACY_TARGET * 100.0,
         "p99_latency": sc.P99_SLO_MS,
         "dp_privacy": sc.DP_EPSILON_LIMIT,
         "adversarial_robustness": sc.ROBUSTNESS_TARGET * 100.0,
         "carbon_reduction": sc.CARBON_REDUCTION_TARGET * 100.0,
         "fault_tolerance": sc.UPTIME_TARGET * 100.0,
-    }[name]
+    }
+    return float(targets[name])
 
 
 def shown(name: str, value: Any) -> Any:

@@ -145,7 +145,7 @@ def mgc_tail_approx(
         )
         inner = float(np.trapezoid(density, grid))
     waited = served + math.exp(-theta * t_s) * inner
-    return (1.0 - wait_p) * served + wait_p * min(waited, 1.0)
+    return float((1.0 - wait_p) * served + wait_p * min(waited, 1.0))
 
 
 def response_quantile_s(

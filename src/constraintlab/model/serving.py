@@ -212,7 +212,7 @@ def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
             high = mid
         else:
             low = mid
-    return high
+    return int(high)
 
 
 _PLANS: dict[tuple[float, str], ServingPlan] = {}

@@ -50,7 +50,7 @@ class AvailabilityPlan:
 def replica_down_share(gpus_per_replica: int) -> float:
     """q = R / (MTBF / g + R): long-run share of time one replica is down."""
     restart_h = sc.COLD_RESTART_MIN / 60.0
-    return restart_h / (sc.GPU_MTBF_H / gpus_per_replica + restart_h)
+    return float(restart_h / (sc.GPU_MTBF_H / gpus_per_replica + restart_h))
 
 
 def binomial_cdf(count: int, trials: int, p: float) -> float:

@@ -195,7 +195,7 @@ def _evaluate_arrays(
     met["fault_tolerance"] &= serve.latency_ok
     met["carbon_reduction"] &= finite
     values = {name: np.asarray(shown(name, v), dtype=np.float64) for name, v in values.items()}
-    n_met = sum(met[name].astype(np.int64) for name in CONSTRAINT_NAMES)
+    n_met = np.asarray(sum(met[name].astype(np.int64) for name in CONSTRAINT_NAMES), dtype=np.int64)
     within = keeps_up & (gpus <= sc.GPU_BUDGET)
     approved = (n_met == len(CONSTRAINT_NAMES)) & within
     return ManyResult(values, met, approved, n_met, gpus, within)
