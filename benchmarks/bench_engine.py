@@ -17,8 +17,8 @@ import sys
 import time
 
 from constraintlab import Design, evaluate
-from constraintlab.model.design import CONTROLS
 from constraintlab.model import serving
+from constraintlab.model.design import CONTROLS
 
 
 def _random_grid_designs(count: int, seed: int = 1) -> list[Design]:
