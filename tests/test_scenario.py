@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from constraintlab.model.scenario import RULES, ScenarioError, load_constants, u
 def _shipped_scenario_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("CONSTRAINTLAB_SCENARIO", raising=False)
     yield
-    monkeypatch.delenv("CONSTRAINTLAB_SCENARIO", raising=False)
+    os.environ.pop("CONSTRAINTLAB_SCENARIO", None)  # set by the CLI itself, for the lab's child
     use_scenario(None)
 
 
