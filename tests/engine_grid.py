@@ -15,6 +15,7 @@ import numpy as np
 
 from constraintlab.model import accuracy, robustness
 from constraintlab.model import scenario as sc
+from constraintlab.model.decide import meets
 from constraintlab.model.design import CONTROLS
 from constraintlab.model.vectorized import evaluate_many
 
@@ -30,8 +31,8 @@ def candidate_designs() -> dict[str, np.ndarray]:
         np.array(GRID["adv_weight"], dtype=float),
         indexing="ij",
     )
-    ok = (accuracy.accuracy(size, eps, weight) >= sc.ACCURACY_TARGET) & (
-        robustness.robustness(eps, weight) >= sc.ROBUSTNESS_TARGET
+    ok = meets("accuracy", accuracy.accuracy(size, eps, weight) * 100) & meets(
+        "adversarial_robustness", robustness.robustness(eps, weight) * 100
     )
     triples = np.stack([size[ok], eps[ok], weight[ok]], axis=1)
     rest = np.array(

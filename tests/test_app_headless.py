@@ -122,7 +122,7 @@ def test_the_capstone_entry_is_saved_with_the_published_fields(lab_env: LabEnv) 
         "latency_met": True,
         "dp_met": True,
         "adversarial_met": False,
-        "carbon_met": False,
+        "carbon_met": True,  # model v2: the default emits far less per study than the baseline
         "fault_tolerance_met": True,
         "constraints_all_met": False,
         "act1_prediction": "D",

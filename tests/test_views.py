@@ -11,7 +11,7 @@ import pytest
 from constraintlab import CONTROLS, Design, evaluate
 from constraintlab.model import scenario
 from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
-from constraintlab.model.explain import Lever, derivation_line, levers
+from constraintlab.model.explain import derivation_line
 from constraintlab.views import journey, prose, questions, scorecards
 from constraintlab.views.html import esc
 
@@ -76,87 +76,18 @@ def test_six_cards_with_ids_words_and_icons() -> None:
 
 
 def _result(**changes: object) -> ConstraintResult:
-    base = ConstraintResult("accuracy", "Accuracy", 94.96, 95.0, "%", ">=", False)
+    base = ConstraintResult("accuracy", "Accuracy", 94.96, 95.0, "%", ">=", False, decimals=2)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def test_rounding_never_shows_a_failing_value_on_the_passing_side() -> None:
+def test_the_shown_number_is_the_value_that_decided_the_verdict() -> None:
+    """Contract claim 14: the card shows exactly the digits its verdict was decided on."""
     assert scorecards.shown_number(_result()) == "94.96"
-    assert scorecards.shown_number(_result(value=94.999, met=False)) == "94.999"
-    assert scorecards.shown_number(_result(value=95.04, met=True)) == "95.0"
-    latency = _result(name="p99_latency", value=199.7, target=200.0, comparison="<", met=True)
-    assert scorecards.shown_number(latency) == "199.7"
-    unservable = _result(name="p99_latency", value=150.0, target=200.0, comparison="<", met=False)
-    assert scorecards.shown_number(unservable) == "150"  # fails on memory, not on the number
-    uptime = _result(name="fault_tolerance", value=99.99996, target=99.9, met=True)
-    assert scorecards.shown_number(uptime) == "99.99996"
-
-
-@pytest.mark.parametrize("payload", HOSTILE)
-def test_card_and_banner_escape_their_text(payload: str) -> None:
-    card = evaluate(Design())
-    result = replace(card.constraints["accuracy"], label=payload)
-    assert_inert(scorecards.card_html(result, payload), payload)
-    lever = Lever("accuracy", payload, payload)
-    assert_inert(scorecards.levers_html([lever], {"accuracy": payload}), payload)
-
-
-def test_banners_name_the_lever_of_every_failure_and_the_budget() -> None:
-    card = evaluate(Design())
-    found = levers(card)
-    html = scorecards.levers_html(found, CONSTRAINT_LABELS)
-    assert html.count('class="cl-callout cl-danger"') == len(card.failing)
-    for lever in found:
-        assert esc(lever.detail) in html
-    budget = Lever("gpu_budget", "too many GPUs", "shrink the model")
-    html = scorecards.levers_html([budget], CONSTRAINT_LABELS)
-    assert "cl-warn" in html and "GPU budget" in html
-
-
-def test_budget_bar_writes_out_every_share() -> None:
-    card = evaluate(Design())
-    html = scorecards.budget_html(card)
-    b = card.budget
-    assert f"Serving replicas: {b.serving_gpus:,}" in html
-    assert f"Hot spares: {b.spare_gpus:,}" in html
-    assert f"{b.gpus_needed:,.0f} GPUs needed of the {b.gpus_budget:,} budget" in html
-    assert "✓ PASS" in html
-
-
-@pytest.mark.parametrize("payload", HOSTILE)
-def test_hud_escapes_notes_and_shows_the_verdict(payload: str) -> None:
-    card = evaluate(APPROVED)
-    html = scorecards.hud_html(card, prediction="B", prediction_correct=True, notes=[payload])
-    assert_inert(html, payload)
-    assert "APPROVED" in html and "6/6" in html
-    assert html.count("cl-chip cl-pass") == 6
-
-
-def test_approved_box_lists_all_six() -> None:
-    html = scorecards.approved_html(evaluate(APPROVED))
-    assert html.count("<li>") == 6 and "Architecture approved" in html
-
-
-# --- questions --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "correct"),
-    [
-        (questions.ACT1_PREDICTION, "D"),
-        (questions.ACT1_REFLECTION, "B"),
-        (questions.ACT2_PREDICTION, "B"),
-        (questions.ACT2_REFLECTION, "B"),
-    ],
-)
-def test_each_question_has_four_options_and_the_published_answer(
-    question: questions.Question, correct: str
-) -> None:
-    labels = question.labels()
-    assert list(labels.values()) == ["A", "B", "C", "D"]
-    assert question.correct == correct
-    assert question.is_correct(correct) and not question.is_correct(None)
-    assert question.label_for(correct).startswith(f"{correct}) ")
+    card = evaluate(Design(model_size_b=12, adv_weight=0.75))
+    for result in card.constraints.values():
+        assert scorecards.shown_number(result) == f"{result.value:,.{result.decimals}f}"
+    accuracy = card["accuracy"]
+    assert scorecards.shown_number(accuracy) == "95.00" and accuracy.met
 
 
 @dataclass
@@ -167,8 +98,9 @@ class FakeCensus:
     max_model_size_b: float | None = 19.0
     epsilon_band: tuple[float, float] | None = (0.7, 1.0)
     approved_by_context: dict[str, int] = field(default_factory=lambda: {"renewable": 17})
-    fleet_context_min_gpus: float | None = 401.0
-    fleet_context_max_gpus_for_target: float = 328.0
+    best_fleet_reduction_pct: float | None = 52.5
+    ppa_outgrown: int = 3
+    budget_only_refusals: int = 5
 
 
 def test_act2_feedback_quotes_the_census_not_typed_numbers() -> None:
@@ -180,7 +112,7 @@ def test_act2_feedback_quotes_the_census_not_typed_numbers() -> None:
     for figure in ("17 of the 1,000", "11 to 19 B", "0.7 to 1"):
         assert figure in body
     carbon = " ".join(questions.act2_reveal("D", card, census).paragraphs)
-    assert "no design is approved" in carbon and "328" in carbon and "401" in carbon
+    assert "no design is approved" in carbon and "52.50%" in carbon and "3 designs" in carbon
     peek = prose.dp_vs_adversarial_md(census)
     assert "17 of the 1,000" in peek
     assert "achievable" not in peek

@@ -38,6 +38,7 @@ with app.setup:
         scorecards,
     )
     from constraintlab.views import questions as qs
+    from constraintlab.views.assumptions import assumptions_panel_html
     from constraintlab.views.html import callout, esc, tag
 
 
@@ -617,6 +618,12 @@ def _():
        at any scale but stay invisible until you look across populations. Knowing which law
        binds when, and why, is the intuition you now carry.
     """)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.Html(assumptions_panel_html())
     return
 
 

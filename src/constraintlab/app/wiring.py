@@ -21,6 +21,20 @@ from constraintlab.model.engine import Scorecard
 from constraintlab.views.coach import HINT_STEPS
 from constraintlab.views.journey import Journey
 
+
+def _scenario_from_environment() -> None:
+    """``constraintlab run --scenario FILE`` hands the file to the page through the environment."""
+    import os
+
+    from constraintlab.model import scenario
+
+    path = os.environ.get("CONSTRAINTLAB_SCENARIO")
+    if path and scenario.SCENARIO_PATH is None:
+        scenario.use_scenario(path)
+
+
+_scenario_from_environment()
+
 # the published lab's names for the six pass flags
 MET_FIELDS: Final = {
     "accuracy": "accuracy_met",

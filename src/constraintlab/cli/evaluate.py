@@ -14,6 +14,7 @@ from rich.table import Table
 
 from constraintlab.cli.options import with_design_flags
 from constraintlab.model.design import Design
+from constraintlab.model.explain import shown_number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict() as JSON.")]
 
@@ -45,7 +46,7 @@ def print_scorecard(card: object, console: Console) -> None:
         status = "[green]PASS ✓[/]" if result.met else "[red]FAIL ✗[/]"
         table.add_row(
             result.label,
-            f"{result.value:.4g} {result.unit}",
+            f"{shown_number(result)} {result.unit}",
             f"{result.comparison} {result.target:g} {result.unit}",
             status,
             derivation_line(result, card),

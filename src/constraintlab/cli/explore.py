@@ -87,42 +87,59 @@ def census_command(as_json: JsonFlag = False) -> None:
 
 
 def print_census(result: Any, console: Console) -> None:
-    """Rich tables: counts, passing per constraint, approved ranges, facts and examples."""
+    """Rich tables: the census figures (stable keys of ``--json``), passing counts, families."""
     from constraintlab.model.engine import CONSTRAINT_LABELS
 
     size = result.grid_size
     table = Table(title=f"Census of the grid ({size:,} designs, {result.seconds:.2f} s)")
-    for column in ("", "designs", "share"):
-        table.add_column(column, justify="right" if column else "left")
-    table.add_row("[bold]approved[/]", f"{result.approved:,}", f"{result.approved / size:.4%}")
-    table.add_row(
-        "within GPU budget", f"{result.within_budget:,}", f"{result.within_budget / size:.2%}"
-    )
+    table.add_column("figure (json key)")
+    table.add_column("value", justify="right")
+    table.add_row("[bold]approved[/]", f"{result.approved:,} ({result.approved / size:.4%})")
+    for context, count in result.approved_by_context.items():
+        table.add_row(f"approved_by_context: {context}", f"{count:,}")
+    table.add_row("families (strategy x context)", f"{len(result.families)}")
+    for name, count in result.flips_by_control.items():
+        table.add_row(f"flips_by_control: {CONTROLS[name].label}", f"{count:,}")
+    table.add_row("budget_only_refusals", f"{result.budget_only_refusals:,}")
+    sizes = result.size_range_b
+    table.add_row("size_range_b", f"{sizes[0]:g} to {sizes[1]:g}" if sizes else "none")
+    band = result.epsilon_band
+    table.add_row("epsilon_band", f"{band[0]:g} to {band[1]:g}" if band else "none")
+    table.add_row("renewable_fail_carbon_only_beyond_ppa", f"{result.ppa_outgrown:,}")
+    best = result.best_fleet_reduction_pct
+    table.add_row("best_fleet_reduction_pct", "none" if best is None else f"{best:.2f} %")
+    table.add_row("within GPU budget", f"{result.within_budget:,}")
     for name, count in result.passing.items():
-        table.add_row(f"passing {CONSTRAINT_LABELS[name]}", f"{count:,}", f"{count / size:.2%}")
+        table.add_row(f"passing {CONSTRAINT_LABELS[name]}", f"{count:,} ({count / size:.2%})")
     console.print(table)
-    ranges = Table(title="Controls among approved designs")
-    ranges.add_column("control")
-    ranges.add_column("approved values")
-    for name, values in result.approved_ranges.items():
-        shown = "none" if not values else ", ".join(_show(v) for v in values)
-        if values and not isinstance(values[0], str):
-            shown = f"{_show(values[0])} to {_show(values[1])}"
-        ranges.add_row(CONTROLS[name].label, shown)
-    console.print(ranges)
-    by = {**result.approved_by_strategy, **result.approved_by_context}
+    families = Table(title="Families of the approved region")
+    for column in ("strategy", "context", "approved", "sizes (B)", "deferral (%)"):
+        families.add_column(
+            column, justify="left" if column in ("strategy", "context") else "right"
+        )
+    for family in result.families:
+        lo, hi = family["size_range_b"]
+        flo, fhi = family["flexible_job_pct_range"]
+        families.add_row(
+            family["parallelism"],
+            family["context"],
+            f"{family['approved']:,}",
+            f"{lo:g} to {hi:g}",
+            f"{flo:g} to {fhi:g}",
+        )
+    console.print(families)
+    base = result.baseline
+    design = base["design"]
     console.print(
-        "Approved by strategy and context: " + ", ".join(f"{k} {v:,}" for k, v in by.items()),
+        "Carbon baseline (meets the five non-carbon constraints on the 386 g/kWh grid): "
+        f"{design['model_size_b']:g} B, epsilon {design['dp_epsilon']:g}, weight"
+        f" {design['adv_weight']:g}, {design['parallelism']}, checkpoints every"
+        f" {design['checkpoint_interval_min']:g} min, no deferral: {base['gpus']:,} GPUs,"
+        f" {base['g_per_study']:.3f} g CO2 per study.",
         highlight=False,
     )
-    fewest = result.fleet_context_min_gpus
-    console.print(
-        "Global-fleet context: the carbon target allows fewer than"
-        f" {result.fleet_context_max_gpus_for_target:,.1f} GPUs even with the most deferral;"
-        + (f" the leanest design passing the other five needs {fewest:,.0f}." if fewest else ""),
-        highlight=False,
-    )
-    console.print(_designs_table("Approved examples", result.examples))
+    if result.examples:
+        console.print(_designs_table("Approved examples", result.examples))
 
 
 def _designs_table(title: str, designs: list[Design]) -> Table:

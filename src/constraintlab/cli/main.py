@@ -53,7 +53,11 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """The Constraints Never Lie: the ML Systems capstone lab, its engine and its tools."""
+    """The Constraints Never Lie: the ML Systems capstone lab, its engine and its tools.
+
+    Every command takes --scenario FILE: a TOML file of scenario constants (see the shipped
+    constraintlab/model/scenario.toml); keys it leaves out keep the shipped values.
+    """
 
 
 for _module in (run, evaluate, explore, validate, ledger, report):
@@ -68,9 +72,10 @@ _USAGE_ERRORS = (click.UsageError, _typer_click.UsageError)
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exceptions that mean "bad input": shown as one line, exit code 2."""
+    from constraintlab.model.scenario import ScenarioError
     from constraintlab.userpaths import PathError
 
-    errors: list[type[Exception]] = [DesignError, PathError]
+    errors: list[type[Exception]] = [DesignError, PathError, ScenarioError]
     try:
         from constraintlab.ledger import LedgerError
 
@@ -80,10 +85,51 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+SCENARIO_HELP = (
+    "Every command takes --scenario FILE: a TOML file of scenario constants (see the shipped"
+    " constraintlab/model/scenario.toml); keys it leaves out keep the shipped values."
+)
+
+
+def take_scenario(argv: list[str]) -> tuple[list[str], str | None]:
+    """Remove ``--scenario FILE`` (or ``--scenario=FILE``) from anywhere in ``argv``."""
+    rest: list[str] = []
+    path: str | None = None
+    items = iter(argv)
+    for item in items:
+        if item == "--scenario":
+            path = next(items, None)
+            if path is None:
+                raise click.UsageError("--scenario needs a FILE")
+        elif item.startswith("--scenario="):
+            path = item.split("=", 1)[1]
+        else:
+            rest.append(item)
+    return rest, path
+
+
+def use_scenario_file(path: str | None) -> None:
+    """Load the scenario for this process and for the lab's child process (environment)."""
+    import os
+
+    from constraintlab.model import scenario
+    from constraintlab.userpaths import user_path
+
+    if path is not None:  # the one path rule: ~ and ~user expanded, an empty path refused
+        path = str(user_path(path, "--scenario").absolute())
+    path = path or os.environ.get("CONSTRAINTLAB_SCENARIO") or None
+    if path is None:
+        return
+    scenario.use_scenario(path)
+    os.environ["CONSTRAINTLAB_SCENARIO"] = str(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit 2 with a one-line message for any usage or input error."""
     command = typer.main.get_command(app)
     try:
+        argv, scenario_path = take_scenario(list(sys.argv[1:] if argv is None else argv))
+        use_scenario_file(scenario_path)
         code = command.main(args=argv, prog_name="constraintlab", standalone_mode=False)
     except _EXIT as stop:
         sys.exit(getattr(stop, "exit_code", 0))

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, nearest_index, require_control
-from constraintlab.explore.tables import STRUCTURAL, GridTables, IntArray, tables
+from constraintlab.explore.tables import GridTables, IntArray, tables
 from constraintlab.model.design import Design, DesignError
 from constraintlab.model.engine import CONSTRAINT_NAMES
 from constraintlab.model.vectorized import evaluate_many
@@ -134,62 +134,36 @@ def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.boo
 def _best_in_control_order(
     t: GridTables, first: str, second: str
 ) -> tuple[IntArray, NDArray[np.bool_]]:
-    axes = {CONTROL_NAMES.index(first), CONTROL_NAMES.index(second)}
-    most_base, fewest_gpus = _best_base(t, axes)
-    approved_gpus = _fewest_candidate_gpus(t, axes)
-    limit = t.carbon_limit  # (f, c)
-    free = tuple(d for d in (0, 1) if d + len(STRUCTURAL) not in axes)
-    limit = limit.max(axis=free, keepdims=True) if free else limit
-    limit = limit.reshape((1,) * len(STRUCTURAL) + limit.shape)
-    best = most_base[..., None, None] + (fewest_gpus[..., None, None] <= limit)
-    approved = approved_gpus[..., None, None] <= limit
-    drop = tuple(d for d in range(len(CONTROL_NAMES)) if d not in axes)
-    return best.squeeze(axis=drop).astype(np.int64), approved.squeeze(axis=drop)
-
-
-def _best_base(t: GridTables, axes: set[int]) -> tuple[IntArray, IntArray]:
-    """Over (M, eps, w, s, T) keeping ``axes`` (others size 1): the most non-carbon
-    constraints met, and the fewest GPUs among the designs that meet that many.
-
-    GPUs = serve(M, s) + train(M, eps, w, T) and base5 does not read T, so a free interval
-    is minimised first (the cheapest job), then (eps, w) per (M, s), then the rest: the
-    arrays never span more than (M, eps, w, T).
-    """
+    """(best n_met, any approved) per cell of (first, second), over every other control."""
+    i, j = CONTROL_NAMES.index(first), CONTROL_NAMES.index(second)
+    axes = {i, j}
+    shape = t.grid.shape()
+    approved = np.zeros((shape[i], shape[j]), dtype=bool)
+    index = t.approved_index
+    approved[index[:, i], index[:, j]] = True
+    base = t.base_met  # (M, eps, w, s)
     drop = tuple(d for d in range(4) if d not in axes)
-    most = t.base_met.max(axis=drop, keepdims=True)
-    at_most = t.base_met == most  # (M, eps, w, s)
-    train = t.train_gpus if 4 in axes else t.train_gpus.min(axis=3, keepdims=True)
-    per_strategy = [
-        _fewest_for_strategy(t, axes, at_most[:, :, :, s], train, s)
-        for s in range(t.serve_gpus.shape[1])
-    ]
-    fewest = np.stack(per_strategy, axis=3)  # (M|1, eps|1, w|1, s, T|1)
-    if 3 not in axes:
-        fewest = fewest.min(axis=3, keepdims=True)
-    return np.asarray(most[..., None], dtype=np.int64), fewest
-
-
-def _fewest_for_strategy(
-    t: GridTables, axes: set[int], mask: NDArray[np.bool_], train: IntArray, s: int
-) -> IntArray:
-    """Fewest GPUs with strategy s among the (M, eps, w) in ``mask``: (M|1, eps|1, w|1, T|1)."""
-    masked = np.where(mask[..., None], train, _NONE)
-    free = tuple(d for d in (1, 2) if d not in axes)
-    if free:
-        masked = masked.min(axis=free, keepdims=True)
-    gpus = masked + t.serve_gpus[:, s, None, None, None]  # serving depends on M only here
-    if 0 not in axes:
-        gpus = gpus.min(axis=0, keepdims=True)
-    return np.minimum(gpus, _NONE)
-
-
-def _fewest_candidate_gpus(t: GridTables, axes: set[int]) -> IntArray:
-    """Fewest GPUs among the candidates (five pass, within budget) in each kept cell."""
-    shape = tuple(n if d in axes else 1 for d, n in enumerate(t.grid.shape()[:5]))
-    fewest = np.full(shape, _NONE, dtype=np.int64)
-    cells = tuple(
-        t.candidates[:, d] if d in axes else np.zeros(len(t.candidates), dtype=np.int64)
-        for d in range(5)
-    )
-    np.minimum.at(fewest, cells, t.candidate_gpus)
-    return fewest
+    most = base.max(axis=drop, keepdims=True) if drop else base
+    at_most = base == most
+    job = t.train_gpus if 4 in axes else t.train_gpus.min(axis=3, keepdims=True)
+    limit = t.carbon_max_job  # (M, s, f, c)
+    if 5 not in axes:
+        limit = limit.max(axis=2, keepdims=True)
+    if 6 not in axes:
+        limit = limit.max(axis=3, keepdims=True)
+    cell = tuple(n if d in axes else 1 for d, n in enumerate(shape))
+    plus = np.zeros(cell, dtype=bool)
+    free = tuple(a for a, d in enumerate((0, 1, 2, 4)) if d not in axes)
+    for s in range(shape[3]):
+        for f in range(limit.shape[2]):
+            for c in range(limit.shape[3]):
+                ok = at_most[:, :, :, s, None] & (job <= limit[:, s, f, c][:, None, None, None])
+                if free:
+                    ok = ok.any(axis=free, keepdims=True)
+                target = plus[:, :, :, s if 3 in axes else 0, :, f, c]
+                np.logical_or(target, ok, out=target)
+    best = most[..., None, None, None] + plus
+    best = best.max(axis=3, keepdims=True) if 3 not in axes else best
+    others = tuple(d for d in range(len(CONTROL_NAMES)) if d not in axes)
+    squeezed = best.squeeze(axis=others).astype(np.int64)
+    return squeezed, approved

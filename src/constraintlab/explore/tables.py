@@ -1,28 +1,21 @@
-"""The engine's verdicts over a grid, factored by the controls each one depends on.
+"""The engine's verdicts over a grid, factored by the controls each one reads.
 
 Reading the engine (:mod:`constraintlab.model.vectorized`) gives the structure:
 
-* accuracy(M, epsilon, w), adversarial robustness(epsilon, w) and DP privacy(epsilon) depend
-  on (model size, epsilon, adversarial weight) only: one table of 70 x 100 x 21 triples;
-* P99 latency (with memory fit) and fault tolerance depend on (model size, strategy): 210 pairs;
-* GPUs needed = serving(M, s) + spares(M, s) + fine-tuning(M, epsilon, w, T), all whole GPUs,
-  and whether the fine-tuning job keeps up depends on (M, epsilon, w, T);
-* carbon passes or fails on (GPUs needed, deferrable share f, context c) alone.
+* accuracy, robustness and privacy read (model size M, epsilon, adversarial weight w):
+  one table of 70 x 100 x 21 triples;
+* P99 latency and fault tolerance, and the serving + spare GPUs S, read (M, strategy s):
+  210 pairs (the M/D/c queue and the availability search run once per pair);
+* the fine-tuning job's GPUs J and whether it keeps up read (M, epsilon, w, interval T);
+* carbon reads (S, J, deferral f, context c) and gets worse as J grows (every term of the
+  emissions rises with J), so it passes exactly when J <= a threshold Jc(M, s, f, c), found
+  by bisection on whole GPUs with the engine's own emissions arithmetic;
+* the budget holds when the job keeps up and S + J + deferral GPUs(J, f) <= 10,000, which
+  also rises with J: J <= Jb(M, s, f).
 
-So the tables are: the triple verdicts (computed with ``evaluate_many``), the pair verdicts
-and the serving + spare GPUs (``evaluate_many`` and ``serving_table``), the fine-tuning GPUs
-and keeps-up flags (``training.size_training_job`` on arrays, as ``evaluate_many`` runs it) and
-the carbon verdict for every whole number of GPUs from 0 to the grid's largest, for each
-(f, c) (``carbon.carbon_reduction`` on arrays, the engine's own arithmetic). Two comparisons are
-written here as ``evaluate_many`` writes them: carbon passes when the reduction > 40 %, and the
-budget holds when the job keeps up and GPUs <= 10,000. Every grid design's verdicts are
-lookups in these tables (:meth:`GridTables.verdicts`); a test compares them with the scalar
-:func:`~constraintlab.evaluate` on a random sample of grid designs.
-
-Approved designs are enumerated without visiting the whole grid: the *candidates* are the
-(M, epsilon, w, s, T) points that pass the five constraints other than carbon and fit the
-budget (the job keeps up, GPUs <= 10,000); each candidate is approved for exactly the (f, c)
-whose carbon verdict at its GPU count passes.
+So every grid design's verdicts are lookups (:meth:`GridTables.verdicts`), and a design is
+approved when the triple and the pair pass, the job keeps up and J <= min(Jc, Jb). A test
+compares the lookups with the scalar :func:`~constraintlab.evaluate` on random grid designs.
 """
 
 from __future__ import annotations
@@ -38,18 +31,20 @@ from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
 from constraintlab.model import carbon as carbon_model
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
+from constraintlab.model.decide import meets
 from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
 from constraintlab.model.engine import CONSTRAINT_NAMES
-from constraintlab.model.vectorized import evaluate_many, serving_table
+from constraintlab.model.serving import warm_grid_plans
+from constraintlab.model.vectorized import serving_table
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
 TRIPLE_CONSTRAINTS: Final = ("accuracy", "adversarial_robustness", "dp_privacy")
 PAIR_CONSTRAINTS: Final = ("p99_latency", "fault_tolerance")
-# the five controls that set everything but carbon, and the two that only carbon reads
 STRUCTURAL: Final = CONTROL_NAMES[:5]
 CARBON_CONTROLS: Final = CONTROL_NAMES[5:]
+NEVER: Final = training.NEVER
 assert STRUCTURAL == (
     "model_size_b",
     "dp_epsilon",
@@ -67,29 +62,51 @@ class GridTables:
     grid: Grid
     triple_met: dict[str, BoolArray]  # name -> (M, eps, w)
     pair_met: dict[str, BoolArray]  # name -> (M, s)
-    serve_gpus: IntArray  # (M, s): serving replicas' GPUs + hot spares' GPUs
-    train_gpus: IntArray  # (M, eps, w, T): fine-tuning job, whole GPUs
+    serve_gpus: IntArray  # (M, s): serving replicas' GPUs + spares' GPUs
+    train_gpus: IntArray  # (M, eps, w, T): job GPUs (true demand if it cannot keep up; NEVER)
     keeps_up: BoolArray  # (M, eps, w, T)
-    carbon_pass: BoolArray  # (G + 1, f, c): carbon verdict at 0..G GPUs
-    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # results derived once
+    carbon_max_job: IntArray  # (M, s, f, c): Jc, the most job GPUs that still pass carbon (-1)
+    budget_max_job: IntArray  # (M, s, f): Jb, the most job GPUs within budget (-1)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def gpus(self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray) -> IntArray:
-        """GPUs needed at structural grid indices: serving + spares + fine-tuning."""
-        return self.serve_gpus[m, s] + self.train_gpus[m, e, w, t]
+    def deferral(self, job: IntArray, f: IntArray) -> IntArray:
+        flex = self.grid.numbers("flexible_job_pct")[f]
+        finite = job < NEVER
+        extra = carbon_model.deferral_gpus(np.where(finite, job, 0), flex)
+        return np.asarray(np.where(finite, extra, 0), dtype=np.int64)
+
+    def gpus(
+        self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray, f: IntArray
+    ) -> IntArray:
+        """GPUs needed: serving + spares + job + deferral."""
+        job = self.train_gpus[m, e, w, t]
+        return np.asarray(self.serve_gpus[m, s] + job + self.deferral(job, f), dtype=np.int64)
 
     def verdicts(self, index: IntArray) -> dict[str, BoolArray]:
-        """Per design (rows of grid indices, one column per control): the six constraints'
-        pass flags, ``within_budget`` and ``approved``, looked up in the tables."""
+        """Per design (rows of grid indices): six pass flags, ``within_budget``, ``approved``."""
         m, e, w, s, t, f, c = (index[:, i] for i in range(len(CONTROL_NAMES)))
-        gpus = self.gpus(m, e, w, s, t)
+        job = self.train_gpus[m, e, w, t]
         met = {name: table[m, e, w] for name, table in self.triple_met.items()}
         met.update({name: table[m, s] for name, table in self.pair_met.items()})
-        met["carbon_reduction"] = self.carbon_pass[gpus, f, c]
-        within = self.keeps_up[m, e, w, t] & (gpus <= sc.GPU_BUDGET)
+        met["carbon_reduction"] = job <= self.carbon_max_job[m, s, f, c]
+        within = self.keeps_up[m, e, w, t] & (job <= self.budget_max_job[m, s, f])
         approved = np.logical_and.reduce([met[name] for name in CONSTRAINT_NAMES]) & within
         verdicts = {name: met[name] for name in CONSTRAINT_NAMES}
         verdicts.update(within_budget=within, approved=approved)
         return verdicts
+
+    @cached_property
+    def triple_ok(self) -> BoolArray:
+        return np.asarray(np.logical_and.reduce(list(self.triple_met.values())), dtype=bool)
+
+    @cached_property
+    def pair_ok(self) -> BoolArray:
+        return np.asarray(np.logical_and.reduce(list(self.pair_met.values())), dtype=bool)
+
+    @cached_property
+    def max_job(self) -> IntArray:
+        """(M, s, f, c): the most job GPUs an approved design may have: min(Jc, Jb)."""
+        return np.minimum(self.carbon_max_job, self.budget_max_job[..., None])
 
     @cached_property
     def base_met(self) -> NDArray[np.int8]:
@@ -99,80 +116,120 @@ class GridTables:
         return np.asarray(triple[:, :, :, None] + pair[:, None, None, :], dtype=np.int8)
 
     @cached_property
-    def carbon_limit(self) -> IntArray:
-        """(f, c): the most GPUs that still pass carbon (-1 if none do).
-
-        Carbon's verdict falls with GPUs (Jevons, contract claim 7); :func:`carbon_table` checks
-        that the table is a prefix of passes for every (f, c), so ``g <= limit`` is the verdict.
-        """
-        counts = self.carbon_pass.sum(axis=0)
-        return np.asarray(counts - 1, dtype=np.int64)
-
-    @cached_property
     def candidates(self) -> IntArray:
-        """(n, 5) structural indices passing the five non-carbon constraints, within budget.
-
-        Rows are in grid order (lexicographic in M, eps, w, s, T).
-        """
-        triple = np.logical_and.reduce(list(self.triple_met.values()))
-        pair = np.logical_and.reduce(list(self.pair_met.values()))
-        m, e, w, s = np.nonzero(triple[:, :, :, None] & pair[:, None, None, :])
-        n_t = self.train_gpus.shape[3]
-        t = np.tile(np.arange(n_t), len(m))
-        m, e, w, s = (np.repeat(a, n_t) for a in (m, e, w, s))
-        gpus = self.gpus(m, e, w, s, t)
-        keep = self.keeps_up[m, e, w, t] & (gpus <= sc.GPU_BUDGET)
-        return np.stack([m, e, w, s, t], axis=1)[keep].astype(np.int64)
-
-    @cached_property
-    def candidate_gpus(self) -> IntArray:
-        """GPUs needed by each candidate."""
-        m, e, w, s, t = self.candidates.T
-        return self.gpus(m, e, w, s, t)
+        """(n, 5) structural indices that pass the five non-carbon constraints, whose job keeps
+        up and fits under the most generous (f, c) threshold. Rows in grid order."""
+        loosest = self.max_job.max(axis=(2, 3))  # (M, s)
+        m, e, w, s, t = np.nonzero(
+            (self.triple_ok & True)[:, :, :, None, None]
+            & self.pair_ok[:, None, None, :, None]
+            & np.swapaxes(self.keeps_up[..., None], 3, 4)
+            & (np.swapaxes(self.train_gpus[..., None], 3, 4) <= loosest[:, None, None, :, None])
+        )
+        return np.stack([m, e, w, s, t], axis=1).astype(np.int64)
 
     @cached_property
     def approved_index(self) -> IntArray:
         """(n, 7) grid indices of every approved design, in grid order."""
-        n_f, n_c = self.carbon_pass.shape[1:]
-        passes = self.carbon_pass[self.candidate_gpus].reshape(len(self.candidates), n_f * n_c)
+        cand = self.candidates
+        m, e, w, s, t = cand.T
+        job = self.train_gpus[m, e, w, t]
+        limits = self.max_job[m, s]  # (n, f, c)
+        n_f, n_c = limits.shape[1:]
+        passes = (job[:, None, None] <= limits).reshape(len(cand), n_f * n_c)
         row, combo = np.nonzero(passes)
         rest = np.stack([combo // n_c, combo % n_c], axis=1)
-        return np.concatenate([self.candidates[row], rest], axis=1).astype(np.int64)
+        return np.concatenate([cand[row], rest], axis=1).astype(np.int64)
+
+    @cached_property
+    def candidate_gpus(self) -> IntArray:
+        """GPUs of each candidate with no deferral (f index 0)."""
+        m, e, w, s, t = self.candidates.T
+        return self.gpus(m, e, w, s, t, np.zeros_like(m))
 
 
 def _triple_met(grid: Grid) -> dict[str, BoolArray]:
-    result = evaluate_many(
-        model_size_b=grid.numbers("model_size_b")[:, None, None],
-        dp_epsilon=grid.numbers("dp_epsilon")[None, :, None],
-        adv_weight=grid.numbers("adv_weight")[None, None, :],
-    )
-    return {name: np.array(result.met[name]) for name in TRIPLE_CONSTRAINTS}
+    """Accuracy, robustness and privacy on (M, eps, w): the engine's functions and rule."""
+    from constraintlab.model import accuracy as acc_model
+    from constraintlab.model import robustness as rob_model
+
+    size = grid.numbers("model_size_b")[:, None, None]
+    eps = grid.numbers("dp_epsilon")[None, :, None]
+    weight = grid.numbers("adv_weight")[None, None, :]
+    shape = (size.shape[0], eps.shape[1], weight.shape[2])
+    values = {
+        "accuracy": acc_model.accuracy(size, eps, weight) * 100.0,
+        "adversarial_robustness": rob_model.robustness(eps, weight) * 100.0,
+        "dp_privacy": eps + 0.0 * size + 0.0 * weight,
+    }
+    return {
+        name: np.broadcast_to(np.asarray(meets(name, values[name]), dtype=bool), shape).copy()
+        for name in TRIPLE_CONSTRAINTS
+    }
 
 
 def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
-    sizes = grid.numbers("model_size_b")[:, None]
-    strategies = np.array(grid.axis("parallelism"))[None, :]
-    result = evaluate_many(model_size_b=sizes, parallelism=strategies)
-    codes = np.array([PARALLELISM_STRATEGIES.index(str(s)) for s in strategies.ravel()])
-    shape = (sizes.shape[0], strategies.shape[1])
+    sizes = grid.numbers("model_size_b")
+    strategies = [str(s) for s in grid.axis("parallelism")]
+    warm_grid_plans(sizes.tolist(), strategies)
+    codes = np.array([PARALLELISM_STRATEGIES.index(s) for s in strategies])
+    shape = (len(sizes), len(strategies))
     table = serving_table(
-        np.broadcast_to(sizes, shape).copy(), np.broadcast_to(codes, shape).copy()
+        np.broadcast_to(sizes[:, None], shape).copy(), np.broadcast_to(codes[None, :], shape).copy()
     )
-    gpus = table.serving_gpus + table.spare_gpus
-    met = {name: np.array(result.met[name]) for name in PAIR_CONSTRAINTS}
-    return met, _whole(gpus, "serving GPUs")
+    met = {
+        "p99_latency": np.asarray(meets("p99_latency", table.p99_ms), dtype=bool)
+        & table.latency_ok,
+        "fault_tolerance": np.asarray(meets("fault_tolerance", table.uptime * 100.0), dtype=bool)
+        & table.latency_ok,
+    }
+    return met, _whole(table.serving_gpus + table.spare_gpus, "serving GPUs")
 
 
 def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
-    ideal = training.ideal_training_gpus(
-        grid.numbers("model_size_b")[:, None, None],
-        grid.numbers("dp_epsilon")[None, :, None],
-        grid.numbers("adv_weight")[None, None, :],
+    """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`):
+    the size at each interval, or the true demand (the cheapest keeping-up grid interval)."""
+    ideal = np.asarray(
+        training.ideal_training_gpus(
+            grid.numbers("model_size_b")[:, None, None],
+            grid.numbers("dp_epsilon")[None, :, None],
+            grid.numbers("adv_weight")[None, None, :],
+        ),
+        dtype=np.float64,
     )
-    gpus, keeps_up = training.size_training_job(
-        ideal[..., None], grid.numbers("checkpoint_interval_min")
-    )
-    return _whole(gpus, "fine-tuning GPUs"), np.asarray(keeps_up, dtype=bool)
+    flat = ideal.ravel()
+    order = np.argsort(flat, kind="stable")
+    intervals = grid.numbers("checkpoint_interval_min").tolist()
+    gpus = np.empty((flat.size, len(intervals)), dtype=np.int64)
+    keeps = np.empty((flat.size, len(intervals)), dtype=bool)
+    for k, interval in enumerate(intervals):
+        table = training.delivery_table(float(interval))
+        index = np.empty(flat.size, dtype=np.int64)
+        index[order] = np.searchsorted(table, flat[order], side="left")
+        keeps[:, k] = index < len(table)
+        gpus[:, k] = np.where(keeps[:, k], index, NEVER)
+    from constraintlab.model.engine import interval_grid
+
+    if intervals == interval_grid():  # the true demand: the fewest over the same intervals
+        demand = np.where(keeps, gpus, NEVER).min(axis=1)
+    else:
+        demand = _true_demand(flat, order)
+    gpus = np.where(keeps, gpus, demand[:, None])
+    shape = (*ideal.shape, len(intervals))
+    return gpus.reshape(shape), keeps.reshape(shape)
+
+
+def _true_demand(flat: np.ndarray, order: np.ndarray) -> IntArray:
+    """The fewest job GPUs over the contract's grid intervals (NEVER if none keeps up)."""
+    from constraintlab.model.engine import interval_grid
+
+    demand = np.full(flat.size, NEVER, dtype=np.int64)
+    for interval in interval_grid():
+        table = training.delivery_table(float(interval))
+        index = np.empty(flat.size, dtype=np.int64)
+        index[order] = np.searchsorted(table, flat[order], side="left")
+        demand = np.where(index < len(table), np.minimum(demand, index), demand)
+    return demand
 
 
 def _whole(gpus: NDArray[np.float64], what: str) -> IntArray:
@@ -182,24 +239,52 @@ def _whole(gpus: NDArray[np.float64], what: str) -> IntArray:
     return whole
 
 
-def carbon_table(grid: Grid, max_gpus: int) -> BoolArray:
-    """(max_gpus + 1, f, c): carbon's verdict at 0..max_gpus GPUs, the engine's arithmetic.
+def _bisect_max(passes: Any, shape: tuple[int, ...], high: int) -> IntArray:
+    """Largest integer J in [0, high] with passes(J) true, per element (-1 where none);
+    ``passes`` must be monotone (true then false) in J."""
+    low = np.full(shape, -1, dtype=np.int64)  # passes at low (or low = -1)
+    top = np.full(shape, high + 1, dtype=np.int64)  # fails at top (or beyond the range)
+    while np.any(top - low > 1):
+        mid = (low + top) // 2
+        ok = passes(np.maximum(mid, 0))
+        low = np.where(ok & (top - low > 1), mid, low)
+        top = np.where(~ok & (top - low > 1), mid, top)
+    return low
 
-    The same expressions as ``evaluate_many``: I_eff = effective_intensity(I_context, f),
-    reduction = carbon_reduction(N, I_eff, baseline), pass when reduction > 40 %.
-    """
-    by_context = carbon_model.CONTEXT_INTENSITY_G_PER_KWH
-    intensities = np.array([by_context[str(c)] for c in grid.axis("context")], dtype=np.float64)
-    intensity = carbon_model.effective_intensity(
-        intensities[None, :], grid.numbers("flexible_job_pct")[:, None]
-    )
-    gpus = np.arange(max_gpus + 1, dtype=np.float64)[:, None, None]
-    reduction = carbon_model.carbon_reduction(gpus, intensity, carbon_model.baseline_gpus())
-    passes = np.asarray(reduction > sc.CARBON_REDUCTION_TARGET, dtype=bool)
-    prefix = np.arange(max_gpus + 1)[:, None, None] < passes.sum(axis=0)
-    if not np.array_equal(passes, prefix):
-        raise RuntimeError("carbon's verdict is not monotone in GPUs; the explorer assumes it")
-    return passes
+
+def carbon_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
+    """(M, s, f, c): the most job GPUs at which carbon passes (the engine's emissions)."""
+    flex = grid.numbers("flexible_job_pct")[None, None, :, None]
+    contexts = [str(c) for c in grid.axis("context")]
+    ppa = np.array([carbon_model.ppa_kw(c) for c in contexts])[None, None, None, :]
+    held = serve[:, :, None, None].astype(np.float64)
+    shape = (*serve.shape, flex.shape[2], len(contexts))
+    base = carbon_model.baseline().g_per_study
+
+    def passes(job: IntArray) -> BoolArray:
+        day = carbon_model.emissions(
+            held, job.astype(np.float64), flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH)
+        )
+        value = carbon_model.reduction(day.g_per_study, base) * 100.0
+        return np.asarray(meets("carbon_reduction", value), dtype=bool)
+
+    limits = _bisect_max(passes, shape, high)
+    check = passes(np.maximum(limits, 0)) | (limits < 0)
+    if not check.all():
+        raise RuntimeError("carbon's verdict is not monotone in job GPUs; the explorer assumes it")
+    return limits
+
+
+def budget_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
+    """(M, s, f): the most job GPUs within the budget, deferral GPUs included."""
+    flex = grid.numbers("flexible_job_pct")[None, None, :]
+    shape = (*serve.shape, flex.shape[2])
+
+    def passes(job: IntArray) -> BoolArray:
+        extra = carbon_model.deferral_gpus(job, flex)
+        return np.asarray(serve[:, :, None] + job + extra <= sc.GPU_BUDGET, dtype=bool)
+
+    return _bisect_max(passes, shape, high)
 
 
 def build_tables(grid: Grid) -> GridTables:
@@ -209,7 +294,9 @@ def build_tables(grid: Grid) -> GridTables:
         assert set(grid.axis(name)) <= set(known)
     pair_met, serve = _pair_tables(grid)
     train, keeps_up = _training_tables(grid)
-    max_gpus = int(serve.max() + train.max())
+    finite = train[train < NEVER]
+    high = int(finite.max()) if finite.size else 0
+    high = max(high, int(sc.GPU_BUDGET))
     return GridTables(
         grid=grid,
         triple_met=_triple_met(grid),
@@ -217,26 +304,23 @@ def build_tables(grid: Grid) -> GridTables:
         serve_gpus=serve,
         train_gpus=train,
         keeps_up=keeps_up,
-        carbon_pass=carbon_table(grid, max_gpus),
+        carbon_max_job=carbon_thresholds(grid, serve, high),
+        budget_max_job=budget_thresholds(grid, serve, high),
     )
 
 
 def tables(grid: Grid | None = None) -> GridTables:
-    """The tables of ``grid`` (default: the full grid), built once per process.
-
-    The full grid's tables are kept for the life of the process; a few reduced grids' tables
-    (tests) are kept in a small cache of their own so they never evict the full grid's.
-    """
+    """The tables of ``grid`` (default: the full grid), built once per process and scenario."""
     if grid is None or grid == full_grid():
-        return _full_tables()
-    return _reduced_tables(grid)
+        return _full_tables(sc.FINGERPRINT)
+    return _reduced_tables(grid, sc.FINGERPRINT)
 
 
-@lru_cache(maxsize=1)
-def _full_tables() -> GridTables:
+@lru_cache(maxsize=2)
+def _full_tables(fingerprint: str) -> GridTables:
     return build_tables(full_grid())
 
 
 @lru_cache(maxsize=4)
-def _reduced_tables(grid: Grid) -> GridTables:
+def _reduced_tables(grid: Grid, fingerprint: str) -> GridTables:
     return build_tables(grid)

@@ -112,7 +112,13 @@ CONTROLS: Final[dict[str, NumericControl | ChoiceControl]] = {
         "checkpoint_interval_min", "Checkpoint interval", "minutes", 5, 120, 5, 30
     ),
     "flexible_job_pct": NumericControl(
-        "flexible_job_pct", "Deferrable work", "percent of the fleet's energy", 0, 50, 5, 20
+        "flexible_job_pct",
+        "Deferred fine-tuning",
+        "percent of the fine-tuning job run in clean hours",
+        0,
+        50,
+        5,
+        20,
     ),
     "context": ChoiceControl("context", "Deployment context", DEPLOYMENT_CONTEXTS, "fleet"),
 }

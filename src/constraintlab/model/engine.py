@@ -2,13 +2,16 @@
 
 ``evaluate(design)`` composes the constraint modules (:mod:`accuracy`, :mod:`serving`,
 :mod:`privacy`, :mod:`robustness`, :mod:`carbon`, :mod:`uptime`) and the fine-tuning job
-(:mod:`training`). The 10,000-GPU budget is shared by the serving replicas, their hot spares
-and the fine-tuning job (including what checkpoints waste). A design is *approved* when all
-six constraints pass and its GPUs fit the budget.
+(:mod:`training`). The 10,000-GPU budget is shared by the serving replicas the SLO needs,
+the spares that keep it 99.9 % available, the fine-tuning job (with what checkpoints and
+restarts cost) and the extra GPUs deferral needs. A design is *approved* when all six
+constraints pass and its GPUs fit the budget. Every verdict is decided on the value rounded
+to the digits the lab shows (:mod:`decide`, contract claim 14).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -17,9 +20,9 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import robustness as rob_model
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
-from constraintlab.model.design import Design
+from constraintlab.model.decide import DECIMALS, meets, shown, target
+from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.serving import ServingPlan, serving_plan
-from constraintlab.model.uptime import UptimePlan, uptime_plan
 
 CONSTRAINT_NAMES: Final = (
     "accuracy",
@@ -52,6 +55,13 @@ class ConstraintResult:
     comparison: str  # ">=", ">", "<=" or "<": how value must relate to target
     met: bool
     derivation: dict[str, Any] = field(default_factory=dict)
+    exact_value: float = math.nan  # before rounding to the shown digits
+    decimals: int = 2  # the digits shown, which decide the verdict
+
+    @property
+    def display(self) -> str:
+        """The value with exactly the digits that decided the verdict."""
+        return f"{self.value:.{self.decimals}f}"
 
     @property
     def margin(self) -> float:
@@ -67,29 +77,38 @@ class ConstraintResult:
             "met": self.met,
             "unit": self.unit,
             "comparison": self.comparison,
+            "decimals": self.decimals,
+            "exact_value": self.exact_value,
             "derivation": dict(self.derivation),
         }
 
 
 @dataclass(frozen=True)
 class GpuUsage:
-    """Where the GPUs go: serving, hot spares and the fine-tuning job (incl. its waste)."""
+    """Where the GPUs go: serving, spares, the fine-tuning job (with its waste) and deferral.
+
+    When the job cannot keep up at the chosen interval, ``training_gpus`` is its true demand:
+    the GPUs it needs at the grid interval that suits it best (``training_demand_interval_min``),
+    or infinity if none does; ``training_keeps_up`` is false and the budget refuses.
+    """
 
     serving_gpus: int
     spare_gpus: int
     training_ideal_gpus: float
     training_gpus: float
     training_keeps_up: bool
-    gpus_budget: int = sc.GPU_BUDGET
+    deferral_gpus: float = 0.0
+    training_demand_interval_min: float = math.nan
+    gpus_budget: int = 0
 
     @property
     def checkpoint_waste_gpus(self) -> float:
-        """GPUs lost to checkpoints, rework and restarts: N - a."""
+        """GPUs lost to checkpoints, rework and restarts: N - a (>= 0)."""
         return self.training_gpus - self.training_ideal_gpus
 
     @property
     def gpus_needed(self) -> float:
-        return self.serving_gpus + self.spare_gpus + self.training_gpus
+        return self.serving_gpus + self.spare_gpus + self.training_gpus + self.deferral_gpus
 
     @property
     def within_budget(self) -> bool:
@@ -105,7 +124,9 @@ class GpuUsage:
             "training_gpus": self.training_gpus,
             "training_ideal_gpus": self.training_ideal_gpus,
             "checkpoint_waste_gpus": self.checkpoint_waste_gpus,
+            "deferral_gpus": self.deferral_gpus,
             "training_keeps_up": self.training_keeps_up,
+            "training_demand_interval_min": self.training_demand_interval_min,
         }
 
 
@@ -143,38 +164,77 @@ class Scorecard:
         }
 
 
-def _plans(design: Design) -> tuple[ServingPlan, UptimePlan]:
-    plan = serving_plan(design.model_size_b, design.parallelism)
-    return plan, uptime_plan(plan.replicas, plan.gpus_per_replica)
+def interval_grid() -> list[float]:
+    control = CONTROLS["checkpoint_interval_min"]
+    assert isinstance(control, NumericControl)
+    return [float(v) for v in control.grid()]
+
+
+def job_gpus(design: Design) -> tuple[float, float, bool, float]:
+    """(a, N, keeps_up, interval of N): ideal GPUs, job size (true demand if it cannot keep up)."""
+    ideal = float(
+        training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
+    )
+    gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min)
+    if keeps_up:
+        return ideal, float(gpus), True, design.checkpoint_interval_min
+    demand, interval = training.true_demand(ideal, interval_grid())
+    return ideal, demand, False, interval
 
 
 def gpu_usage(design: Design) -> GpuUsage:
-    """GPUs the design needs: serving replicas, hot spares, fine-tuning job (with waste)."""
-    return _gpu_usage(design, *_plans(design))
+    """GPUs the design needs: serving replicas, spares, fine-tuning job, deferral."""
+    plan = serving_plan(design.model_size_b, design.parallelism)
+    return _gpu_usage(design, plan)
 
 
-def _gpu_usage(design: Design, plan: ServingPlan, up: UptimePlan) -> GpuUsage:
-    ideal = training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
-    gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min)
+def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
+    ideal, gpus, keeps_up, interval = job_gpus(design)
+    extra = (
+        carbon_model.deferral_gpus(gpus, design.flexible_job_pct) if math.isfinite(gpus) else 0.0
+    )
     return GpuUsage(
         serving_gpus=plan.serving_gpus,
-        spare_gpus=up.spare_gpus,
+        spare_gpus=plan.spare_gpus,
         training_ideal_gpus=ideal,
         training_gpus=gpus,
-        training_keeps_up=bool(keeps_up),
+        training_keeps_up=keeps_up,
+        deferral_gpus=float(extra),
+        training_demand_interval_min=interval,
+        gpus_budget=int(sc.GPU_BUDGET),
+    )
+
+
+def _result(
+    name: str, exact: float, derivation: dict[str, Any], met: bool | None = None
+) -> ConstraintResult:
+    """A constraint decided by the stated rule on its shown value (``met`` may add a condition)."""
+    decided = bool(meets(name, exact)) if math.isfinite(exact) else name == "p99_latency" and False
+    if met is not None:
+        decided = decided and met
+    value = float(shown(name, exact)) if math.isfinite(exact) else exact
+    unit = {"p99_latency": "ms", "dp_privacy": "epsilon"}.get(name, "%")
+    from constraintlab.model.decide import COMPARISON
+
+    return ConstraintResult(
+        name,
+        CONSTRAINT_LABELS[name],
+        value,
+        target(name),
+        unit,
+        COMPARISON[name],
+        decided,
+        derivation,
+        exact_value=exact,
+        decimals=DECIMALS[name],
     )
 
 
 def _accuracy(design: Design) -> ConstraintResult:
     parts = acc_model.accuracy_breakdown(design.model_size_b, design.dp_epsilon, design.adv_weight)
-    return ConstraintResult(
+    return _result(
         "accuracy",
-        CONSTRAINT_LABELS["accuracy"],
         parts.accuracy * 100.0,
-        sc.ACCURACY_TARGET * 100.0,
-        "%",
-        ">=",
-        parts.accuracy >= sc.ACCURACY_TARGET,
         {
             "clean_accuracy_pct": parts.clean_accuracy * 100.0,
             "dp_cost_pct": parts.dp_cost * 100.0,
@@ -184,15 +244,9 @@ def _accuracy(design: Design) -> ConstraintResult:
 
 
 def _latency(plan: ServingPlan) -> ConstraintResult:
-    met = plan.fits_in_memory and plan.p99_ms < sc.P99_SLO_MS
-    return ConstraintResult(
+    return _result(
         "p99_latency",
-        CONSTRAINT_LABELS["p99_latency"],
         plan.p99_ms,
-        sc.P99_SLO_MS,
-        "ms",
-        "<",
-        met,
         {
             "gpus_per_replica": plan.gpus_per_replica,
             "tensor_parallel": plan.tensor_parallel,
@@ -204,40 +258,40 @@ def _latency(plan: ServingPlan) -> ConstraintResult:
             "ridge_point_flop_per_byte": sc.RIDGE_POINT_FLOP_PER_BYTE,
             "compute_ms": plan.compute_ms,
             "tensor_parallel_comm_ms": plan.tensor_parallel_comm_ms,
+            "collectives_per_stage": plan.collectives_per_stage,
+            "nvlink_gb_per_s_per_direction": sc.NVLINK_GB_PER_S_PER_DIRECTION,
+            "collective_latency_us": sc.TP_COLLECTIVE_LATENCY_US,
             "pipeline_hop_ms": plan.pipeline_hop_ms,
+            "service_mean_ms": plan.service_mean_ms,
             "service_ms": plan.service_ms,
+            "service_scv": plan.service_scv,
+            "fixed_delay_ms": plan.fixed_delay_ms,
+            "slo_feasible": plan.slo_feasible,
             "replicas": plan.replicas,
+            "replicas_required": plan.replicas_required,
+            "offered_load": plan.offered_load,
             "utilization": plan.utilization,
-            "wait_probability": plan.wait_probability,
-            "mean_response_ms": plan.mean_response_ms,
+            "p99_at_required_ms": plan.p99_at_required_ms,
+            "p99_over_service": plan.p99_ms / plan.service_ms,
             "arrival_rate_per_s": sc.ARRIVAL_RATE_PER_S,
         },
+        met=plan.fits_in_memory and plan.slo_feasible,
     )
 
 
 def _privacy(design: Design) -> ConstraintResult:
-    return ConstraintResult(
+    return _result(
         "dp_privacy",
-        CONSTRAINT_LABELS["dp_privacy"],
         design.dp_epsilon,
-        sc.DP_EPSILON_LIMIT,
-        "epsilon",
-        "<=",
-        design.dp_epsilon <= sc.DP_EPSILON_LIMIT,
         {"dp_accuracy_cost_pct": acc_model.dp_accuracy_cost(design.dp_epsilon) * 100.0},
     )
 
 
 def _robustness(design: Design) -> ConstraintResult:
     value = rob_model.robustness(design.dp_epsilon, design.adv_weight)
-    return ConstraintResult(
+    return _result(
         "adversarial_robustness",
-        CONSTRAINT_LABELS["adversarial_robustness"],
         value * 100.0,
-        sc.ROBUSTNESS_TARGET * 100.0,
-        "%",
-        ">=",
-        value >= sc.ROBUSTNESS_TARGET,
         {
             "undefended_pct": sc.ROBUSTNESS_UNDEFENDED * 100.0,
             "adv_weight": design.adv_weight,
@@ -247,74 +301,114 @@ def _robustness(design: Design) -> ConstraintResult:
 
 
 def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
-    context_intensity = carbon_model.CONTEXT_INTENSITY_G_PER_KWH[design.context]
-    intensity = carbon_model.effective_intensity(context_intensity, design.flexible_job_pct)
-    baseline = carbon_model.baseline_gpus()
-    reduction = carbon_model.carbon_reduction(usage.gpus_needed, intensity, baseline)
-    return ConstraintResult(
+    base = carbon_model.baseline()
+    serve = usage.serving_gpus + usage.spare_gpus
+    if not math.isfinite(usage.training_gpus):
+        return _result("carbon_reduction", -math.inf, {"baseline_gpus": base.gpus}, met=False)
+    day = carbon_model.design_emissions(
+        serve, usage.training_gpus, design.flexible_job_pct, design.context
+    )
+    reduction = carbon_model.reduction(day.g_per_study, base.g_per_study)
+    return _result(
         "carbon_reduction",
-        CONSTRAINT_LABELS["carbon_reduction"],
-        reduction * 100.0,
-        sc.CARBON_REDUCTION_TARGET * 100.0,
-        "%",
-        ">",
-        reduction > sc.CARBON_REDUCTION_TARGET,
+        float(reduction) * 100.0,
         {
             "gpus_used": usage.gpus_needed,
-            "baseline_gpus": baseline,
-            "context_intensity_g_per_kwh": context_intensity,
-            "effective_intensity_g_per_kwh": intensity,
-            "power_mw": usage.gpus_needed * sc.H100_TDP_W / 1e6,
-            "emissions_t_per_day": carbon_model.emissions_t_per_day(usage.gpus_needed, intensity),
-            "baseline_emissions_t_per_day": carbon_model.emissions_t_per_day(
-                baseline, sc.CARBON_BASELINE_G_PER_KWH
-            ),
-            "max_gpus_for_target": carbon_model.max_gpus_for_target(
-                design.context, design.flexible_job_pct
-            ),
+            "g_per_study": float(day.g_per_study),
+            "baseline_g_per_study": base.g_per_study,
+            "baseline_gpus": base.gpus,
+            "baseline_design": base.design.to_dict(),
+            "emissions_t_per_day": float(day.total_kg) / 1000.0,
+            "baseline_emissions_t_per_day": base.t_per_day,
+            "ppa_t_per_day": float(day.ppa_kg) / 1000.0,
+            "grid_t_per_day": float(day.grid_kg) / 1000.0,
+            "clean_hours_t_per_day": float(day.clean_hours_kg) / 1000.0,
+            "embodied_t_per_day": float(day.embodied_kg) / 1000.0,
+            "energy_mwh_per_day": float(day.energy_mwh),
+            "power_mw": float(day.energy_mwh) / 24.0,
+            "ppa_capacity_mw": carbon_model.ppa_kw(design.context) / 1000.0,
+            "context_intensity_g_per_kwh": carbon_model.context_intensity(design.context),
+            "grid_g_per_kwh": sc.GRID_FLEET_G_PER_KWH,
+            "pue": sc.PUE,
+            "deferral_gpus": usage.deferral_gpus,
         },
     )
 
 
-def _fault_tolerance(design: Design, up: UptimePlan, usage: GpuUsage) -> ConstraintResult:
-    failure_rate = usage.training_gpus / sc.GPU_MTBF_H
-    waste = training.checkpoint_waste(design.checkpoint_interval_min, failure_rate)
-    return ConstraintResult(
+def interval_advice(design: Design, usage: GpuUsage) -> str:
+    """ "lengthen", "shorten" or "keep": the grid neighbour that needs fewer job GPUs, if any."""
+    grid = interval_grid()
+    here = design.checkpoint_interval_min
+    best, best_gpus = "keep", _job_at(design, here)
+    for direction, other in (("shorten", here - 5.0), ("lengthen", here + 5.0)):
+        if grid[0] <= other <= grid[-1]:
+            gpus = _job_at(design, other)
+            if gpus < best_gpus:
+                best, best_gpus = direction, gpus
+    return best
+
+
+def _job_at(design: Design, interval: float) -> float:
+    ideal = float(
+        training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
+    )
+    gpus, keeps = training.size_training_job(ideal, interval)
+    return float(gpus) if keeps else math.inf
+
+
+def _fault_tolerance(design: Design, plan: ServingPlan, usage: GpuUsage) -> ConstraintResult:
+    avail = plan.availability
+    job = usage.training_gpus if math.isfinite(usage.training_gpus) else 0.0
+    failure_rate = job / sc.GPU_MTBF_H
+    goodput = float(training.goodput(job, design.checkpoint_interval_min)) if job > 0 else 0.0
+    t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.inf
+    peak_gpus, most = training.most_delivered_gpus(design.checkpoint_interval_min)
+    return _result(
         "fault_tolerance",
-        CONSTRAINT_LABELS["fault_tolerance"],
-        up.uptime * 100.0,
-        sc.UPTIME_TARGET * 100.0,
-        "%",
-        ">=",
-        up.uptime >= sc.UPTIME_TARGET,
+        avail.availability * 100.0,
         {
-            "active_replicas": up.active_replicas,
-            "spare_replicas": up.spare_replicas,
-            "gpus_per_replica": up.gpus_per_replica,
-            "replica_failures_per_day": up.replica_failures_per_day,
-            "mean_replicas_down": up.mean_replicas_down,
+            "replicas_required": avail.replicas_required,
+            "n_replicas": avail.n_replicas,
+            "active_replicas": avail.replicas_required,
+            "spare_replicas": avail.spare_replicas,
+            "gpus_per_replica": avail.gpus_per_replica,
+            "replica_down_share": avail.replica_down_share,
+            "replica_failures_per_day": avail.replica_failures_per_day,
+            "gpu_mtbf_h": sc.GPU_MTBF_H,
+            "restart_min": sc.COLD_RESTART_MIN,
+            "slo_feasible": plan.slo_feasible,
             "training_gpus": usage.training_gpus,
             "training_failures_per_h": failure_rate,
-            "optimal_interval_min": training.optimal_interval_min(failure_rate),
+            "optimal_interval_min": t_star,
             "checkpoint_interval_min": design.checkpoint_interval_min,
-            "training_goodput": 1.0 - waste,
+            "checkpoint_s": sc.CHECKPOINT_WRITE_S,
+            "training_goodput": goodput,
             "training_keeps_up": usage.training_keeps_up,
+            "training_most_delivered_gpus": most,
+            "training_peak_gpus": peak_gpus,
+            "interval_advice": interval_advice(design, usage),
         },
+        met=plan.slo_feasible,
     )
 
 
-def evaluate(design: Design) -> Scorecard:
+def evaluate(design: Design, *, with_carbon: bool = True) -> Scorecard:
     """The scorecard of one design (six constraints, GPU budget, verdict)."""
     if not isinstance(design, Design):
         raise TypeError(f"evaluate() takes a Design, not {type(design).__name__}")
-    plan, up = _plans(design)
-    usage = _gpu_usage(design, plan, up)
+    plan = serving_plan(design.model_size_b, design.parallelism)
+    usage = _gpu_usage(design, plan)
+    carbon = (
+        _carbon(design, usage)
+        if with_carbon
+        else _result("carbon_reduction", math.nan, {}, met=False)
+    )
     results = (
         _accuracy(design),
         _latency(plan),
         _privacy(design),
         _robustness(design),
-        _carbon(design, usage),
-        _fault_tolerance(design, up, usage),
+        carbon,
+        _fault_tolerance(design, plan, usage),
     )
     return Scorecard(design, {r.name: r for r in results}, usage)

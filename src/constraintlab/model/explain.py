@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from constraintlab.model import carbon as carbon_model
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS, PARALLELISM_STRATEGIES, Design
 from constraintlab.model.engine import ConstraintResult, Scorecard, evaluate
@@ -52,26 +51,18 @@ def _holds(value: float, target: float, comparison: str) -> bool:
 
 
 def shown_number(result: ConstraintResult) -> str:
-    """The value with enough decimals that the rounded figure is on the same side of the
-    target as the truth (and a share below 100 % never reads as 100 %)."""
-    decimals = _DECIMALS.get(result.name, 2)
-    # a verdict not decided by the value (a model that does not fit in memory) needs no digits
-    decided_by_value = _holds(result.value, result.target, result.comparison) == result.met
-    while decided_by_value and decimals < 6:
-        rounded = round(result.value, decimals)
-        rounds_to_full = result.unit == "%" and rounded >= 100.0 > result.value
-        if _holds(rounded, result.target, result.comparison) == result.met and not rounds_to_full:
-            break
-        decimals += 1
-    return f"{result.value:,.{decimals}f}"
+    """The value with exactly the digits that decided the verdict (contract claim 14)."""
+    if result.value != result.value or result.value in (float("inf"), float("-inf")):
+        return "n/a"
+    return f"{result.value:,.{result.decimals}f}"
 
 
 def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
     d, x = r.derivation, card.design
     return (
-        f"clean {d['clean_accuracy_pct']:.1f}% for {x.model_size_b:g} B params"
-        f" - DP {d['dp_cost_pct']:.1f} pts (epsilon {x.dp_epsilon:g})"
-        f" - adversarial {d['adversarial_cost_pct']:.1f} pts (weight {x.adv_weight:.2f})"
+        f"clean {d['clean_accuracy_pct']:.2f}% for {x.model_size_b:g} B params"
+        f" - DP {d['dp_cost_pct']:.2f} pts (epsilon {x.dp_epsilon:g})"
+        f" - adversarial {d['adversarial_cost_pct']:.2f} pts (weight {x.adv_weight:.2f})"
         f" = {shown_number(r)}%"
     )
 
@@ -85,10 +76,29 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
             f"{d['weights_gb']:.0f} GB of FP16 weights need {d['memory_per_gpu_gb']:.0f} GB per GPU"
             f" with {layout}: more than the {usable:.0f} GB usable, so it cannot be served"
         )
+    comm = ""
+    if d["tensor_parallel_comm_ms"] > 0:
+        comm = (
+            f" + {d['tensor_parallel_comm_ms']:.1f} ms for {d['collectives_per_stage']:.0f}"
+            f" all-reduces at {d['nvlink_gb_per_s_per_direction']:.0f} GB/s per direction"
+        )
+    pipe = ""
+    if d["fixed_delay_ms"] > 0:
+        pipe = (
+            f"; {d['pipeline_parallel']} stages stream studies, adding {d['fixed_delay_ms']:.1f} ms"
+        )
+    if not d["slo_feasible"]:
+        return (
+            f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes"
+            f" {d['compute_ms']:.1f} ms of compute{comm}{pipe}; even with no queue its P99 is"
+            f" {shown_number(r)} ms, so no number of replicas meets the SLO"
+        )
     return (
-        f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes {d['service_ms']:.1f} ms;"
-        f" {d['replicas']} replicas at {d['utilization']:.0%} busy, {d['wait_probability']:.1%}"
-        f" of studies queue (Erlang C) -> P99 {shown_number(r)} ms"
+        f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
+        f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
+        f" {d['replicas']} replicas ({d['replicas_required']} needed) at"
+        f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
+        f" ({d['p99_over_service']:.2f}x the unloaded latency)"
     )
 
 
@@ -96,8 +106,8 @@ def _privacy_line(r: ConstraintResult, card: Scorecard) -> str:
     sign = "<=" if r.met else ">"
     retained = card.constraints["adversarial_robustness"].derivation["dp_signal_retained"]
     return (
-        f"epsilon {r.value:g} {sign} {r.target:g}; it costs"
-        f" {r.derivation['dp_accuracy_cost_pct']:.1f} accuracy points and leaves {retained:.0%}"
+        f"epsilon {shown_number(r)} {sign} {r.target:g}; it costs"
+        f" {r.derivation['dp_accuracy_cost_pct']:.2f} accuracy points and leaves {retained:.0%}"
         " of the adversarial training signal"
     )
 
@@ -107,27 +117,36 @@ def _robustness_line(r: ConstraintResult, card: Scorecard) -> str:
     gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100.0
     return (
         f"{d['undefended_pct']:.0f}% undefended + {gain:.0f} pts x weight {d['adv_weight']:.2f}"
-        f" x {d['dp_signal_retained']:.0%} of the signal DP leaves = {r.value:.1f}%"
+        f" x {d['dp_signal_retained']:.1%} of the signal DP leaves = {shown_number(r)}%"
     )
 
 
 def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
-    share = (1.0 - r.value / 100.0) * 100.0
+    if "g_per_study" not in d:
+        return "the fine-tuning job cannot keep up at any interval, so its emissions are unbounded"
+    base = d["baseline_design"]
     return (
-        f"{d['gpus_used']:,.0f} GPUs vs. {d['baseline_gpus']:,.0f} in the baseline, at"
-        f" {d['effective_intensity_g_per_kwh']:.0f} vs. {sc.CARBON_BASELINE_G_PER_KWH:.0f} g/kWh"
-        f" -> {share:.0f}% of baseline emissions, a {r.value:.1f}% reduction"
+        f"{d['g_per_study']:.3f} g CO2 per study ({d['gpus_used']:,.0f} GPUs,"
+        f" {d['power_mw']:.2f} MW at PUE {d['pue']:g}; grid {d['grid_t_per_day']:.1f} t/day,"
+        f" PPA {d['ppa_t_per_day']:.1f}, clean hours {d['clean_hours_t_per_day']:.1f},"
+        f" embodied {d['embodied_t_per_day']:.1f}) vs. {d['baseline_g_per_study']:.3f} g for the"
+        f" baseline ({base['model_size_b']:g} B {base['parallelism']}, {d['baseline_gpus']:,} GPUs"
+        f" on the {d['grid_g_per_kwh']:.0f} g/kWh grid) -> a {shown_number(r)}% reduction"
     )
 
 
 def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
+    if not d["slo_feasible"]:
+        return "no number of replicas holds the P99 SLO, so the service never holds it"
     return (
-        f"{d['active_replicas']} replicas of {d['gpus_per_replica']} GPU(s) + {d['spare_replicas']}"
-        f" hot spare(s); {d['replica_failures_per_day']:.1f} replica failures a day,"
-        f" {d['mean_replicas_down']:.2f} down on average"
-        f" -> full capacity {shown_number(r)}% of the time"
+        f"the SLO needs {d['replicas_required']} replicas of {d['gpus_per_replica']} GPU(s);"
+        " each is"
+        f" down {d['replica_down_share']:.3%} of the time (any of its GPUs failing, MTBF"
+        f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart); {d['spare_replicas']}"
+        f" spare(s), the fewest that reach the target -> the SLO holds {shown_number(r)}%"
+        " of the time"
     )
 
 
@@ -147,22 +166,28 @@ def derivation_line(result: ConstraintResult, card: Scorecard) -> str:
 
 
 def checkpoint_advice(card: Scorecard) -> str:
-    """Young-Daly advice for the fine-tuning job, pointing toward T* from the student's side."""
+    """Advice for the job's interval, from the exact goodput and the grid's neighbours."""
     d = card.constraints["fault_tolerance"].derivation
     interval, best = d["checkpoint_interval_min"], d["optimal_interval_min"]
     gpus = d["training_gpus"]
-    head = f"Fine-tuning job: T* = sqrt(2C/lambda) = {best:.0f} min for its {gpus:,.0f} GPUs"
-    step = CONTROLS["checkpoint_interval_min"]
-    if abs(interval - best) <= step.step / 2:  # type: ignore[union-attr]
-        return f"{head}; your {interval:g} min is already at the optimum."
-    if interval < best:
+    if not d["training_keeps_up"]:
+        return (
+            f"Fine-tuning job: at {interval:g} min no job size keeps up (the most it delivers is"
+            f" {d['training_most_delivered_gpus']:,.0f} GPUs' worth of work); it needs"
+            f" {gpus:,.0f} GPUs at {card.budget.training_demand_interval_min:g} min."
+        )
+    head = f"Fine-tuning job: the exact optimum T* = {best:.0f} min for its {gpus:,.0f} GPUs"
+    advice = d["interval_advice"]
+    if advice == "keep":
+        return f"{head}; your {interval:g} min is the best grid interval for this job."
+    if advice == "lengthen":
         return (
             f"{head}; at {interval:g} min you checkpoint too often: the writes cost more than the"
-            f" rework they save. Lengthen the interval toward {best:.0f} min."
+            " rework they save. Lengthen the interval: the next grid step needs fewer GPUs."
         )
     return (
-        f"{head}; at {interval:g} min each failure throws away too much work. Shorten the interval"
-        f" toward {best:.0f} min."
+        f"{head}; at {interval:g} min each failure throws away too much work. Shorten the interval:"
+        " the next grid step needs fewer GPUs."
     )
 
 
@@ -251,40 +276,37 @@ def _robustness_lever(card: Scorecard) -> Lever:
 
 def _carbon_lever(card: Scorecard) -> Lever:
     r, x = card.constraints["carbon_reduction"], card.design
-    used = r.derivation["gpus_used"]
-    allowed = r.derivation["max_gpus_for_target"]
-    best_here = carbon_model.max_gpus_for_target(x.context, 50.0)
-    best_green = carbon_model.max_gpus_for_target("renewable", x.flexible_job_pct)
-    parts = [
-        f"This design uses {used:,.0f} GPUs; the target allows fewer than {allowed:,.0f} here."
-    ]
+    parts = [f"This design emits {shown_number(r)}% less per study than the baseline."]
     if x.context == "fleet":
-        parts.append(f"The renewable context would allow {best_green:,.0f}.")
+        green = evaluate(x.replace(context="renewable"))["carbon_reduction"]
+        parts.append(f"With the renewable PPA it would be {shown_number(green)}%.")
     if x.flexible_job_pct < 50:
-        parts.append(f"Deferring 50% of the work would allow {best_here:,.0f}.")
+        deferred = evaluate(x.replace(flexible_job_pct=50.0))["carbon_reduction"]
+        parts.append(
+            f"Deferring half the fine-tuning job would make it {shown_number(deferred)}%"
+            " (at the price of more GPUs)."
+        )
     parts.append(
         "Fewer GPUs also work (Jevons): a smaller model, a lighter fine-tuning job (lower"
         " adversarial weight, epsilon nearer 1.0), a checkpoint interval near T*."
     )
     return Lever(
-        "carbon_reduction", f"Carbon reduction {r.value:.0f}% is not above 40%", " ".join(parts)
+        "carbon_reduction", f"Carbon reduction {shown_number(r)}% is not above 40%", " ".join(parts)
     )
 
 
 def _uptime_lever(card: Scorecard) -> Lever:
     r = card.constraints["fault_tolerance"]
     better = _strategies_passing(card, "fault_tolerance")
-    d = r.derivation
     detail = (
-        f"{d['active_replicas']} replicas of {d['gpus_per_replica']} GPUs share"
-        f" {d['spare_replicas']} hot spare(s): a 32-GPU failure domain fails often and the"
-        " 30-minute cold restart outlasts the spares."
+        "No number of replicas holds the P99 SLO with this model and layout, so the service"
+        " never holds it; spares cannot help."
     )
     if better:
-        detail += f" Smaller failure domains pass: try {' or '.join(better)}."
+        detail += f" Layouts that can: {' or '.join(better)}."
     else:
-        detail += " A different model size changes the replica and spare counts."
-    return Lever("fault_tolerance", f"Uptime {r.value:.3f}% is below 99.9%", detail)
+        detail += " A smaller model shortens every replica's service time."
+    return Lever("fault_tolerance", f"Availability {shown_number(r)}% is below 99.9%", detail)
 
 
 def _budget_lever(card: Scorecard) -> Lever:
@@ -302,7 +324,8 @@ def _budget_lever(card: Scorecard) -> Lever:
         detail = (
             f"Serving {b.serving_gpus:,} + spares {b.spare_gpus:,} + fine-tuning"
             f" {b.training_gpus:,.0f} (of which {b.checkpoint_waste_gpus:,.0f} lost to checkpoints"
-            " and failures). Shrink the model or the fine-tuning job."
+            f" and failures) + {b.deferral_gpus:,.0f} for deferral. Shrink the model or the"
+            " fine-tuning job, or defer less of it."
         )
     return Lever("gpu_budget", head, detail + " " + checkpoint_advice(card))
 

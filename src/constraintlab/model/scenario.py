@@ -1,89 +1,268 @@
-"""The Act II scenario: every constant the engine uses, in one place.
+"""The Act II scenario: every constant the engine uses, loaded from one TOML file.
 
-Each name carries its unit. Each comment gives the source: the scenario facts come from the
-published capstone lab (Machine Learning Systems, Vol. II, Lab 17) as restated in
-``shared/spec/MODEL_CONTRACT.md``; hardware figures from NVIDIA's H100 SXM and DGX H100
-datasheets; everything else is marked "modelling assumption" and is shown to the student
-wherever the number it drives appears.
+The shipped file, ``scenario.toml`` beside this module, holds each constant's value, unit and
+source (the published lab, a datasheet, a paper, or "modelling assumption" with its reason).
+This module validates it and exposes each constant as an upper-case module attribute
+(``scenario.P99_SLO_MS``), so the model's formulas read ``sc.NAME`` at call time.
+
+:func:`use_scenario` loads another file (``--scenario FILE`` on every command): keys it leaves
+out keep the shipped value; an unknown key, a wrong type or a value outside the range allowed
+here raises :class:`ScenarioError`, which names the key, the value and what is allowed, and
+then every cache that depends on the scenario is cleared (:func:`on_change`).
 """
 
 from __future__ import annotations
 
-from typing import Final
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-# --- Workload (published lab; contract "The scenario") ---------------------------------
-HOSPITAL_COUNT: Final = 1_000  # hospitals served; published lab
-INFERENCES_PER_HOSPITAL_PER_DAY: Final = 100_000  # studies classified per hospital per day
-SECONDS_PER_DAY: Final = 86_400
-ARRIVAL_RATE_PER_S: Final = HOSPITAL_COUNT * INFERENCES_PER_HOSPITAL_PER_DAY / SECONDS_PER_DAY
-# ~1,157 requests/s, arrivals modelled as Poisson (modelling assumption: many independent
-# hospitals; the day's peak-to-mean ratio is ignored).
+SHIPPED_PATH = Path(__file__).with_name("scenario.toml")
+STRATEGIES = ("dp", "tp_dp", "3d")
 
-# --- Targets (published lab; contract) -------------------------------------------------
-ACCURACY_TARGET: Final = 0.95  # clean accuracy >= 95 %
-P99_SLO_MS: Final = 200.0  # P99 response time < 200 ms
-DP_EPSILON_LIMIT: Final = 1.0  # HIPAA-grade differential privacy: epsilon <= 1
-ROBUSTNESS_TARGET: Final = 0.50  # accuracy under PGD attack >= 50 %
-CARBON_REDUCTION_TARGET: Final = 0.40  # > 40 % below the baseline
-UPTIME_TARGET: Final = 0.999  # 99.9 % of the time the serving fleet has full capacity
-GPU_BUDGET: Final = 10_000  # H100s available
 
-# --- NVIDIA H100 SXM and DGX H100 (datasheets) -----------------------------------------
-H100_HBM_BANDWIDTH_GB_PER_S: Final = 3_350.0  # HBM3 bandwidth
-H100_DENSE_FP16_TFLOPS: Final = 989.0  # dense FP16 tensor peak (1,979 is the sparse figure)
-H100_MEMORY_GB: Final = 80.0
-H100_TDP_W: Final = 700.0
-GPUS_PER_NODE: Final = 8  # DGX H100
-NVLINK_GB_PER_S: Final = 900.0  # NVLink 4 per GPU
-INFINIBAND_GBIT_PER_S: Final = 400.0  # InfiniBand NDR, one port per GPU
-INFINIBAND_GB_PER_S: Final = INFINIBAND_GBIT_PER_S / 8.0
-RIDGE_POINT_FLOP_PER_BYTE: Final = (
-    H100_DENSE_FP16_TFLOPS * 1e12 / (H100_HBM_BANDWIDTH_GB_PER_S * 1e9)
-)
-# roofline ridge: 989e12 / 3,350e9 ~ 295 FLOP/byte
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used: names the key, the value and what is allowed."""
 
-# --- Reliability (published lab; contract) ---------------------------------------------
-CHECKPOINT_WRITE_S: Final = 120.0  # one blocking checkpoint of the fine-tuning job
-GPU_MTBF_H: Final = 2_000.0  # per-GPU mean time between failures: the published lab's figure
-# (pessimistic next to large production fleets; the lab says so where it is used)
-COLD_RESTART_MIN: Final = 30.0  # a failed serving replica is back after a 30-minute cold restart
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"scenario {key}: {value!r} is not allowed; expected {allowed}")
 
-# --- Carbon (published lab; contract) --------------------------------------------------
-GRID_FLEET_G_PER_KWH: Final = 386.0  # mixed global fleet; also the baseline intensity
-GRID_RENEWABLE_G_PER_KWH: Final = 40.0  # renewable PPA
-GRID_COAL_G_PER_KWH: Final = 820.0  # coal-heavy grid (quoted for contrast, not a control)
-CARBON_BASELINE_G_PER_KWH: Final = GRID_FLEET_G_PER_KWH
-FLEET_POWER_BUDGET_W: Final = GPU_BUDGET * H100_TDP_W  # 10,000 x 700 W = 7 MW
 
-# --- Modelling assumptions (each one shown to the student where it acts) ---------------
-IMAGES_PER_STUDY: Final = 4  # one inference = one imaging study of four views
-# (a screening mammogram's standard CC and MLO views of each breast)
-TOKENS_PER_IMAGE: Final = 1_024  # 512 x 512 pixels in 16 x 16 patches: a vision transformer
-BYTES_PER_PARAM_SERVING: Final = 2.0  # FP16 weights
-SERVING_MEMORY_USABLE_FRACTION: Final = 0.9  # 10 % of HBM kept for activations and runtime
-SERVING_MFU: Final = 0.5  # achieved fraction of the dense FP16 peak when compute-bound
-SERVING_TARGET_UTILIZATION: Final = 0.7  # replicas are provisioned for 70 % busy
-MODEL_ASPECT_RATIO: Final = 128.0  # transformer width / depth (d_model = 128 x layers)
-SPARE_REPLICA_RATIO: Final = 16  # one hot-spare replica per 16 active (N + ceil(N/16))
-FAILOVER_S: Final = 0.0  # a hot spare takes over at once (health-checked load balancer)
+@dataclass(frozen=True)
+class Rule:
+    """What a constant may be: a number in [low, high] (an integer if ``integer``), or a choice."""
 
-FINETUNE_TOKENS_PER_DAY: Final = 1.0e10  # tokens of newly labelled studies learned each day
-# (about 2.5 % of the 4e11 tokens the fleet classifies daily come back with a label)
-TRAINING_FLOP_PER_PARAM_TOKEN: Final = 6.0  # forward + backward ~ 6 N FLOP/token (Kaplan 2020)
-TRAINING_MFU: Final = 0.4  # achieved fraction of peak for the fine-tuning job
-PGD_STEPS: Final = 7  # each adversarial example costs 7 extra forward-backward passes (PGD-7)
-DP_COST_AT_EPSILON_1: Final = 1.0  # DP-SGD extra cost at epsilon = 1 (per-example clipping and
-# larger batches to drown the noise); scales as 1/epsilon (noise multiplier ~ 1/epsilon)
-TRAINING_RESTART_MIN: Final = 2.0  # the job resumes on a hot-spare node: read the checkpoint back
+    low: float = 0.0
+    high: float = math.inf
+    integer: bool = False
+    choices: tuple[str, ...] = ()
+    low_open: bool = False
 
-CARBON_SHIFT_REDUCTION: Final = 0.7  # deferrable work runs in hours 70 % cleaner (published lab)
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        kind = "an integer" if self.integer else "a number"
+        left = "(" if self.low_open else "["
+        return f"{kind} in {left}{self.low:g}, {self.high:g}]"
 
-# Accuracy and robustness response surfaces (modelling assumptions, calibrated so that the
-# published defaults fail and an approved region exists; the lab shows each term).
-CLEAN_ERROR_AT_1B: Final = 0.18  # clean top-1 error of a 1 B-parameter model
-CLEAN_ERROR_SIZE_EXPONENT: Final = 1.0  # error ~ size^-1 (power law in parameters)
-DP_ACCURACY_COST_AT_EPSILON_1: Final = 0.02  # DP-SGD costs 2 points at epsilon = 1, ~ 1/epsilon
-ADV_ACCURACY_COST_AT_FULL_WEIGHT: Final = 0.02  # all-adversarial training costs 2 points
-ROBUSTNESS_UNDEFENDED: Final = 0.05  # PGD accuracy of an undefended model
-ROBUSTNESS_GAIN_AT_FULL_WEIGHT: Final = 0.75  # extra PGD accuracy of all-adversarial training
-DP_WASHOUT_EPSILON: Final = 0.25  # at epsilon = 0.25, DP noise drowns half the adversarial signal
+    def check(self, key: str, value: object) -> float | str:
+        if self.choices:
+            if not isinstance(value, str) or value not in self.choices:
+                raise ScenarioError(key, value, self.allowed())
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(key, value, self.allowed())
+        number = float(value)
+        too_low = number <= self.low if self.low_open else number < self.low
+        if not math.isfinite(number) or too_low or number > self.high:
+            raise ScenarioError(key, value, self.allowed())
+        if self.integer and number != int(number):
+            raise ScenarioError(key, value, self.allowed())
+        return int(number) if self.integer else number
+
+
+_P = Rule(0.0, math.inf, low_open=True)  # a positive number
+_FRACTION = Rule(0.0, 1.0, low_open=True)
+RULES: dict[str, Rule] = {
+    "workload.hospital_count": Rule(1, 1e7, integer=True),
+    "workload.inferences_per_hospital_per_day": Rule(1, 1e9, integer=True),
+    "targets.accuracy_target": Rule(0.0, 1.0, low_open=True),
+    "targets.p99_slo_ms": Rule(0.0, 1e6, low_open=True),
+    "targets.dp_epsilon_limit": Rule(0.0, 100.0, low_open=True),
+    "targets.robustness_target": Rule(0.0, 1.0),
+    "targets.carbon_reduction_target": Rule(-1.0, 1.0),
+    "targets.uptime_target": Rule(0.0, 1.0, low_open=True),
+    "targets.gpu_budget": Rule(1, 10_000_000, integer=True),
+    "hardware.h100_hbm_bandwidth_gb_per_s": _P,
+    "hardware.h100_dense_fp16_tflops": _P,
+    "hardware.h100_memory_gb": _P,
+    "hardware.h100_tdp_w": _P,
+    "hardware.gpus_per_node": Rule(1, 1024, integer=True),
+    "hardware.nvlink_gb_per_s": _P,
+    "hardware.nvlink_gb_per_s_per_direction": _P,
+    "hardware.infiniband_gbit_per_s": _P,
+    "hardware.tp_collective_latency_us": Rule(0.0, 1e6),
+    "hardware.pipeline_hop_latency_us": Rule(0.0, 1e6),
+    "reliability.checkpoint_write_s": Rule(0.0, 3600.0, low_open=True),
+    "reliability.gpu_mtbf_h": Rule(1.0, 1e9),
+    "reliability.cold_restart_min": Rule(0.0, 10_000.0),
+    "carbon.grid_fleet_g_per_kwh": _P,
+    "carbon.grid_renewable_g_per_kwh": Rule(0.0, 10_000.0),
+    "carbon.grid_coal_g_per_kwh": Rule(0.0, 10_000.0),
+    "carbon.ppa_capacity_mw": Rule(0.0, 1e6),
+    "carbon.pue": Rule(1.0, 5.0),
+    "carbon.embodied_kg_per_gpu": Rule(0.0, 1e6),
+    "carbon.gpu_lifetime_years": Rule(0.1, 100.0),
+    "carbon.clean_hours_per_day": Rule(0.5, 24.0),
+    "carbon.clean_hours_reduction": Rule(0.0, 1.0),
+    "carbon.baseline.model_size_b": Rule(1.0, 70.0),
+    "carbon.baseline.dp_epsilon": Rule(0.1, 10.0),
+    "carbon.baseline.adv_weight": Rule(0.0, 1.0),
+    "carbon.baseline.parallelism": Rule(choices=STRATEGIES),
+    "carbon.baseline.checkpoint_interval_min": Rule(5.0, 120.0),
+    "serving.images_per_study": Rule(1, 1024, integer=True),
+    "serving.tokens_per_image": Rule(1, 1_000_000, integer=True),
+    "serving.bytes_per_param_serving": _P,
+    "serving.serving_memory_usable_fraction": _FRACTION,
+    "serving.serving_mfu": _FRACTION,
+    "serving.model_aspect_ratio": _P,
+    "serving.service_time_scv": Rule(0.0, 4.0),
+    "training.finetune_tokens_per_day": Rule(0.0, 1e15),
+    "training.training_flop_per_param_token": _P,
+    "training.training_mfu": _FRACTION,
+    "training.pgd_steps": Rule(0, 100, integer=True),
+    "training.dp_cost_at_epsilon_1": Rule(0.0, 100.0),
+    "accuracy.clean_error_at_1b": Rule(0.0, 1.0),
+    "accuracy.clean_error_size_exponent": Rule(0.0, 5.0),
+    "accuracy.dp_accuracy_cost_at_epsilon_1": Rule(0.0, 1.0),
+    "accuracy.adv_accuracy_cost_at_full_weight": Rule(0.0, 1.0),
+    "robustness.robustness_undefended": Rule(0.0, 1.0),
+    "robustness.robustness_gain_at_full_weight": Rule(0.0, 1.0),
+    "robustness.dp_washout_epsilon": Rule(0.0, 100.0),
+}
+
+
+@dataclass(frozen=True)
+class Constant:
+    """One scenario constant as the assumptions panel lists it."""
+
+    key: str  # dotted, as in the file: "targets.p99_slo_ms"
+    value: float | str
+    unit: str
+    source: str
+
+    @property
+    def name(self) -> str:
+        """The module attribute: BASELINE_ prefix for the baseline design, else the key upper."""
+        section, _, leaf = self.key.rpartition(".")
+        prefix = "BASELINE_" if section.endswith("baseline") else ""
+        return prefix + leaf.upper()
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted key -> entry (a dict with ``value``) or plain value, for every leaf."""
+    flat: dict[str, Any] = {}
+    for key, item in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(item, dict) and "value" not in item:
+            flat.update(_flatten(item, dotted + "."))
+        else:
+            flat[dotted] = item
+    return flat
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ScenarioError("file", str(path), f"a readable TOML file ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError("file", str(path), f"valid TOML ({error})") from None
+
+
+def load_constants(path: Path | str | None = None) -> list[Constant]:
+    """The shipped constants, overridden by those of ``path`` (validated; see module doc)."""
+    shipped = _flatten(_read(SHIPPED_PATH))
+    shipped.pop("version", None)
+    constants = {key: _entry(key, item) for key, item in shipped.items()}
+    if path is not None:
+        override = _flatten(_read(Path(path)))
+        override.pop("version", None)
+        for key, item in override.items():
+            if key not in RULES:
+                raise ScenarioError(key, item, "one of the keys of the shipped scenario.toml")
+            entry = _entry(key, item, constants[key])
+            constants[key] = entry
+    return list(constants.values())
+
+
+def _entry(key: str, item: Any, shipped: Constant | None = None) -> Constant:
+    if key not in RULES:
+        raise ScenarioError(key, item, "one of the keys of the shipped scenario.toml")
+    if isinstance(item, dict):
+        unknown = set(item) - {"value", "unit", "source"}
+        if unknown:
+            raise ScenarioError(key, item, "a table with value, unit and source")
+        value = item.get("value")
+        unit = str(item.get("unit", shipped.unit if shipped else ""))
+        source = str(item.get("source", "instructor's scenario file" if shipped else ""))
+    else:
+        value, unit = item, shipped.unit if shipped else ""
+        source = "instructor's scenario file"
+    return Constant(key, RULES[key].check(key, value), unit, source)
+
+
+# --- the module attributes the model reads --------------------------------------------------
+CONSTANTS: list[Constant] = []
+SCENARIO_PATH: Path | None = None
+FINGERPRINT = ""
+_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_change(callback: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache-clearing callback run whenever the scenario changes."""
+    _LISTENERS.append(callback)
+    return callback
+
+
+def use_scenario(path: Path | str | None = None) -> list[Constant]:
+    """Load and validate a scenario (None = the shipped one) and make it the model's."""
+    constants = load_constants(path)
+    _install(constants, Path(path) if path is not None else None)
+    for callback in _LISTENERS:
+        callback()
+    return constants
+
+
+def _install(constants: list[Constant], path: Path | None) -> None:
+    global CONSTANTS, SCENARIO_PATH, FINGERPRINT
+    values = globals()
+    for constant in constants:
+        values[constant.name] = constant.value
+    _derive(values)
+    CONSTANTS = constants
+    SCENARIO_PATH = path
+    payload = json.dumps({c.key: c.value for c in constants}, sort_keys=True)
+    FINGERPRINT = hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _derive(v: dict[str, Any]) -> None:
+    """Quantities computed from the constants (never typed in twice)."""
+    v["SECONDS_PER_DAY"] = 86_400
+    v["ARRIVAL_RATE_PER_S"] = (
+        v["HOSPITAL_COUNT"] * v["INFERENCES_PER_HOSPITAL_PER_DAY"] / v["SECONDS_PER_DAY"]
+    )
+    v["STUDIES_PER_DAY"] = v["HOSPITAL_COUNT"] * v["INFERENCES_PER_HOSPITAL_PER_DAY"]
+    v["INFINIBAND_GB_PER_S"] = v["INFINIBAND_GBIT_PER_S"] / 8.0
+    v["RIDGE_POINT_FLOP_PER_BYTE"] = (
+        v["H100_DENSE_FP16_TFLOPS"] * 1e12 / (v["H100_HBM_BANDWIDTH_GB_PER_S"] * 1e9)
+    )
+    v["CARBON_BASELINE_G_PER_KWH"] = v["GRID_FLEET_G_PER_KWH"]
+    v["FLEET_POWER_BUDGET_W"] = v["GPU_BUDGET"] * v["H100_TDP_W"]
+    v["EMBODIED_G_PER_GPU_H"] = (
+        v["EMBODIED_KG_PER_GPU"] * 1000.0 / (v["GPU_LIFETIME_YEARS"] * 8760.0)
+    )
+
+
+def constant(key: str) -> Constant:
+    """The loaded constant with dotted ``key``."""
+    for item in CONSTANTS:
+        if item.key == key:
+            return item
+    raise KeyError(key)
+
+
+def __getattr__(name: str) -> Any:  # pragma: no cover - only for names a file did not set
+    raise AttributeError(f"the scenario has no constant {name!r}")
+
+
+_install(load_constants(None), None)

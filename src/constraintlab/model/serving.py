@@ -2,47 +2,52 @@
 
 The serving model, step by step (each number appears in the scorecard's derivation):
 
-1. **Replica layout** from the parallelism strategy (tensor-parallel x pipeline-parallel GPUs):
-   ``dp`` = 1 GPU, ``tp_dp`` = TP 8 inside one DGX node over NVLink, ``3d`` = TP 8 x PP 4
-   across four nodes over InfiniBand. Data parallelism is the number of replicas.
-2. **Memory**: FP16 weights, 2 bytes/param, must fit in 90 % of the replica's HBM
-   (80 GB per GPU); a model that does not fit cannot be served with that layout.
-3. **Roofline time of one image** on one pipeline stage (Williams et al. 2009):
-   ``t = max(2 P n_tok / (TP PP F mfu), 2 P / (TP PP BW))`` with P parameters and
-   n_tok = 1,024 tokens per image. Arithmetic intensity is n_tok FLOP/byte, above the H100
-   ridge of 989 TFLOPS / 3,350 GB/s ~ 295 FLOP/byte, so the forward pass is compute-bound.
-   Tensor parallelism adds two ring all-reduces of the activations per layer
-   (Shoeybi et al. 2019): ``2 (L/PP) x 2 (TP-1)/TP x n_tok d 2 B / NVLink``, with depth L and
-   width d from P = 12 L d^2 and d = 128 L (assumed aspect ratio). Each pipeline stage hands
-   its activations to the next over InfiniBand: ``n_tok d 2 B / 50 GB/s``.
-4. **Service time of one study** (4 images): the pipeline fills and drains,
-   ``S = (images + PP - 1) x stage time`` (GPipe, Huang et al. 2019). More stages cut the
-   study's latency but leave the bubble idle: 3d costs more GPU-time per study.
-5. **Replicas**: enough for 70 % utilisation, ``c = ceil(lambda S / 0.7)`` (assumption).
-6. **P99** of an M/M/c queue (Erlang 1917; Kleinrock 1975): Poisson arrivals at
-   lambda ~ 1,157 studies/s, exponential service with mean S (assumption: study sizes and
-   preprocessing vary; exponential is the standard conservative choice), FCFS over c replicas.
-   Response time T = W + S with ``P(W > 0) = C(c, a)`` (Erlang C, a = lambda S) and, given a
-   wait, W ~ Exp(c mu - lambda). Then, with theta = c mu - lambda,
-   ``P(T > t) = (1 - C) e^{-mu t} + C (theta e^{-mu t} - mu e^{-theta t}) / (theta - mu)``
-   and the P99 solves P(T > t) = 0.01. It is never a fixed multiple of the mean: with no
-   queueing it is ln(100) S ~ 4.6 S.
+1. **Replica layout** from the parallelism strategy (tensor-parallel x pipeline-parallel
+   GPUs): ``dp`` = 1 GPU, ``tp_dp`` = TP 8 inside one DGX node over NVLink, ``3d`` =
+   TP 8 x PP 4 across four nodes over InfiniBand. Data parallelism is the number of replicas.
+2. **Memory**: FP16 weights, 2 bytes/param, must fit in 90 % of each GPU's 80 GB.
+3. **Roofline time of one study on one pipeline stage** (Williams et al. 2009): the study's
+   4 images go through as one batch, ``max(2 (P/PP) n_tok k / (TP F mfu), 2 (P/PP) / (TP BW))``
+   with n_tok = 1,024 tokens per image and k = 4 images. Arithmetic intensity is far above
+   the H100 ridge (989 TFLOPS / 3,350 GB/s ~ 295 FLOP/byte): the pass is compute-bound.
+4. **Tensor-parallel collectives** (Shoeybi et al. 2019): two ring all-reduces of the
+   activations per layer, each ``2 (TP-1)/TP x bytes / 450 GB/s + latency``: NVLink 4 moves
+   450 GB/s per direction (900 GB/s is both directions together), plus a stated start-up
+   latency per collective. Depth L and width d from P = 12 L d^2, d = 128 L (assumption).
+   A pipeline stage hands the study's activations to the next over InfiniBand (50 GB/s).
+5. **Pipeline streaming**: a PP-stage replica holds up to one study per stage in flight, so
+   its throughput is one study per stage time (the bottleneck stage, D) and a study's latency
+   is PP stage times: ``fixed delay = (PP - 1) D`` beyond the queue at the first stage.
+6. **Queueing**: Poisson arrivals at lambda ~ 1,157 studies/s, FCFS over c replicas, service
+   time with mean D and the scenario's squared coefficient of variation (SCV = 0: a
+   fixed-shape forward pass, M/D/c). ``P99 = fixed delay + the M/G/c response quantile``
+   (:mod:`queueing`: exact M/D/c by Crommelin's method; M/M/c; Whitt's approximation
+   otherwise). It is never a fixed multiple of D: it depends on c and the load.
+7. **Replicas**: r = the fewest replicas whose P99 is under the SLO (if even an unloaded
+   replica is too slow, no count is: the design fails latency). The fleet keeps r plus the
+   spares that availability needs (:mod:`uptime`); the P99 shown is with all of them up.
 
-Everything here depends only on (model size, strategy), so plans are cached.
+Everything here depends only on (model size, strategy): plans are cached per scenario.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Final
 
 from constraintlab.model import scenario as sc
+from constraintlab.model.decide import meets
+from constraintlab.model.queueing import response_quantile_s
+from constraintlab.model.uptime import AvailabilityPlan, availability_plan, unavailable_plan
 
 # strategy -> (tensor-parallel degree, pipeline-parallel degree)
 REPLICA_LAYOUT: Final[dict[str, tuple[int, int]]] = {"dp": (1, 1), "tp_dp": (8, 1), "3d": (8, 4)}
-P99_QUANTILE_TAIL: Final = 0.01
+P99_QUANTILE: Final = 0.99
 
 
 @dataclass(frozen=True)
@@ -59,21 +64,51 @@ class ServingPlan:
     layers: float
     d_model: float
     arithmetic_intensity_flop_per_byte: float
-    compute_ms: float  # one image, one stage, roofline compute time
-    tensor_parallel_comm_ms: float
+    compute_ms: float  # one study, one stage: roofline compute (or weight-read) time
+    tensor_parallel_comm_ms: float  # one study, one stage: the all-reduces
+    collectives_per_stage: float
     pipeline_hop_ms: float
-    stage_ms: float
-    service_ms: float  # one study: (images + PP - 1) stage times
-    offered_load: float  # a = lambda * S, in replicas' worth of work
-    replicas: int
-    utilization: float
-    wait_probability: float  # Erlang C
-    mean_response_ms: float
-    p99_ms: float
+    service_mean_ms: float  # D: one study's time on the bottleneck stage
+    service_scv: float
+    fixed_delay_ms: float  # (PP - 1) D: the stages after the first
+    arrival_rate_per_s: float
+    offered_load: float  # a = lambda D, in replicas' worth of work
+    slo_feasible: bool  # some replica count keeps the P99 under the SLO
+    replicas_required: int  # r
+    availability: AvailabilityPlan
+    p99_ms: float  # with all n replicas up
+    p99_at_required_ms: float  # with exactly r up
+
+    @property
+    def replicas(self) -> int:
+        """c: every provisioned replica, spares included (all serve while up)."""
+        return self.availability.n_replicas
+
+    @property
+    def spare_replicas(self) -> int:
+        return self.availability.spare_replicas
 
     @property
     def serving_gpus(self) -> int:
-        return self.replicas * self.gpus_per_replica
+        """GPUs of the r replicas the SLO needs."""
+        return self.replicas_required * self.gpus_per_replica
+
+    @property
+    def spare_gpus(self) -> int:
+        return self.availability.spare_gpus
+
+    @property
+    def utilization(self) -> float:
+        return self.offered_load / self.replicas
+
+    @property
+    def service_ms(self) -> float:
+        """A study's latency through an idle replica: fixed delay + D."""
+        return self.fixed_delay_ms + self.service_mean_ms
+
+    @property
+    def latency_met(self) -> bool:
+        return self.fits_in_memory and self.slo_feasible and bool(meets("p99_latency", self.p99_ms))
 
 
 def model_shape(params: float) -> tuple[float, float]:
@@ -82,104 +117,208 @@ def model_shape(params: float) -> tuple[float, float]:
     return layers, sc.MODEL_ASPECT_RATIO * layers
 
 
-def erlang_c(servers: int, offered_load: float) -> float:
-    """Probability that an arrival waits in M/M/c: Erlang C from the Erlang B recursion.
-
-    B(0) = 1; B(k) = a B(k-1) / (k + a B(k-1)); C = B / (1 - rho (1 - B)), rho = a / c.
-    The recursion is numerically stable for any c (Jagerman 1974).
-    """
-    blocking = 1.0
-    for k in range(1, servers + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
-    rho = offered_load / servers
-    return blocking / (1.0 - rho * (1.0 - blocking))
-
-
-def mmc_response_tail(
-    t_s: float, arrival_rate: float, service_s: float, servers: int, wait_probability: float
-) -> float:
-    """P(T > t) for the M/M/c response time (wait + exponential service), FCFS."""
-    mu = 1.0 / service_s
-    theta = servers * mu - arrival_rate
-    served = math.exp(-mu * t_s)
-    if abs(theta - mu) < 1e-12 * mu:
-        waited = math.exp(-mu * t_s) * (1.0 + mu * t_s)
-    else:
-        waited = (theta * math.exp(-mu * t_s) - mu * math.exp(-theta * t_s)) / (theta - mu)
-    return (1.0 - wait_probability) * served + wait_probability * waited
-
-
-def mmc_response_quantile(
-    tail: float, arrival_rate: float, service_s: float, servers: int, wait_probability: float
-) -> float:
-    """The t with P(T > t) = tail, by bisection on the monotone tail (seconds)."""
-    low, high = 0.0, service_s * math.log(1.0 / tail)
-    while mmc_response_tail(high, arrival_rate, service_s, servers, wait_probability) > tail:
-        low, high = high, high * 2.0
-    for _ in range(60):
-        mid = 0.5 * (low + high)
-        if mmc_response_tail(mid, arrival_rate, service_s, servers, wait_probability) > tail:
-            low = mid
-        else:
-            high = mid
-    return high
-
-
-def _stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float]:
-    """(roofline compute, TP all-reduce, pipeline hop) seconds for one image on one stage."""
-    gpus = tp * pp
-    flops = 2.0 * params * sc.TOKENS_PER_IMAGE
-    compute = flops / (gpus * sc.H100_DENSE_FP16_TFLOPS * 1e12 * sc.SERVING_MFU)
-    bandwidth = gpus * sc.H100_HBM_BANDWIDTH_GB_PER_S * 1e9
-    weight_read = sc.BYTES_PER_PARAM_SERVING * params / bandwidth
+def stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float, float]:
+    """(roofline compute, TP all-reduces, pipeline hop, collectives) for one study, one stage."""
+    images = sc.IMAGES_PER_STUDY
+    stage_params = params / pp
+    flops = 2.0 * stage_params * sc.TOKENS_PER_IMAGE * images
+    compute = flops / (tp * sc.H100_DENSE_FP16_TFLOPS * 1e12 * sc.SERVING_MFU)
+    weight_read = (
+        sc.BYTES_PER_PARAM_SERVING * stage_params / (tp * sc.H100_HBM_BANDWIDTH_GB_PER_S * 1e9)
+    )
     layers, d_model = model_shape(params)
-    activation_bytes = sc.TOKENS_PER_IMAGE * d_model * 2.0
+    activation_bytes = images * sc.TOKENS_PER_IMAGE * d_model * 2.0
+    collectives = 2.0 * layers / pp if tp > 1 else 0.0
     tp_comm = 0.0
     if tp > 1:
-        ring = 2.0 * (tp - 1) / tp * activation_bytes / (sc.NVLINK_GB_PER_S * 1e9)
-        tp_comm = 2.0 * (layers / pp) * ring
-    hop = activation_bytes / (sc.INFINIBAND_GB_PER_S * 1e9) if pp > 1 else 0.0
-    return max(compute, weight_read), tp_comm, hop
+        ring = 2.0 * (tp - 1) / tp * activation_bytes / (sc.NVLINK_GB_PER_S_PER_DIRECTION * 1e9)
+        tp_comm = collectives * (ring + sc.TP_COLLECTIVE_LATENCY_US * 1e-6)
+    hop = 0.0
+    if pp > 1:
+        hop = activation_bytes / (sc.INFINIBAND_GB_PER_S * 1e9) + sc.PIPELINE_HOP_LATENCY_US * 1e-6
+    return max(compute, weight_read), tp_comm, hop, collectives
 
 
-@lru_cache(maxsize=4096)
+def p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
+    """fixed delay + the M/G/c response-time P99 (ms); inf for an unstable fleet."""
+    q = response_quantile_s(
+        sc.ARRIVAL_RATE_PER_S, servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE
+    )
+    return (fixed_s + q) * 1e3
+
+
+def approx_p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
+    """A quick guess used only to start the exact search: D + ln(C / 0.01) / theta'.
+
+    Whitt's (1993) exponential wait tail with rate theta' = 2 (c mu - lambda) / (1 + SCV).
+    """
+    from constraintlab.model.queueing import erlang_c
+
+    load = sc.ARRIVAL_RATE_PER_S * service_s
+    if servers <= load:
+        return math.inf
+    wait_p = erlang_c(servers, load)
+    theta = 2.0 * (servers / service_s - sc.ARRIVAL_RATE_PER_S) / (1.0 + sc.SERVICE_TIME_SCV)
+    wait = math.log(wait_p / (1.0 - P99_QUANTILE)) / theta if wait_p > 1.0 - P99_QUANTILE else 0.0
+    return (fixed_s + service_s + wait) * 1e3
+
+
+def unloaded_p99_ms(service_s: float, fixed_s: float) -> float:
+    """The P99 with no queue at all: fixed delay + the service time's own P99 (ms).
+
+    No replica count can do better. With SCV = 0 it is fixed delay + D; otherwise the
+    gamma service time's 99th percentile.
+    """
+    if sc.SERVICE_TIME_SCV == 0.0:
+        return (fixed_s + service_s) * 1e3
+    from scipy import stats
+
+    shape = 1.0 / sc.SERVICE_TIME_SCV
+    quantile = float(stats.gamma.ppf(P99_QUANTILE, shape, scale=service_s / shape))
+    return (fixed_s + quantile) * 1e3
+
+
+def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
+    """r: the fewest replicas whose P99 meets the SLO (by the verdict's rule), or None.
+
+    No count can when even an idle replica is too slow: fixed delay + D >= SLO (for SCV > 0,
+    the service time's own P99 is used). Otherwise start at the approximate answer and step
+    with the exact P99, which falls as c grows.
+    """
+    if not meets("p99_latency", unloaded_p99_ms(service_s, fixed_s) * (1.0 + 1e-9)):
+        return None
+    load = sc.ARRIVAL_RATE_PER_S * service_s
+    lowest = math.floor(load) + 1
+    guess = lowest
+    while not meets("p99_latency", approx_p99_ms(guess, service_s, fixed_s)):
+        guess = max(guess + 1, math.ceil(guess * 1.02))
+
+    def ok(c: int) -> bool:
+        return bool(meets("p99_latency", p99_ms(c, service_s, fixed_s)))
+
+    step = max(1, round(0.01 * guess))
+    if ok(guess):  # bracket downwards: find a failing count (or the stability floor)
+        high, low = guess, guess - step
+        while low >= lowest and ok(low):
+            high, low, step = low, low - 2 * step, 2 * step
+        low = max(low, lowest - 1)
+    else:  # bracket upwards
+        low, high = guess, guess + step
+        while not ok(high):
+            low, high, step = high, high + 2 * step, 2 * step
+    while high - low > 1:  # ok(high), not ok(low) (low may be the unstable lowest - 1)
+        mid = (low + high) // 2
+        if ok(mid):
+            high = mid
+        else:
+            low = mid
+    return int(high)
+
+
+_PLANS: dict[tuple[float, str], ServingPlan] = {}
+
+
 def serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
-    """Size the serving fleet for one model and strategy and compute its P99 (see module doc)."""
+    """Size the serving fleet for one model and strategy and compute its P99 (module doc).
+
+    Plans are kept per scenario (cleared when it changes); the grid's 210 pairs are also kept
+    on disk, keyed by the constants they read and this code (:func:`warm_grid_plans`).
+    """
+    key = (float(model_size_b), strategy)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _serving_plan(*key)
+    return plan
+
+
+def _cache_path() -> Path:
+    root = Path(os.environ.get("CONSTRAINTLAB_CACHE", Path.home() / ".cache" / "constraintlab"))
+    code = hashlib.sha256()
+    for name in ("serving.py", "queueing.py", "uptime.py", "decide.py"):
+        code.update(Path(__file__).with_name(name).read_bytes())
+    for item in sc.CONSTANTS:  # the constants a serving plan can read
+        if item.key.split(".")[0] in ("workload", "targets", "hardware", "reliability", "serving"):
+            code.update(f"{item.key}={item.value!r};".encode())
+    return root / f"serving-{code.hexdigest()[:20]}.pickle"
+
+
+def warm_grid_plans(sizes: list[float], strategies: list[str]) -> None:
+    """Fill the plan cache for a grid of pairs, from the disk cache when it has them."""
+    wanted = [(float(m), s) for m in sizes for s in strategies]
+    if all(key in _PLANS for key in wanted):
+        return
+    path = _cache_path()
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)
+        if isinstance(stored, dict):
+            _PLANS.update(stored)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
+    missing = [key for key in wanted if key not in _PLANS]
+    if not missing:
+        return
+    for key in missing:
+        serving_plan(*key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(dict(_PLANS), handle)
+        temporary.replace(path)
+    except OSError:
+        pass
+
+
+def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
     tp, pp = REPLICA_LAYOUT[strategy]
+    gpus = tp * pp
     params = model_size_b * 1e9
     weights_gb = sc.BYTES_PER_PARAM_SERVING * params / 1e9
-    per_gpu_gb = weights_gb / (tp * pp)
-    compute_s, tp_comm_s, hop_s = _stage_times_s(params, tp, pp)
-    stage_s = compute_s + tp_comm_s + hop_s
-    service_s = (sc.IMAGES_PER_STUDY + pp - 1) * stage_s
+    per_gpu_gb = weights_gb / gpus
+    fits = per_gpu_gb <= sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
+    compute_s, tp_s, hop_s, collectives = stage_times_s(params, tp, pp)
+    service_s = compute_s + tp_s + hop_s
+    fixed_s = (pp - 1) * service_s
     load = sc.ARRIVAL_RATE_PER_S * service_s
-    replicas = max(1, math.ceil(load / sc.SERVING_TARGET_UTILIZATION))
-    wait_p = erlang_c(replicas, load)
-    theta = replicas / service_s - sc.ARRIVAL_RATE_PER_S
-    p99_s = mmc_response_quantile(
-        P99_QUANTILE_TAIL, sc.ARRIVAL_RATE_PER_S, service_s, replicas, wait_p
-    )
+    required = fewest_replicas(service_s, fixed_s) if fits else None
+    if required is None:  # no count holds the SLO: show the unloaded floor of the P99
+        avail = unavailable_plan(math.floor(load) + 1, gpus)
+        shown_p99 = at_required = unloaded_p99_ms(service_s, fixed_s)
+    else:
+        avail = availability_plan(required, gpus)
+        at_required = p99_ms(required, service_s, fixed_s)
+        shown_p99 = p99_ms(avail.n_replicas, service_s, fixed_s)
     layers, d_model = model_shape(params)
     return ServingPlan(
         strategy=strategy,
         tensor_parallel=tp,
         pipeline_parallel=pp,
-        gpus_per_replica=tp * pp,
+        gpus_per_replica=gpus,
         weights_gb=weights_gb,
         memory_per_gpu_gb=per_gpu_gb,
-        fits_in_memory=per_gpu_gb <= sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB,
+        fits_in_memory=fits,
         layers=layers,
         d_model=d_model,
-        arithmetic_intensity_flop_per_byte=sc.TOKENS_PER_IMAGE * 2.0 / sc.BYTES_PER_PARAM_SERVING,
+        arithmetic_intensity_flop_per_byte=sc.TOKENS_PER_IMAGE
+        * sc.IMAGES_PER_STUDY
+        * 2.0
+        / sc.BYTES_PER_PARAM_SERVING,
         compute_ms=compute_s * 1e3,
-        tensor_parallel_comm_ms=tp_comm_s * 1e3,
+        tensor_parallel_comm_ms=tp_s * 1e3,
+        collectives_per_stage=collectives,
         pipeline_hop_ms=hop_s * 1e3,
-        stage_ms=stage_s * 1e3,
-        service_ms=service_s * 1e3,
+        service_mean_ms=service_s * 1e3,
+        service_scv=sc.SERVICE_TIME_SCV,
+        fixed_delay_ms=fixed_s * 1e3,
+        arrival_rate_per_s=sc.ARRIVAL_RATE_PER_S,
         offered_load=load,
-        replicas=replicas,
-        utilization=load / replicas,
-        wait_probability=wait_p,
-        mean_response_ms=(service_s + wait_p / theta) * 1e3,
-        p99_ms=p99_s * 1e3,
+        slo_feasible=required is not None,
+        replicas_required=avail.replicas_required,
+        availability=avail,
+        p99_ms=shown_p99,
+        p99_at_required_ms=at_required,
     )
+
+
+sc.on_change(_PLANS.clear)

@@ -1,47 +1,70 @@
-"""The DP + adversarial fine-tuning job: its cost, its checkpoints and Young-Daly.
+"""The DP + adversarial fine-tuning job: its cost, its checkpoints and its exact goodput.
 
 Every day the model is fine-tuned on the newly labelled studies, with DP-SGD (privacy) and
-PGD adversarial examples (robustness). The job competes with serving for the GPU budget
-and for the carbon target. Equations (modelling assumptions are marked):
+PGD adversarial examples (robustness). The job competes with serving for the GPU budget and
+for the carbon target. Equations (modelling assumptions are marked):
 
-* **Work**, in ideal GPUs (GPUs busy all day at the training MFU):
+* **Work**, in ideal GPUs (GPUs busy all day at the training MFU, nothing ever failing):
   ``a = 6 P D (1 + k_pgd w)(1 + c_dp / epsilon) / (86,400 s x F x mfu)``.
   6 P FLOP per token for forward + backward (Kaplan et al. 2020); D = 1e10 tokens/day
   (assumption); PGD-7 costs 7 extra forward-backward passes per adversarial example
-  (Madry et al. 2018); DP-SGD's per-example clipping and the larger batches that drown its
-  noise cost ~ 1/epsilon (assumption, 2x at epsilon = 1).
+  (Madry et al. 2018): compute factor ``1 + 7 w``; DP-SGD's per-example clipping and the
+  larger batches that drown its noise: compute factor ``1 + c_dp / epsilon`` (assumption,
+  2x at epsilon = 1).
 * **Failures**: the job is synchronous, so any of its N GPUs failing interrupts it:
   ``lambda = N / MTBF`` (MTBF = 2,000 h per GPU, the published lab's figure).
-* **Waste per unit time** with checkpoint interval T (wall time from one checkpoint's start
-  to the next, the write included), checkpoint write C = 120 s and restart R (the job resumes
-  on a hot-spare node and reads its checkpoint back: R = 2 min, assumption):
-  ``waste = C / T + lambda (T / 2 + R)`` (Young 1974; Daly 2006, first order in lambda T).
-  Goodput = 1 - waste. The formula is first order and pessimistic: against the exact mean of
-  the same renewal process (``simulate.fleet.exact_goodput``) it underestimates goodput by
-  about 0.1 % at lambda T ~ 0.01 (the published defaults), 0.5 % at lambda T ~ 0.1, 2 % at
-  lambda T ~ 0.25 and 17 % at lambda T = 1; tests/test_simulate_fleet.py measures it.
-* **Young-Daly optimum**: d waste / dT = 0 gives ``T* = sqrt(2 C / lambda)``.
-* **Sizing**: the job must finish a day's work each day, N (1 - waste(N)) = a, i.e.
-  ``k N^2 - b N + a = 0`` with k = (T/2 + R) / MTBF and b = 1 - C/T, so
-  ``N = 2a / (b + sqrt(b^2 - 4ka))``. If b^2 < 4ka no size keeps up: beyond
-  N_peak = b / (2k) each added GPU fails often enough to cost more than it contributes.
-  The engine then reports the job at N_peak and flags that it falls behind.
+* **Exact goodput** of the checkpointed job (a renewal process; the simulator checks it):
+  a segment of wall time T (work T - C, then the C = 120 s write) completes only if no
+  failure falls inside it; each failure costs the time since the segment began plus the
+  R = 30-minute restart. The mean time to complete a segment is (1/lambda + R)(e^{lambda T} - 1),
+  so ``goodput(N, T) = (T - C) / ((1/lambda + R)(e^{lambda T} - 1))``.
+* **Optimal interval**: maximising it over T gives
+  ``lambda T* = 1 + lambda C + W0(-e^{-(1 + lambda C)})`` (Lambert W; independent of R);
+  first order in lambda this is Young's sqrt(2 C / lambda) (Young 1974; Daly 2006).
+* **Sizing**: the job must finish a day's work each day: the smallest whole N with
+  ``N goodput(N, T) >= a``. N goodput(N) rises, peaks and falls (past the peak each added GPU
+  fails often enough to cost more than it adds), so when even the peak is below a, no size
+  keeps up at this interval: the lab says so and shows the job's true demand, the GPUs it
+  would need at the interval that suits it best, never a capped figure.
 
-The checkpoint waste (N - a GPUs) is GPU budget and carbon spent on nothing.
+GPUs lost to checkpoints, rework and restarts: N - a >= 0.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
 from constraintlab.model import scenario as sc
 from constraintlab.model._numeric import Real
 
-CHECKPOINT_WRITE_H = sc.CHECKPOINT_WRITE_S / 3600.0
-TRAINING_RESTART_H = sc.TRAINING_RESTART_MIN / 60.0
+NEVER = 2**40  # the job size reported by the tables when no size keeps up (never within budget)
+
+
+def checkpoint_write_h() -> float:
+    return float(sc.CHECKPOINT_WRITE_S) / 3600.0
+
+
+def restart_h() -> float:
+    return float(sc.COLD_RESTART_MIN) / 60.0
+
+
+def pgd_compute_factor(adv_weight: Real) -> Real:
+    """PGD adversarial training: 1 + k_pgd w forward-backward passes per example."""
+    return 1.0 + sc.PGD_STEPS * adv_weight
+
+
+def dp_compute_factor(dp_epsilon: Real) -> Real:
+    """DP-SGD: 1 + c_dp / epsilon."""
+    return 1.0 + sc.DP_COST_AT_EPSILON_1 / dp_epsilon
 
 
 def training_cost_multiplier(dp_epsilon: Real, adv_weight: Real) -> Real:
-    """How many times a plain fine-tune the DP + PGD job costs: (1 + k_pgd w)(1 + c_dp/eps)."""
-    return (1.0 + sc.PGD_STEPS * adv_weight) * (1.0 + sc.DP_COST_AT_EPSILON_1 / dp_epsilon)
+    """How many times a plain fine-tune the DP + PGD job costs."""
+    return pgd_compute_factor(adv_weight) * dp_compute_factor(dp_epsilon)
 
 
 def ideal_training_gpus(model_size_b: Real, dp_epsilon: Real, adv_weight: Real) -> Real:
@@ -56,31 +79,69 @@ def ideal_training_gpus(model_size_b: Real, dp_epsilon: Real, adv_weight: Real) 
     return flops_per_day / (sc.SECONDS_PER_DAY * sc.H100_DENSE_FP16_TFLOPS * 1e12 * sc.TRAINING_MFU)
 
 
-def checkpoint_waste(interval_min: Real, failure_rate_per_h: Real) -> Real:
-    """Young-Daly waste fraction: C/T + lambda (T/2 + R)."""
-    interval_h = interval_min / 60.0
-    return CHECKPOINT_WRITE_H / interval_h + failure_rate_per_h * (
-        interval_h / 2.0 + TRAINING_RESTART_H
-    )
+def goodput(job_gpus: Real, interval_min: Real) -> Real:
+    """Exact renewal goodput (T - C) / ((1/lambda + R)(e^{lambda T} - 1)), lambda = N / MTBF."""
+    rate = np.asarray(job_gpus, dtype=np.float64) / sc.GPU_MTBF_H
+    t_h = np.asarray(interval_min, dtype=np.float64) / 60.0
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        value = (t_h - checkpoint_write_h()) / ((1.0 / rate + restart_h()) * np.expm1(rate * t_h))
+    value = np.where(rate > 0, value, (t_h - checkpoint_write_h()) / t_h)
+    return float(value) if np.ndim(value) == 0 else value
 
 
-def optimal_interval_min(failure_rate_per_h: Real) -> Real:
-    """Young-Daly T* = sqrt(2 C / lambda), in minutes."""
-    return (2.0 * CHECKPOINT_WRITE_H / failure_rate_per_h) ** 0.5 * 60.0
+def optimal_interval_min(failure_rate_per_h: float) -> float:
+    """T* maximising the exact goodput: lambda T* = 1 + lambda C + W0(-e^{-(1 + lambda C)})."""
+    from scipy.special import lambertw
+
+    lam_c = failure_rate_per_h * checkpoint_write_h()
+    x = 1.0 + lam_c + float(lambertw(-math.exp(-(1.0 + lam_c))).real)
+    return x / failure_rate_per_h * 60.0
 
 
-def size_training_job(ideal_gpus: Real, interval_min: Real) -> tuple[Real, Real]:
-    """(N, keeps_up): whole GPUs the job needs so N (1 - waste(N)) >= a, and whether any N does.
+@lru_cache(maxsize=256)
+def delivery_table(interval_min: float) -> NDArray[np.float64]:
+    """N goodput(N, T) for N = 0, 1, ... up to its peak (rising part only), at interval T."""
+    t_h = interval_min / 60.0
+    peak_guess = int(4.0 * sc.GPU_MTBF_H / t_h) + 64  # lambda T ~ 4 is past the peak
+    n = np.arange(peak_guess + 1, dtype=np.float64)
+    delivered = np.asarray(n * goodput(np.maximum(n, 1e-12), interval_min), dtype=np.float64)
+    delivered[0] = 0.0
+    peak = int(np.argmax(delivered))
+    table = np.ascontiguousarray(delivered[: peak + 1])
+    table.setflags(write=False)
+    return table
 
-    Works on floats and numpy arrays alike (same arithmetic on both paths).
-    When the quadratic has no real root the job is reported at N_peak = b / 2k.
+
+sc.on_change(delivery_table.cache_clear)
+
+
+def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real]:
+    """(N, keeps_up): the fewest whole GPUs with N goodput(N, T) >= a, and whether any N does.
+
+    ``interval_min`` is one interval; ``ideal_gpus`` a float or an array. Where no size keeps
+    up, N is :data:`NEVER` (the tables' marker: never within any budget).
     """
-    interval_h = interval_min / 60.0
-    k = (interval_h / 2.0 + TRAINING_RESTART_H) / sc.GPU_MTBF_H
-    b = 1.0 - CHECKPOINT_WRITE_H / interval_h
-    discriminant = b * b - 4.0 * k * ideal_gpus
-    keeps_up = discriminant >= 0.0
-    root = 2.0 * ideal_gpus / (b + abs(discriminant) ** 0.5)
-    peak = b / (2.0 * k)
-    gpus = keeps_up * root + (discriminant < 0.0) * peak
-    return -(-gpus // 1.0), keeps_up  # whole GPUs: ceil, written to work on arrays too
+    table = delivery_table(float(interval_min))
+    ideal = np.asarray(ideal_gpus, dtype=np.float64)
+    index = np.searchsorted(table, ideal, side="left")
+    keeps_up = index < len(table)
+    gpus = np.where(keeps_up, index, NEVER).astype(np.int64)
+    if np.ndim(ideal_gpus) == 0:
+        return int(gpus), bool(keeps_up)
+    return gpus, keeps_up
+
+
+def most_delivered_gpus(interval_min: float) -> tuple[int, float]:
+    """(N_peak, the most ideal GPUs' worth of work any job size delivers at this interval)."""
+    table = delivery_table(float(interval_min))
+    return len(table) - 1, float(table[-1])
+
+
+def true_demand(ideal_gpus: float, intervals_min: list[float]) -> tuple[float, float]:
+    """(GPUs, interval) of the cheapest keeping-up job over the intervals; (inf, nan) if none."""
+    best = (math.inf, math.nan)
+    for interval in intervals_min:
+        gpus, keeps = size_training_job(ideal_gpus, interval)
+        if keeps and gpus < best[0]:
+            best = (float(gpus), interval)
+    return best

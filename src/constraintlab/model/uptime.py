@@ -1,73 +1,104 @@
-"""Constraint 6, fault tolerance: the serving fleet has full capacity 99.9 % of the time.
+"""Constraint 6, fault tolerance: the service holds its P99 SLO 99.9 % of the time.
 
-The serving model (modelling assumptions, shown to the student):
+Availability is the long-run share of time in which the replicas that are up can still
+serve the arrival rate within the P99 SLO (modelling assumptions, shown to the student):
 
-* A replica fails when any of its g GPUs fails: rate g / MTBF, with the published lab's
-  per-GPU MTBF of 2,000 h (pessimistic next to large production fleets).
-* The fleet keeps hot-spare replicas, one per 16 active ones: ``s = ceil(n / 16)``. A hot
-  spare takes over at once; the failed replica comes back after a 30-minute cold restart.
-* Replicas under repair form an M/G/infinity system, so their number is Poisson with mean
-  ``m = (n + s) g R / MTBF`` (Palm's theorem; R = 30 min, failures independent).
-* The fleet has full capacity while at most s replicas are down, so
-  ``uptime = P(Poisson(m) <= s) = sum_{k<=s} e^-m m^k / k!``.
+* A replica is down whenever one of its g GPUs has failed: GPUs fail independently at
+  1 / MTBF each (MTBF = 2,000 h, the published lab's figure, pessimistic next to large
+  production fleets), so a replica fails at g / MTBF and is back after the R = 30-minute
+  cold restart. Its long-run share of time down is ``q = R / (MTBF/g + R)`` (an alternating
+  renewal process; the share does not depend on the up-time distribution's shape).
+* Replicas fail independently, so the number up of n is Binomial(n, 1 - q) at any instant.
+* r = the fewest replicas that keep the P99 under the SLO at the arrival rate
+  (:mod:`serving`). Availability = ``P(up >= r) = P(Binomial(n, q) <= n - r)``.
+* The fleet's spare capacity is derived, not a rule of thumb: n is the smallest count
+  >= r whose availability reaches the target (99.9 %); the spares, (n - r) replicas, are
+  counted in GPUs and paid for by the budget and the carbon footprint.
 
-Large failure domains (3d's 32-GPU replicas) with few replicas are what break 99.9 %.
-Checkpointing does not enter here: it protects the fine-tuning job (see :mod:`training`),
-a separate efficiency question.
+A 32-GPU 3d replica fails 32 times as often as a 1-GPU dp replica, so its fleet needs more
+spare GPUs; the number follows the failure model, with no sawtooth in model size.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from constraintlab.model import scenario as sc
 
 
 @dataclass(frozen=True)
-class UptimePlan:
-    """Spares and availability of one serving fleet."""
+class AvailabilityPlan:
+    """Replicas the SLO needs, the spares that keep it 99.9 % of the time, and the result."""
 
-    active_replicas: int
-    spare_replicas: int
+    replicas_required: int
+    n_replicas: int  # including spares
     gpus_per_replica: int
-    replica_failures_per_day: float
-    mean_replicas_down: float
-    uptime: float  # fraction of time with all active replicas serving
+    replica_down_share: float  # q: long-run share of time one replica is down
+    replica_failures_per_day: float  # whole fleet
+    availability: float  # P(up >= replicas_required)
+
+    @property
+    def spare_replicas(self) -> int:
+        return self.n_replicas - self.replicas_required
 
     @property
     def spare_gpus(self) -> int:
         return self.spare_replicas * self.gpus_per_replica
 
 
-def spare_replicas(active_replicas: int) -> int:
-    """Hot spares kept for n active replicas: ceil(n / 16)."""
-    return math.ceil(active_replicas / sc.SPARE_REPLICA_RATIO)
+def replica_down_share(gpus_per_replica: int) -> float:
+    """q = R / (MTBF / g + R): long-run share of time one replica is down."""
+    restart_h = sc.COLD_RESTART_MIN / 60.0
+    return float(restart_h / (sc.GPU_MTBF_H / gpus_per_replica + restart_h))
 
 
-def poisson_cdf(count: int, mean: float) -> float:
-    """P(X <= count) for X ~ Poisson(mean), summed term by term."""
-    term = math.exp(-mean)
-    total = term
-    for k in range(1, count + 1):
-        term *= mean / k
-        total += term
-    return min(total, 1.0)
+def binomial_cdf(count: int, trials: int, p: float) -> float:
+    """P(X <= count) for X ~ Binomial(trials, p), summed in logs (stable for large n)."""
+    if count < 0:
+        return 0.0
+    if count >= trials:
+        return 1.0
+    from scipy import stats
+
+    return float(stats.binom.cdf(count, trials, p))
 
 
-@lru_cache(maxsize=4096)
-def uptime_plan(active_replicas: int, gpus_per_replica: int) -> UptimePlan:
-    """Availability of n active replicas of g GPUs with ceil(n/16) hot spares."""
-    spares = spare_replicas(active_replicas)
-    replica_rate_per_h = gpus_per_replica / sc.GPU_MTBF_H
-    total = active_replicas + spares
-    mean_down = total * replica_rate_per_h * sc.COLD_RESTART_MIN / 60.0
-    return UptimePlan(
-        active_replicas=active_replicas,
-        spare_replicas=spares,
-        gpus_per_replica=gpus_per_replica,
-        replica_failures_per_day=total * replica_rate_per_h * 24.0,
-        mean_replicas_down=mean_down,
-        uptime=poisson_cdf(spares, mean_down),
-    )
+def availability(n_replicas: int, replicas_required: int, gpus_per_replica: int) -> float:
+    """P(at least r of n replicas are up) = P(Binomial(n, q) <= n - r)."""
+    q = replica_down_share(gpus_per_replica)
+    return binomial_cdf(n_replicas - replicas_required, n_replicas, q)
+
+
+def availability_met(value: float) -> bool:
+    """The verdict's rule: the availability in %, rounded to the 3 decimals shown, >= target."""
+    from constraintlab.model.decide import meets
+
+    return bool(meets("fault_tolerance", value * 100.0))
+
+
+def availability_plan(replicas_required: int, gpus_per_replica: int) -> AvailabilityPlan:
+    """The fewest replicas n >= r whose availability reaches the target (see module doc)."""
+    q = replica_down_share(gpus_per_replica)
+    n = replicas_required
+    value = availability(n, replicas_required, gpus_per_replica)
+    while not availability_met(value):
+        n += 1
+        value = availability(n, replicas_required, gpus_per_replica)
+    rate_per_day = n * gpus_per_replica / sc.GPU_MTBF_H * 24.0
+    return AvailabilityPlan(replicas_required, n, gpus_per_replica, q, rate_per_day, value)
+
+
+def unavailable_plan(replicas: int, gpus_per_replica: int) -> AvailabilityPlan:
+    """A fleet that cannot hold the SLO with any number of replicas: availability 0."""
+    q = replica_down_share(gpus_per_replica)
+    rate_per_day = replicas * gpus_per_replica / sc.GPU_MTBF_H * 24.0
+    return AvailabilityPlan(replicas, replicas, gpus_per_replica, q, rate_per_day, 0.0)
+
+
+def spares_for(replicas_required: int, gpus_per_replica: int) -> int:
+    """Spare replicas the derived provisioning adds to r."""
+    return availability_plan(replicas_required, gpus_per_replica).spare_replicas
+
+
+__all__ = ["AvailabilityPlan", "availability", "availability_plan", "math"]

@@ -14,14 +14,15 @@ process the engine's formula describes and compares like with like (contract cla
   engine's figures from the scorecard; :func:`check_design` and :func:`quick_check` (the
   lab's button) call it and then :func:`check_fleet`.
 
-The scorecard this adapter reads today: M/M/c serving (exponential service, scv 1, no fixed
-delay); n active replicas plus ceil(n/16) hot spares, full capacity while >= n are up, the
-engine's figure a Poisson (M/G/infinity) approximation of the binomial law the simulation
-follows; the first-order Young-Daly goodput, whose exact renewal value is the reference.
+The scorecard this adapter reads (model v2): M/G/c serving with the scenario's service-time
+variability (deterministic by default) and the pipeline's fixed delay, all n provisioned
+replicas serving; availability as the binomial share of time with at least r replicas up
+(each replica alternating up and down, restart included); the job's exact renewal goodput.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -32,7 +33,6 @@ from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.model.serving import serving_plan
-from constraintlab.model.uptime import uptime_plan
 from constraintlab.simulate.availability import MOST_EVENTS_PER_REPLICATION, FleetAvailability
 from constraintlab.simulate.checks import (
     MetricCheck,
@@ -156,36 +156,36 @@ def check_fleet(
 
 
 def analytic_goodput(card: Scorecard) -> float:
-    """The engine's first-order goodput, 1 - waste, for the job the scorecard sized."""
+    """The engine's exact renewal goodput for the job the scorecard sized."""
     derivation = card.constraints["fault_tolerance"].derivation
     return float(derivation["training_goodput"])
 
 
 def primitives_from_design(design: Design) -> tuple[FleetPrimitives, AnalyticValues]:
-    """The design's primitives and the engine's figures, read from today's scorecard."""
+    """The design's primitives and the engine's figures, read from its scorecard and plan."""
     card = evaluate(design)
     plan = serving_plan(design.model_size_b, design.parallelism)
-    up = uptime_plan(plan.replicas, plan.gpus_per_replica)
+    avail = plan.availability
     primitives = FleetPrimitives(
         serving=ServingQueue(
-            servers=plan.replicas,
-            service_mean_ms=plan.service_ms,
-            service_scv=1.0,  # the v1 engine's exponential service time
-            fixed_delay_ms=0.0,
-            arrival_rate_per_s=sc.ARRIVAL_RATE_PER_S,
+            servers=plan.replicas,  # every provisioned replica serves while it is up
+            service_mean_ms=plan.service_mean_ms,
+            service_scv=plan.service_scv,
+            fixed_delay_ms=plan.fixed_delay_ms,
+            arrival_rate_per_s=plan.arrival_rate_per_s,
         ),
         availability=FleetAvailability(
-            n_replicas=up.active_replicas + up.spare_replicas,
-            gpus_per_replica=up.gpus_per_replica,
+            n_replicas=avail.n_replicas,
+            gpus_per_replica=avail.gpus_per_replica,
             gpu_mtbf_h=sc.GPU_MTBF_H,
             restart_min=sc.COLD_RESTART_MIN,
-            replicas_required=up.active_replicas,
+            replicas_required=avail.replicas_required,
         ),
         job=CheckpointedJob(
-            job_gpus=float(card.budget.training_gpus),
+            job_gpus=_job_gpus(card),
             interval_min=design.checkpoint_interval_min,
             checkpoint_s=sc.CHECKPOINT_WRITE_S,
-            restart_min=sc.TRAINING_RESTART_MIN,
+            restart_min=sc.COLD_RESTART_MIN,
             gpu_mtbf_h=sc.GPU_MTBF_H,
         ),
     )
@@ -195,6 +195,12 @@ def primitives_from_design(design: Design) -> tuple[FleetPrimitives, AnalyticVal
         goodput=analytic_goodput(card),
     )
     return primitives, analytic
+
+
+def _job_gpus(card: Scorecard) -> float:
+    """The fine-tuning job's GPUs as sized (0 when it cannot keep up: nothing to simulate)."""
+    gpus = float(card.budget.training_gpus)
+    return gpus if math.isfinite(gpus) else 0.0
 
 
 def check_design(
@@ -235,7 +241,7 @@ def exact_goodput(interval_min: float, failure_rate_per_h: float) -> float:
         job_gpus=failure_rate_per_h * sc.GPU_MTBF_H,
         interval_min=interval_min,
         checkpoint_s=sc.CHECKPOINT_WRITE_S,
-        restart_min=sc.TRAINING_RESTART_MIN,
+        restart_min=sc.COLD_RESTART_MIN,
         gpu_mtbf_h=sc.GPU_MTBF_H,
     )
     return exact_job_goodput(job)

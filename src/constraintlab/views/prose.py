@@ -171,11 +171,13 @@ the ridge is {sc.H100_DENSE_FP16_TFLOPS:.0f} TFLOPS / {sc.H100_HBM_BANDWIDTH_GB_
 
 **Little's law.** `L = λ × W`: requests in flight equal arrival rate times time in the system.
 
-**Young-Daly.** `T* = sqrt(2 C / λ)`: the checkpoint interval that balances the write cost `C`
-({sc.CHECKPOINT_WRITE_S:.0f} s here) against rework after failures at rate `λ`.
+**Young-Daly.** `T* ≈ sqrt(2 C / λ)`: the checkpoint interval that balances the write cost `C`
+({sc.CHECKPOINT_WRITE_S:.0f} s here) against rework after failures at rate `λ`. This lab sizes
+the fine-tuning job with the exact renewal goodput `(T - C) / ((1/λ + R)(e^(λT) - 1))`, whose
+optimum is `λT* = 1 + λC + W₀(-e^-(1 + λC))`; Young's formula is its first-order form.
 
-**Jevons and carbon.** `CO₂ = GPUs × power × hours × grid intensity`: an efficiency gain that
-invites more GPUs can raise the total.
+**Jevons and carbon.** `CO₂ = GPUs × power × PUE × hours × grid intensity + embodied`: an
+efficiency gain that invites more GPUs can raise the total.
 
 **SLO composition.** `P(request fails) = 1 - Π (1 - pᵢ)` over independent services: every hop
 spends part of the error budget.

@@ -142,10 +142,13 @@ class CensusFacts(Protocol):
     def approved_by_context(self) -> Mapping[str, int]: ...
 
     @property
-    def fleet_context_min_gpus(self) -> float | None: ...
+    def best_fleet_reduction_pct(self) -> float | None: ...
 
     @property
-    def fleet_context_max_gpus_for_target(self) -> float: ...
+    def ppa_outgrown(self) -> int: ...
+
+    @property
+    def budget_only_refusals(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -390,24 +393,24 @@ def region_summary(census: CensusFacts) -> str:
 
 
 def fleet_context_sentence(census: CensusFacts) -> str:
-    """Whether the global-fleet grid can meet the carbon target, and why, from the census."""
+    """What each deployment context costs, from the census (never a typed figure)."""
     fleet = census.approved_by_context.get("fleet", 0)
-    limit = census.fleet_context_max_gpus_for_target
+    green = census.approved_by_context.get("renewable", 0)
+    best = census.best_fleet_reduction_pct
     if fleet > 0:
-        return (
-            f"On the global-fleet grid {fleet:,} designs are approved: they stay under"
-            f" {limit:,.0f} GPUs."
+        text = (
+            f"On the global-fleet grid {fleet:,} designs are approved (renewable: {green:,}):"
+            " they buy their reduction with a smaller fleet, a leaner fine-tuning job and"
+            " deferral, which costs GPUs."
         )
-    smallest = census.fleet_context_min_gpus
-    reason = (
-        f"; the smallest fleet that passes the other five constraints there needs {smallest:,.0f}"
-        if smallest is not None
-        else ""
-    )
+    else:
+        text = (
+            "On the global-fleet grid no design is approved: the best reduction any design"
+            f" reaches there is {best if best is not None else float('nan'):.2f}%."
+        )
     return (
-        "On the global-fleet grid no design is approved: even with the most deferrable work the"
-        f" carbon target allows fewer than {limit:,.0f} GPUs{reason}. Only the renewable"
-        " context leaves room."
+        text + f" With the renewable PPA, {census.ppa_outgrown:,} designs pass everything else"
+        " but outgrow the contract and fail carbon."
     )
 
 
@@ -449,7 +452,8 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool 
         ),
         "D": (
             "Carbon is tied to everything else through the GPU count (Jevons): every GPU added"
-            " for latency, spares or fine-tuning draws power. " + fleet_context_sentence(census)
+            " for latency, spares or fine-tuning draws power and carries embodied carbon. "
+            + fleet_context_sentence(census)
         ),
     }
     right = ACT2_PREDICTION.is_correct(choice)
