@@ -371,21 +371,67 @@ def test_claim_14_thresholds_are_decided_on_the_shown_digits() -> None:
             assert verdict[result.comparison] == result.met, result.name
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_claim_15_analytic_values_lie_in_the_simulators_interval(seed: int) -> None:
-    from constraintlab.simulate.fleet import simulate_goodput, simulate_p99_ms
+CLAIM_15_DESIGNS = (
+    4  # 3 checks each at 99 %: an exact engine misses one by chance ~11 % of seed sets
+)
 
-    rng = np.random.default_rng(seed)
-    design = Design(
-        model_size_b=float(rng.integers(2, 40)),
-        parallelism=str(rng.choice(["tp_dp", "3d"])),
-        adv_weight=0.8,
-        checkpoint_interval_min=float(rng.choice([10, 20, 30, 60])),
-    )
+
+def _servable(design: Design) -> bool:
+    """A fleet the simulator can run: it fits, some replica count holds the SLO, and the
+    fine-tuning job keeps up (a finite, positive number of GPUs)."""
     card = evaluate(design)
-    p99, _ = simulate_p99_ms(design, customers=400_000, seed=seed)
-    assert p99.low * 0.995 <= card["p99_latency"].exact_value <= p99.high * 1.005
-    goodput = simulate_goodput(design, years=2.0, seed=seed)
-    analytic = card["fault_tolerance"].derivation["training_goodput"]
-    assert goodput.low - 2e-3 <= analytic <= goodput.high + 2e-3
+    plan = serving.serving_plan(design.model_size_b, design.parallelism)
+    job = card.budget.training_gpus
+    return plan.fits_in_memory and plan.slo_feasible and math.isfinite(job) and job > 0
+
+
+def _random_grid_designs(count: int, seed: int) -> list[Design]:
+    rng = np.random.default_rng(seed)
+    designs: list[Design] = []
+    while len(designs) < count:
+        values = {name: grid[int(rng.integers(len(grid)))] for name, grid in GRID.items()}
+        design = Design(**{k: (v.item() if hasattr(v, "item") else v) for k, v in values.items()})
+        if _servable(design):
+            designs.append(design)
+    return designs
+
+
+@pytest.mark.parametrize(
+    ("index", "design"),
+    list(enumerate(_random_grid_designs(CLAIM_15_DESIGNS, seed=15))),
+    ids=str,
+)
+def test_claim_15_analytic_lies_inside_the_simulated_99_percent_interval(
+    index: int, design: Design
+) -> None:
+    """P99 (stated service law), availability (failures, restarts) and goodput: the engine's value
+    lies inside the simulator's 99 % interval, the simulator fed the engine's own primitives.
+    Each design gets its own seeds (shared seeds correlate the designs' errors)."""
+    from constraintlab.simulate import fleet
+
+    report, _ = fleet.check_design(
+        design, requests=300_000, seed=1_000 * (index + 1), availability_events=300_000
+    )
+    for key in ("p99_ms", "availability", "goodput"):
+        row = report[key]
+        assert isinstance(row, dict)
+        assert row["analytic_inside_interval"], row["sentence"]
+        if row["reference"] is not None:  # where the simulated process has an exact value,
+            assert row["reference_inside_interval"], row["sentence"]  # the simulator finds it
+
+
+def test_claim_15_validate_shows_it(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from cli_runner import run_cli
+
+    args = ("validate", "--requests", "100000", "--availability-events", "100000", "--seed", "1")
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    for label in ("P99 response time.", "Serving availability.", "Fine-tuning goodput."):
+        assert label in out
+    code, out, _ = run_cli(capsys, *args, "--json")
+    report = json.loads(out)
+    checks = ("p99_ms", "availability", "goodput")
+    assert report["all_inside"], [report[k]["sentence"] for k in checks]
     assert uptime.availability(5, 4, 8) < 1.0

@@ -189,9 +189,9 @@ def primitives_from_design(design: Design) -> tuple[FleetPrimitives, AnalyticVal
             gpu_mtbf_h=sc.GPU_MTBF_H,
         ),
     )
-    analytic = AnalyticValues(
-        p99_ms=card["p99_latency"].value,
-        availability=card["fault_tolerance"].value / 100.0,
+    analytic = AnalyticValues(  # the engine's exact figures, not the digits a card shows
+        p99_ms=card["p99_latency"].exact_value,
+        availability=card["fault_tolerance"].exact_value / 100.0,
         goodput=analytic_goodput(card),
     )
     return primitives, analytic
