@@ -1,9 +1,10 @@
-"""Monte Carlo checks of a design's fleet, through today's scorecard (the adapter), and the CLI."""
+"""Monte Carlo checks of a design's fleet, through the v2 scorecard (the adapter), and the CLI."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from cli_runner import run_cli
@@ -13,7 +14,7 @@ from constraintlab.model import training
 from constraintlab.simulate import fleet
 from constraintlab.simulate.checks import check_availability, check_goodput, check_p99
 
-# three contrasting designs: the published defaults, an approved one, a 3d fleet that fails uptime
+# three contrasting designs: the published defaults, an approved one, a small 3d fleet
 DESIGNS = {
     "default": Design(),
     "approved": Design(model_size_b=14, adv_weight=0.8, context="renewable"),
@@ -27,10 +28,13 @@ def test_engine_p99_lies_inside_the_simulated_99_percent_interval(name: str) -> 
     check, sample = check_p99(
         primitives.serving, analytic.p99_ms, customers=600_000, replications=12, seed=11
     )
-    assert check.inside, check.sentence()
-    assert abs(check.relative_difference) < 0.01
-    assert check.reference == pytest.approx(analytic.p99_ms, rel=1e-6)  # v1 is exact M/M/c
+    assert check.reference == pytest.approx(analytic.p99_ms, rel=1e-6)  # exact M/D/c, both
     assert len(sample) > 10_000
+    # Deterministic service puts an atom in the response time at D (+ the pipeline's delay),
+    # and a P99 near that atom's edge makes the simulated quantile jump between replications;
+    # the share of studies served within the engine's P99 is the steady statistic to compare.
+    share_within = float(np.mean(sample <= analytic.p99_ms * (1 + 1e-9)))
+    assert abs(share_within - 0.99) < 0.004, (share_within, check.sentence())
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
@@ -42,15 +46,13 @@ def test_simulated_availability_contains_the_binomial_value(name: str) -> None:
     assert check.reference is not None and check.simulated.contains(check.reference)
 
 
-def test_v1_poisson_uptime_is_outside_where_it_departs_from_the_binomial_law() -> None:
-    """The v1 engine's M/G/infinity step lets a restarting replica fail again; with 3d's
-    32-GPU replicas that understates uptime by more than the simulation's noise."""
-    primitives, analytic = fleet.primitives_from_design(DESIGNS["3d_small"])
-    check = check_availability(
-        primitives.availability, analytic.availability, seed=5, horizon_hours=20 * 8_760.0
-    )
-    assert not check.inside and check.analytic < check.simulated.low
-    assert "outside" in check.sentence() and "engine formula's" in check.sentence()
+@pytest.mark.parametrize("name", list(DESIGNS))
+def test_the_engines_availability_is_the_binomial_law_the_simulation_follows(name: str) -> None:
+    """Model v2: each replica alternates up and down (restart included) independently, so the
+    engine's availability is exactly the simulated process's binomial value."""
+    primitives, analytic = fleet.primitives_from_design(DESIGNS[name])
+    check = check_availability(primitives.availability, analytic.availability, seed=5)
+    assert check.reference == pytest.approx(analytic.availability, abs=1e-12)
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
@@ -60,25 +62,19 @@ def test_simulated_goodput_matches_the_exact_renewal_value(name: str) -> None:
     assert check.inside, check.sentence()
 
 
-@pytest.mark.parametrize(
-    ("job_gpus", "interval_min", "low_pct", "high_pct"),
-    [(100, 30, 0.05, 0.2), (1_000, 30, 1.5, 2.5), (1_000, 120, 15.0, 19.0)],
-)
-def test_first_order_young_daly_drift_is_documented(
-    job_gpus: int, interval_min: float, low_pct: float, high_pct: float
-) -> None:
-    """How far the first-order waste drifts from the exact renewal value as lambda T grows."""
+@pytest.mark.parametrize(("job_gpus", "interval_min"), [(100, 30), (1_000, 30), (1_000, 120)])
+def test_the_engines_goodput_is_the_exact_renewal_value(job_gpus: int, interval_min: float) -> None:
+    """Model v2 sizes the job with the exact renewal goodput (no first-order Young-Daly)."""
     rate = job_gpus / sc.GPU_MTBF_H
-    first = 1 - training.checkpoint_waste(interval_min, rate)
-    exact = fleet.exact_goodput(interval_min, rate)
-    drift_pct = (exact - first) / exact * 100
-    assert low_pct <= drift_pct <= high_pct
+    engine = training.goodput(job_gpus, interval_min)
+    assert engine == pytest.approx(fleet.exact_goodput(interval_min, rate), rel=1e-12)
 
 
 def test_check_design_reports_what_it_simulated_and_words_each_verdict() -> None:
     report, sample = fleet.check_design(DESIGNS["default"], requests=50_000, seed=2)
     assert report["design"] == DESIGNS["default"].to_dict()
-    assert report["primitives"]["serving"]["service_scv"] == 1.0  # type: ignore[index]
+    scv = report["primitives"]["serving"]["service_scv"]  # type: ignore[index]
+    assert scv == sc.SERVICE_TIME_SCV
     for key in ("p99_ms", "availability", "goodput"):
         row = report[key]
         assert isinstance(row, dict)
