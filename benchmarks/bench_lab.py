@@ -246,7 +246,7 @@ def run() -> dict[str, Any]:
             open_lab(lab)
             # every lab press reaches a design not shown before: model size up, then the
             # adversarial weight up (a deferrable-work step first, untimed, as a warm-up)
-            plan = [(lab_slider(lab, "Deferrable work"), "ArrowRight")] * WARMUP
+            plan = [(lab_slider(lab, "Deferred fine-tuning"), "ArrowRight")] * WARMUP
             plan += [(lab_slider(lab, "Model size"), "ArrowRight")] * (PRESSES // 2)
             plan += [(lab_slider(lab, "Adversarial training weight"), "ArrowRight")] * (
                 PRESSES - PRESSES // 2

@@ -219,7 +219,7 @@ def _check_status_strip_follows_focus(page: Any) -> None:
         page.set_viewport_size({"width": width, "height": 800})
         for target in (
             slider(page, "Model size"),
-            slider(page, "Deferrable work"),
+            slider(page, "Deferred fine-tuning"),
             page.get_by_role("button", name="Show me the nearest approved design"),
         ):
             target.focus()

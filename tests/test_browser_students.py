@@ -16,6 +16,7 @@ go to ``artifacts/``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,15 @@ def play(lab_env: LabEnv, tmp_path: Path, ledger: Path, script: Callable[[Any], 
             browser.close()
 
 
+def write_empty_course_file(home: Path) -> Path:
+    """A ledger_vol2.json in mlsysim 0.3's layout with no labs saved yet."""
+    course = home / ".mlsys" / "ledger_vol2.json"
+    course.parent.mkdir(parents=True, exist_ok=True)
+    state = {"track": "cloud", "current_step": 0, "history": {}, "last_updated": ""}
+    course.write_text(json.dumps(state), encoding="utf-8")
+    return course
+
+
 def approval_path() -> Design:
     found = nearest_approved(Design())
     assert found is not None and found.approved
@@ -193,6 +203,7 @@ def test_a_student_without_hints_reaches_approval_on_the_controls(
 ) -> None:
     ledger = tmp_path / "no-hints.sqlite3"
     seed_memory_ledger(ledger)
+    course = write_empty_course_file(lab_env.home)  # the course's vol2 file, no labs in it yet
     target = approval_path()
     right = judge_act1(_facts(ledger)).right
     assert right == "A"
@@ -223,6 +234,12 @@ def test_a_student_without_hints_reaches_approval_on_the_controls(
     play(lab_env, tmp_path, ledger, script)
     check_submitted(ledger, target, hints=0, reveals=0)
     assert open_ledger(ledger).entries()["v2_17"]["act1_correct"] is True
+    # the Submit also wrote the capstone back: the course's own package reads it
+    from mlsysim.labs import DesignLedger
+
+    course_ledger = DesignLedger("vol2")  # HOME is lab_env.home
+    assert course_ledger.last_load_error is None, course_ledger.last_load_error
+    assert course_ledger.get_design(17) == open_ledger(ledger).entries()["v2_17"], course
 
 
 def _facts(ledger: Path) -> Any:
