@@ -179,6 +179,11 @@ def test_the_page_is_accessible_legible_on_a_phone_dark_and_local(lab: tuple[str
 
 def _check_widgets_speak(page: Any) -> None:
     """Radio groups are named by their question; sliders say value and unit."""
+    # the head script names widgets once a burst of drawing has settled (60 ms after it):
+    # a group drawn by the last step may take that long
+    page.wait_for_function(
+        f"() => !({WIDGET_ARIA_JS})().groups.includes('Radio Group')", timeout=5_000
+    )
     aria = page.evaluate(WIDGET_ARIA_JS)
     assert aria["groups"] and "Radio Group" not in aria["groups"], aria["groups"]
     assert any(name and "Your prediction" in name for name in aria["groups"])
