@@ -223,6 +223,9 @@ def run() -> dict[str, Any]:
         home = folder / "home"
         home.mkdir()
         ledger = folder / "ledger.sqlite3"
+        # keep the model's serving-plan cache where it is (as tests/conftest.py does): under a
+        # private HOME the lab would first rebuild the plans (~40 s) and time out opening
+        os.environ.setdefault("CONSTRAINTLAB_CACHE", str(Path.home() / ".cache" / "constraintlab"))
         os.environ["HOME"] = str(home)
         _seed(ledger)
         with (
