@@ -23,10 +23,10 @@ Layouts (see LEDGER_FORMATS.md):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn
 
 from constraintlab.ledger import validation
 from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, describe
@@ -63,12 +63,18 @@ class Skipped:
         return f"{self.where}: {self.problem}"
 
 
-@dataclass(frozen=True)
-class ParsedSave:
-    """One save of one lab, in file order; ``recorded_at`` only for our own attempt records."""
+class ParsedSave(NamedTuple):
+    """One save of one lab, in file order; ``recorded_at`` only for our own attempt records.
+
+    ``design_json`` is the design's :func:`~constraintlab.ledger.validation.canonical_json`,
+    made while it was checked (readers that store or compare designs need not make it again).
+    A named tuple, not a dataclass: a class of 10,000 students makes 370,000 of them, and a
+    frozen dataclass costs about ten times as much to create.
+    """
 
     chapter: str
     design: validation.Design
+    design_json: str
     recorded_at: str | None = None
 
 
@@ -76,7 +82,8 @@ class ParsedSave:
 class ParsedLedger:
     """What a ledger file holds, in canonical form.
 
-    ``entries``: canonical key -> the last design saved for it, in course order.
+    ``entries``: canonical key -> the last design saved for it, in course order;
+    ``entry_json``: the same keys -> that design's canonical JSON.
     ``attempts``: every save the file recorded, in order (layout A: each history item; layout
     B: one per lab, as B keeps only the last; native: the recorded capstone attempts, plus
     one save for each lab without attempts). ``submitted``: the capstone attempts of a native
@@ -90,6 +97,7 @@ class ParsedLedger:
     path: Path
     layout: str
     entries: dict[str, validation.Design]
+    entry_json: dict[str, str]
     attempts: tuple[ParsedSave, ...] = ()
     submitted: tuple[ParsedSave, ...] = ()
     unplaced: tuple[Unplaced, ...] = ()
@@ -204,16 +212,23 @@ def _text_field(document: Mapping[str, Any], name: str, where: str = "") -> str 
     return value
 
 
-def _design(
-    raw: object, section: str, position: object, skipped: list[Skipped]
-) -> validation.Design | None:
-    """``raw`` checked as the design at ``section[position]``, or None after noting in
-    ``skipped`` why it is left out (the place is named only then)."""
-    try:
-        return validation.validate_design(raw, "design")
-    except LedgerError as error:
-        skipped.append(Skipped(f"{section}[{describe(position)}]", error.problem))
+def _checked(designs: list[object]) -> Iterator[tuple[validation.Design, str] | LedgerError]:
+    """Each design checked (with its canonical JSON) or refused, in order: one batch a file."""
+    return iter(validation.checked_designs(designs, "design"))
+
+
+def _accepted(
+    result: tuple[validation.Design, str] | LedgerError,
+    section: str,
+    position: object,
+    skipped: list[Skipped],
+) -> tuple[validation.Design, str] | None:
+    """The checked design at ``section[position]``, or None after noting in ``skipped`` why
+    it is left out (the place is named only then)."""
+    if isinstance(result, LedgerError):
+        skipped.append(Skipped(f"{section}[{describe(position)}]", result.problem))
         return None
+    return result
 
 
 def _is_course_step(step: object) -> bool:
@@ -240,10 +255,13 @@ def _course_state(document: Mapping[str, Any]) -> tuple[str | None, int | str | 
     return track, step
 
 
-def _entries_in_order(saves: Sequence[ParsedSave]) -> dict[str, validation.Design]:
-    """Last save wins; the result in course order."""
-    last = {save.chapter: save.design for save in saves}
-    return {key: last[key] for key in course_sorted(set(last))}
+def _entries_in_order(
+    saves: Sequence[ParsedSave],
+) -> tuple[dict[str, validation.Design], dict[str, str]]:
+    """Last save wins; the designs and their canonical JSON, in course order."""
+    last = {save.chapter: save for save in saves}
+    keys = course_sorted(set(last))
+    return {key: last[key].design for key in keys}, {key: last[key].design_json for key in keys}
 
 
 def _unplaced(where: str, raw: object, volume: int) -> Unplaced:
@@ -274,10 +292,12 @@ def _parse_course(document: dict[str, Any], path: Path, volume: int | None) -> P
             " object of chapter -> design (layout B)",
         )
     track, step = _course_state(document)
+    entries, entry_json = _entries_in_order(saves)
     return ParsedLedger(
         path=path,
         layout=layout,
-        entries=_entries_in_order(saves),
+        entries=entries,
+        entry_json=entry_json,
         attempts=tuple(saves),
         unplaced=tuple(unplaced),
         volume=volume,
@@ -295,6 +315,7 @@ def _parse_history_list(
     saves: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
     uses_step = bool(history)
+    results = _checked([i["design"] for i in history if isinstance(i, dict) and "design" in i])
     for index, item in enumerate(history):
         if not isinstance(item, dict):
             problem = (
@@ -305,8 +326,8 @@ def _parse_history_list(
         if "design" not in item:
             skipped.append(Skipped(f"history[{index}]", "it has no 'design'"))
             continue
-        design = _design(item["design"], "history", index, skipped)
-        if design is None:
+        checked = _accepted(next(results), "history", index, skipped)
+        if checked is None:
             continue
         if "chapter" in item:
             uses_step = False
@@ -322,7 +343,7 @@ def _parse_history_list(
         if key is None:
             unplaced.append(_unplaced(f"history[{index}]", raw, item_volume))
         else:
-            saves.append(ParsedSave(key, design))
+            saves.append(ParsedSave(key, *checked))
     return ("B" if uses_step else "A"), saves, unplaced
 
 
@@ -332,15 +353,16 @@ def _parse_history_object(
     """Layout B: chapter/step key -> design."""
     saves: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
-    for raw, value in history.items():
-        design = _design(value, "history", raw, skipped)
-        if design is None:
+    results = _checked(list(history.values()))
+    for raw in history:
+        checked = _accepted(next(results), "history", raw, skipped)
+        if checked is None:
             continue
         key = canonical_key(raw, volume)
         if key is None:
             unplaced.append(_unplaced(f"history[{describe(raw)}]", raw, volume))
         else:
-            saves.append(ParsedSave(key, design))
+            saves.append(ParsedSave(key, *checked))
     return saves, unplaced
 
 
@@ -361,14 +383,16 @@ def _parse_native(document: dict[str, Any], path: Path) -> ParsedLedger:
     if not isinstance(sample, bool):
         raise LedgerError(None, f"'sample' is {validation.json_type(sample)}, expected true/false")
     skipped: list[Skipped] = []
-    entries, unplaced = _native_entries(document.get("entries"), skipped)
+    entry_saves, unplaced = _native_entries(document.get("entries"), skipped)
     submitted, more_unplaced = _native_attempts(document.get("attempts", []), skipped)
     with_attempts = {a.chapter for a in submitted}
-    saves = [ParsedSave(k, d) for k, d in entries.items() if k not in with_attempts]
+    saves = [save for save in entry_saves if save.chapter not in with_attempts]
+    entries, entry_json = _entries_in_order(entry_saves)
     return ParsedLedger(
         path=path,
         layout="native",
-        entries=_entries_in_order([ParsedSave(k, d) for k, d in entries.items()]),
+        entries=entries,
+        entry_json=entry_json,
         attempts=(*saves, *submitted),
         submitted=submitted,
         unplaced=(*unplaced, *more_unplaced),
@@ -378,23 +402,23 @@ def _parse_native(document: dict[str, Any], path: Path) -> ParsedLedger:
     )
 
 
-def _native_entries(
-    raw: object, skipped: list[Skipped]
-) -> tuple[dict[str, validation.Design], list[Unplaced]]:
+def _native_entries(raw: object, skipped: list[Skipped]) -> tuple[list[ParsedSave], list[Unplaced]]:
+    """One save per lab of ``entries`` (a later spelling of the same lab replaces an earlier)."""
     if not isinstance(raw, dict):
         raise LedgerError(None, f"'entries' is {validation.json_type(raw)}, expected an object")
-    entries: dict[str, validation.Design] = {}
+    entries: dict[str, ParsedSave] = {}
     unplaced: list[Unplaced] = []
-    for raw_key, value in raw.items():
-        design = _design(value, "entries", raw_key, skipped)
-        if design is None:
+    results = _checked(list(raw.values()))
+    for raw_key in raw:
+        checked = _accepted(next(results), "entries", raw_key, skipped)
+        if checked is None:
             continue
         key = canonical_key(raw_key)
         if key is None:
             unplaced.append(_unplaced(f"entries[{describe(raw_key)}]", raw_key, 1))
         else:
-            entries[key] = design
-    return entries, unplaced
+            entries[key] = ParsedSave(key, *checked)
+    return list(entries.values()), unplaced
 
 
 def _native_attempts(
@@ -404,18 +428,19 @@ def _native_attempts(
         raise LedgerError(None, f"'attempts' is {validation.json_type(raw)}, expected a list")
     attempts: list[ParsedSave] = []
     unplaced: list[Unplaced] = []
+    results = _checked([i["design"] for i in raw if isinstance(i, dict) and "design" in i])
     for index, item in enumerate(raw):
         where = f"attempts[{index}]"
         if not isinstance(item, dict) or "design" not in item:
             skipped.append(Skipped(where, "it is not an object with 'chapter' and 'design'"))
             continue
-        design = _design(item["design"], "attempts", index, skipped)
-        if design is None:
+        checked = _accepted(next(results), "attempts", index, skipped)
+        if checked is None:
             continue
         recorded_at = _text_field(item, "recorded_at", where)
         key = canonical_key(item.get("chapter"))
         if key is None:
             unplaced.append(_unplaced(where, item.get("chapter"), 1))
         else:
-            attempts.append(ParsedSave(key, design, recorded_at))
+            attempts.append(ParsedSave(key, *checked, recorded_at))
     return tuple(attempts), unplaced

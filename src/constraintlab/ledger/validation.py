@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping
-from typing import Final, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, compress, repeat
+from operator import is_
+from typing import Final, TypeAlias, cast
 
 from constraintlab.ledger.errors import LedgerError, describe
 
@@ -207,6 +209,104 @@ def validate_design(design: object, what: str = "design") -> Design:
                 f" {MAX_DESIGN_BYTES:,} bytes (64 KiB)",
             )
     return copy
+
+
+_FLAT_KINDS: Final = frozenset({str, float, bool, type(None)})
+"""Value types whose every value the canonical encoder checks itself: a string it cannot
+write as UTF-8 fails ``str.encode``, a float that is not finite fails ``allow_nan=False``."""
+
+
+def checked_design(design: object, what: str = "design") -> tuple[Design, str]:
+    """:func:`validate_design` and the design's :func:`canonical_json`, serialised once.
+
+    The same verdict and copy as :func:`validate_design` (a property test checks it): a flat
+    design goes through :func:`_flat_batch`'s checks, anything else (nested values, a
+    problem) through :func:`validate_design`, which names the problem.
+    """
+    texts = _flat_batch([design])
+    if texts is not None:
+        return dict(design), texts[0]  # type: ignore[call-overload]
+    clean = validate_design(design, what)
+    return clean, canonical_json(clean)
+
+
+def checked_designs(
+    designs: Sequence[object], what: str = "design"
+) -> list[tuple[Design, str] | LedgerError]:
+    """:func:`checked_design` of each of ``designs`` (a file's, in order): the copy and its
+    canonical JSON, or the :class:`LedgerError` that refuses it.
+
+    The same results as one :func:`checked_design` call per design (a property test checks
+    it). A ledger file holds a few dozen designs of a few fields each; checked one at a time,
+    the calls cost more than the checks, so the whole batch is checked at once first
+    (:func:`_flat_batch`) and only a batch that does not pass goes design by design.
+    """
+    texts = _flat_batch(designs)
+    if texts is not None:
+        objects = cast("Sequence[Design]", designs)
+        return list(zip(map(dict, objects), texts, strict=True))
+    results: list[tuple[Design, str] | LedgerError] = []
+    for design in designs:
+        try:
+            results.append(checked_design(design, what))
+        except LedgerError as error:
+            results.append(error)
+    return results
+
+
+def _flat_batch(designs: Sequence[object]) -> list[str] | None:
+    """The canonical JSON of each design when every one is a valid flat design, else None.
+
+    The rules are :func:`validate_design`'s, for objects of scalars: names are checked as a
+    set of types and lengths, integers against the 64-bit limit, and the rest by the
+    serialisation itself (the encoder refuses NaN and infinities, ``str.encode`` lone
+    surrogates); the size is the length of the text. Every check runs over the whole batch
+    in C (``map``, ``set``, ``chain``), not in a Python loop per field. The designs are
+    serialised in one call, as a JSON list, and cut apart where one design's ``}`` meets the
+    next one's ``{"``. Inside a string that sequence would need an unescaped quote after
+    ``{``, which a closing quote is: a string value ending in ``},{`` makes one cut too many,
+    so the count of pieces is checked, and the batch is refused (checked design by design)
+    when it is off. (The sequence cannot overlap itself, so no true cut is ever missed.)
+    """
+    if not designs:
+        return []
+    if set(map(type, designs)) != {dict}:
+        return None
+    objects = cast("Sequence[dict[object, object]]", designs)
+    sizes = set(map(len, objects))
+    if 0 in sizes or max(sizes) > MAX_FIELDS:
+        return None
+    names: list[object] = list(chain.from_iterable(objects))
+    if set(map(type, names)) != {str} or not _name_lengths_ok(cast("list[str]", names)):
+        return None
+    values: list[object] = list(chain.from_iterable(map(dict.values, objects)))
+    kinds = set(map(type, values))
+    if not kinds <= _FLAT_KINDS | {int}:
+        return None
+    if int in kinds:
+        ints = cast("list[int]", list(compress(values, map(is_, map(type, values), repeat(int)))))
+        if min(ints) < -MAX_INT_ABS or max(ints) > MAX_INT_ABS:
+            return None
+    try:
+        listed = _encode_canonical(designs)  # refuses NaN and infinities
+        ascii_only = listed.isascii()
+        if not ascii_only:
+            listed.encode("utf-8")  # refuses lone surrogates (UnicodeEncodeError)
+    except ValueError:
+        return None
+    texts = listed[1:-1].replace('},{"', '}\x00{"').split("\x00")  # JSON escapes a real NUL
+    if len(texts) != len(designs):
+        return None
+    if max(map(len, texts)) * (1 if ascii_only else 4) > MAX_DESIGN_BYTES and any(
+        len(text.encode("utf-8")) > MAX_DESIGN_BYTES for text in texts
+    ):
+        return None
+    return texts
+
+
+def _name_lengths_ok(names: Sequence[str]) -> bool:
+    lengths = set(map(len, names))
+    return 0 not in lengths and max(lengths) <= MAX_FIELD_NAME_CHARS
 
 
 def _json_bytes(value: object, what: str) -> int:
