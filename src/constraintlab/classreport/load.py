@@ -137,7 +137,7 @@ def _read_into(path: Path, columns: ClassColumns) -> StudentFile | Problem:
     parsed, data = result
     student_id, id_source = student_id_for(path, parsed.student_id)
     row = (student_id, str(path), parsed.layout_description, id_source, len(parsed.unplaced))
-    columns.add_student(row, parsed.entries, _numbered_saves(parsed))
+    columns.add_student(row, parsed.entries, _numbered_saves(parsed), parsed.entry_json)
     digest = hashlib.sha256(data).hexdigest()
     return StudentFile(str(path), student_id, digest, len(parsed.unplaced))
 
