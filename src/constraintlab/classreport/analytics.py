@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import duckdb
@@ -110,6 +111,30 @@ def lab_position(chapter: str) -> tuple[int, int]:
     return 1, int(chapter)
 
 
+class ChunkBatches:
+    """Hands chunks to :meth:`ClassDatabase.add` in batches of at least ``rows`` entries.
+
+    Call it with each chunk, then :meth:`flush` once at the end. Holding a batch costs its
+    chunks' memory (about 200 bytes an entry); each insert's fixed cost is paid once a batch.
+    """
+
+    def __init__(self, db: ClassDatabase, rows: int = 200_000) -> None:
+        self.db, self.rows = db, rows
+        self.waiting: list[ClassColumns] = []
+        self.waiting_rows = 0
+
+    def __call__(self, chunk: ClassColumns) -> None:
+        self.waiting.append(chunk)
+        self.waiting_rows += sum(chunk.entry_rows)
+        if self.waiting_rows >= self.rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert what is waiting."""
+        waiting, self.waiting, self.waiting_rows = self.waiting, [], 0
+        self.db.add(*waiting)
+
+
 class ClassDatabase:
     """One class in DuckDB, and the queries the report and the CSV files are made of."""
 
@@ -141,12 +166,20 @@ class ClassDatabase:
         db._insert("student_domains", _student_domain_columns(students))
         return db
 
-    def add(self, columns: ClassColumns) -> None:
-        """Insert a sealed chunk of students with their entries and saves."""
-        self._insert("students", columns.students)
-        codes = {"ids": columns.ids, "labs": list(LAB_INDEX), "texts": columns.texts}
-        self._insert_decoded("entries", columns.entries, codes)
-        self._insert_decoded("attempts", columns.attempts, codes)
+    def add(self, *chunks: ClassColumns) -> None:
+        """Insert sealed chunks of students with their entries and saves, one statement a table.
+
+        An insert costs a few milliseconds whatever its size, so a report hands over many
+        chunks at once (:class:`ChunkBatches`); the chunks' codes are joined here (NumPy).
+        """
+        if not chunks:
+            return
+        students = zip(*(c.students for c in chunks), strict=True)  # column by column
+        self._insert("students", [list(chain(*column)) for column in students])
+        ids, texts = list(chain(*(c.ids for c in chunks))), list(chain(*(c.texts for c in chunks)))
+        codes = {"ids": ids, "labs": list(LAB_INDEX), "texts": texts}
+        self._insert_decoded("entries", _joined(chunks, "entries"), codes)
+        self._insert_decoded("attempts", _joined(chunks, "attempts"), codes)
 
     def derive_student_domains(self) -> None:
         """Fill ``student_domains`` from ``entries`` by Act I's rule, once every student is in.
@@ -186,7 +219,10 @@ class ClassDatabase:
             self.con.unregister(view)
 
     def _insert_decoded(
-        self, table: str, columns: Mapping[str, Column], codes: Mapping[str, list[str]]
+        self,
+        table: str,
+        columns: Mapping[str, np.ndarray[Any, Any]],
+        codes: Mapping[str, list[str]],
     ) -> None:
         """Insert coded columns (:mod:`~constraintlab.classreport.columns`) into ``table``.
 
@@ -196,7 +232,7 @@ class ClassDatabase:
         if not columns or not len(next(iter(columns.values()))):
             return
         view = f"_incoming_{table}"
-        self.con.register(view, {name: _as_array(column) for name, column in columns.items()})
+        self.con.register(view, dict(columns))
         try:
             values = ", ".join(_decoded(name) for name in columns)
             used = {name: codes[name] for name in codes if f"${name}" in values}
@@ -383,13 +419,37 @@ def _domain_lab_columns(domain_labs: Mapping[str, Sequence[str]]) -> list[list[A
     return [list(column) for column in zip(*pairs, strict=True)] if pairs else []
 
 
-def _as_array(column: Column) -> np.ndarray[Any, Any]:
+def _as_array(column: Column | np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """A column as a NumPy array: numbers and bytes without a copy, lists as object arrays."""
+    if isinstance(column, np.ndarray):
+        return column
     if isinstance(column, array):
         return np.frombuffer(column, dtype=np.dtype(column.typecode))
     if isinstance(column, bytes):
         return np.frombuffer(column, dtype=np.uint8)
     return np.array(column, dtype=object)
+
+
+def _joined(chunks: Sequence[ClassColumns], table: str) -> dict[str, np.ndarray[Any, Any]]:
+    """One table's columns of ``chunks`` end to end, their codes shifted to the joined lists.
+
+    A chunk's student and text codes index its own ``ids`` and ``texts``; joined, they index
+    the concatenation of all chunks' lists (-1, unknown text, stays -1).
+    """
+    first = getattr(chunks[0], table)
+    if len(chunks) == 1:
+        return {name: _as_array(column) for name, column in first.items()}
+    id_base = np.cumsum([0, *(len(c.ids) for c in chunks[:-1])], dtype=np.int32)
+    text_base = np.cumsum([0, *(len(c.texts) for c in chunks[:-1])], dtype=np.int32)
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for name in first:
+        parts = [_as_array(getattr(c, table)[name]) for c in chunks]
+        if name == "student":
+            parts = [part + base for part, base in zip(parts, id_base, strict=True)]
+        elif name in TEXT_FIELDS:
+            parts = [np.where(p < 0, p, p + b) for p, b in zip(parts, text_base, strict=True)]
+        out[name] = np.concatenate(parts)
+    return out
 
 
 def _decoded(name: str) -> str:

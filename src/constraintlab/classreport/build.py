@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from constraintlab.classreport import outputs
-from constraintlab.classreport.analytics import ClassDatabase
+from constraintlab.classreport.analytics import ChunkBatches, ClassDatabase
 from constraintlab.classreport.html import ReportPage, render_report
 from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
@@ -82,7 +82,9 @@ def build_class_report(
         workers=workers,
         on_file=lambda done: progress("reading ledgers", done, len(found.files)),
     )
-    loaded = load_class(chunks, db.add)
+    batches = ChunkBatches(db)
+    loaded = load_class(chunks, batches)
+    batches.flush()
     problems = (*found.problems, *loaded.problems)
     if not loaded.students_read:
         raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
