@@ -12,7 +12,8 @@ Rules, in order, for each input:
 * an input that matches nothing, or names something that is not a regular file (a FIFO, a
   device), becomes a :class:`~constraintlab.classreport.model.Problem`.
 
-The same file reached twice (named and inside a folder, or through a symlink) is read once;
+The same file reached twice (named and inside a folder, through a symlink or a hard link: the
+same device and inode) is read once;
 that is not a duplicate, it is the same input. Files are returned in sorted path order, which is
 the order that decides which of two duplicates wins.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,18 +44,22 @@ class InputFiles:
 
 def expand_inputs(inputs: Sequence[str]) -> InputFiles:
     """Expand files, folders and glob patterns into unique files (see the module docstring)."""
-    found: dict[str, Path] = {}
+    found: dict[tuple[int, int], Path] = {}  # (device, inode): one stat a file, no realpath
     problems: list[Problem] = []
     for raw in inputs:
         matched = False
         for candidate in _candidates(raw):
             matched = True
-            if not candidate.is_file():
+            try:
+                info = os.stat(candidate)  # follows a symlink to what it names
+            except OSError:
+                info = None
+            if info is None or not stat.S_ISREG(info.st_mode):
                 problems.append(
                     Problem(str(candidate), ProblemKind.NOT_A_FILE, _kind_of(candidate))
                 )
                 continue
-            found.setdefault(os.path.realpath(candidate), candidate)
+            found.setdefault((info.st_dev, info.st_ino), candidate)
         if not matched:
             problems.append(Problem(raw, ProblemKind.NO_MATCH, "no file, folder or glob match"))
     files = sorted(found.values(), key=str)
