@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,12 +47,14 @@ PROBLEM_COLUMNS = ("path", "problem", "detail", "skipped")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_QUOTES = (",", '"', "\r", "\n")
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
 
 
 def cell(value: object) -> str:
     """One CSV cell: empty for None, true/false for booleans, repr precision for floats;
     text that a spreadsheet would run as a formula is neutralised (:func:`neutralise`)."""
+    if type(value) is str:  # the common case first: ids, paths
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -70,7 +73,7 @@ def neutralise(text: str) -> str:
 
 def quoted(field: str) -> str:
     """RFC 4180: the field in double quotes (quotes doubled) when it needs them."""
-    if any(c in field for c in _NEEDS_QUOTES) or field != field.strip(" "):
+    if _NEEDS_QUOTES.search(field) or field[:1] == " " or field[-1:] == " ":
         return '"' + field.replace('"', '""') + '"'
     return field
 

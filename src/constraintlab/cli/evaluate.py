@@ -14,7 +14,6 @@ from rich.table import Table
 
 from constraintlab.cli.options import with_design_flags
 from constraintlab.model.design import Design
-from constraintlab.model.explain import shown_number
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict() as JSON.")]
 
@@ -35,7 +34,7 @@ def print_scorecard(card: object, console: Console) -> None:
     """A rich table: one row per constraint with its derivation, then budget and verdict."""
     from constraintlab.explore.advice import advise
     from constraintlab.model.engine import CONSTRAINT_LABELS, Scorecard
-    from constraintlab.model.explain import checkpoint_advice, derivation_line
+    from constraintlab.model.explain import checkpoint_advice, derivation_line, shown_number
     from constraintlab.views.coach import advice_lines
 
     assert isinstance(card, Scorecard)
