@@ -47,7 +47,11 @@ def test_the_same_file_reached_twice_is_read_once_and_is_not_a_problem(tmp_path:
     f = _touch(tmp_path / "c" / "x.json")
     link = tmp_path / "link.json"
     link.symlink_to(f)
-    found = expand_inputs([str(f), str(tmp_path / "c"), str(tmp_path / "c" / "*.json"), str(link)])
+    hard = tmp_path / "hard.json"
+    hard.hardlink_to(f)
+    found = expand_inputs(
+        [str(f), str(tmp_path / "c"), str(tmp_path / "c" / "*.json"), str(link), str(hard)]
+    )
     assert found.files == (f,)
     assert found.problems == ()
 
