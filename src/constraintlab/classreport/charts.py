@@ -8,8 +8,10 @@ quotes matter only inside a tag, and plotly would show ``&quot;`` literally, so 
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -30,6 +32,14 @@ APPROVED_COLOUR = "#1e8449"
 UNKNOWN_COLOUR = "#b3b6b7"
 LABEL_CHARS = 32
 HEATMAP_ROW_PX = 12
+
+
+@functools.cache
+def template_json() -> dict[str, Any]:
+    """:data:`TEMPLATE` as plain JSON, made once."""
+    import plotly.io as pio
+
+    return pio.templates[TEMPLATE].to_plotly_json()  # type: ignore[no-any-return]
 
 
 def plot_label(text: str, limit_chars: int = LABEL_CHARS) -> str:
@@ -63,8 +73,9 @@ def _percent(value: float | None) -> float | None:
 
 
 def _layout(fig: go.Figure, title: str, height_px: int) -> go.Figure:
+    """Title, size, margins and font; the page adds :data:`TEMPLATE` when it draws the figure
+    (:func:`template_json`: assigning it here would validate a copy of it into every figure)."""
     fig.update_layout(
-        template=TEMPLATE,
         title={"text": title, "x": 0.0, "xanchor": "left"},
         height=height_px,
         margin={"l": 10, "r": 20, "t": 60, "b": 40},

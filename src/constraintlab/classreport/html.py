@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from constraintlab.classreport import charts
@@ -102,7 +103,12 @@ def _section(anchor: str, title: str, content: str) -> str:
 
 
 def _figure(fig: go.Figure) -> str:
-    inner = fig.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG)
+    """The figure's div, with the chart template put in as plain JSON (already valid)."""
+    spec = fig.to_dict()
+    spec["layout"]["template"] = charts.template_json()
+    inner = pio.to_html(
+        spec, validate=False, full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG
+    )
     return f"<div class='panel'>{inner}</div>"
 
 
