@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import re
 import shutil
+import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -256,3 +259,24 @@ def test_canonical_key_look_up_agrees_with_the_rule(volume: int) -> None:
     raws += [f"v2_{n:02d}" for n in range(0, 20)] + [f"v2_{n}" for n in range(0, 20)]
     for raw in raws:
         assert canonical_key(raw, volume) == _plain_key(raw, volume), raw
+
+
+def _main_was_run_again() -> bool:
+    """In a spawned worker: did spawn run the parent's main module again (by path or name)?
+    Without that, ``__main__`` is the bare ``-c`` module spawn starts the worker with."""
+    main = sys.modules["__main__"]
+    return hasattr(main, "__file__") or getattr(main, "__spec__", None) is not None
+
+
+def test_workers_start_without_running_the_programs_main_module_again() -> None:
+    """The CLI's main module (typer, rich, every command) is half a worker's start-up; the
+    pool starts its workers with a bare ``__main__`` and puts the real one back."""
+    main = sys.modules["__main__"]
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        assert pool.submit(_main_was_run_again).result() is True  # pytest's script, re-run
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        with parallel._bare_main():
+            started = pool.submit(_main_was_run_again)
+        assert sys.modules["__main__"] is main
+        assert started.result() is False
