@@ -23,6 +23,17 @@ from hypothesis import strategies as st
 
 from constraintlab.classreport import parallel
 from constraintlab.classreport.build import build_class_report
+from constraintlab.classreport.columns import (
+    BOOL_FIELDS,
+    FALSE,
+    TEXT_FIELDS,
+    TRUE,
+    UNKNOWN,
+    ClassColumns,
+    as_bool,
+    as_number,
+    as_text,
+)
 from constraintlab.classreport.load import ChunkRead, StudentFile, read_chunk
 from constraintlab.classreport.model import Problem
 from constraintlab.classreport.testdata import generate_class
@@ -280,3 +291,35 @@ def test_workers_start_without_running_the_programs_main_module_again() -> None:
             started = pool.submit(_main_was_run_again)
         assert sys.modules["__main__"] is main
         assert started.result() is False
+
+
+field_values = st.sampled_from([True, False, 1, 0, None, "true", 2.5, "x", "", -0.0])
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from([*BOOL_FIELDS, *TEXT_FIELDS, "act2_result"]), field_values),
+        max_size=12,
+    )
+)
+def test_entry_columns_follow_the_typed_views_row_by_row(designs: list[dict[str, object]]) -> None:
+    """The column builders (C look-ups, sparse verdict flags, text codes) give, per row,
+    exactly as_bool / as_number / as_text of the field, wherever the fields appear."""
+    columns = ClassColumns()
+    columns.add_student(
+        ("s", "s.json", "A", "file", 0), {str(i + 1): d for i, d in enumerate(designs)}, ()
+    )
+    columns.seal()
+    entries = columns.entries
+    for row, design in enumerate(designs):
+        for name in BOOL_FIELDS:
+            code = entries[name][row]  # type: ignore[index]
+            assert {TRUE: True, FALSE: False, UNKNOWN: None}[code] is as_bool(design.get(name))
+        for name in TEXT_FIELDS:
+            code = entries[name][row]  # type: ignore[index]
+            assert (None if code < 0 else columns.texts[code]) == as_text(design.get(name))
+        number = entries["act2_result"][row]  # type: ignore[index]
+        expected = as_number(design.get("act2_result"))
+        assert (math.isnan(number) and expected is None) or number == expected
+        assert entries["act2_result_text"][row] == as_text(design.get("act2_result"))  # type: ignore[index]
