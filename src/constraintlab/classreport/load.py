@@ -40,6 +40,7 @@ from pathlib import Path
 
 from constraintlab.classreport.columns import ClassColumns
 from constraintlab.classreport.model import (
+    CAPSTONE_KEY,
     Attempt,
     DomainScore,
     JsonScalar,
@@ -137,7 +138,7 @@ def _read_into(path: Path, columns: ClassColumns) -> StudentFile | Problem:
     parsed, data = result
     student_id, id_source = student_id_for(path, parsed.student_id)
     row = (student_id, str(path), parsed.layout_description, id_source, len(parsed.unplaced))
-    columns.add_student(row, parsed.entries, _numbered_saves(parsed), parsed.entry_json)
+    columns.add_student(row, parsed.entries, _capstone_saves(parsed), parsed.entry_json)
     digest = hashlib.sha256(data).hexdigest()
     return StudentFile(str(path), student_id, digest, len(parsed.unplaced))
 
@@ -202,6 +203,13 @@ def _numbered_saves(parsed: ParsedLedger) -> Iterator[tuple[str, int, dict[str, 
     for save in parsed.attempts:
         counts[save.chapter] = number = counts.get(save.chapter, 0) + 1
         yield save.chapter, number, save.design
+
+
+def _capstone_saves(parsed: ParsedLedger) -> list[tuple[str, int, dict[str, JsonScalar]]]:
+    """The capstone's saves as :func:`_numbered_saves` numbers them (the only ones the class
+    columns keep), without going through every other lab's."""
+    saves = [save.design for save in parsed.attempts if save.chapter == CAPSTONE_KEY]
+    return [(CAPSTONE_KEY, number, design) for number, design in enumerate(saves, 1)]
 
 
 def _duplicate(
