@@ -15,14 +15,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from constraintlab.classreport import outputs
-from constraintlab.classreport.analytics import ChunkBatches, ClassDatabase
-from constraintlab.classreport.html import ReportPage, render_report
 from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
 from constraintlab.classreport.model import Problem, ProblemKind
 from constraintlab.classreport.parallel import read_chunks
+
+if TYPE_CHECKING:
+    from constraintlab.classreport.analytics import ClassDatabase
+    from constraintlab.classreport.html import ReportPage
 
 OnProgress = Callable[[str, int, int], None]
 """Called as ``on_progress(phase, done, total)`` while the report is built."""
@@ -76,12 +79,15 @@ def build_class_report(
         outputs.check_out_dir(out_dir, OUTPUT_FILES)
     except OSError as problem:
         raise ClassReportError(str(problem)) from None
-    db = ClassDatabase.create(DOMAIN_LABS, LAB_KEYS)
-    chunks = read_chunks(
+    chunks = read_chunks(  # a pool's workers start now ...
         found.files,
         workers=workers,
         on_file=lambda done: progress("reading ledgers", done, len(found.files)),
     )
+    # ... while this process imports DuckDB and NumPy (a fifth of a second) and sets up
+    from constraintlab.classreport.analytics import ChunkBatches, ClassDatabase
+
+    db = ClassDatabase.create(DOMAIN_LABS, LAB_KEYS)
     batches = ChunkBatches(db)
     loaded = load_class(chunks, batches)
     batches.flush()
@@ -138,6 +144,8 @@ def _write_everything(
 ) -> None:
     """Every output into ``staging``: entries.parquet in the background, the rest here.
     ``counts``: the problems, the files read and the files skipped."""
+    from constraintlab.classreport.html import ReportPage  # plotly: only once there is a page
+
     problems, files_read, skipped = counts
     with ThreadPoolExecutor(1, thread_name_prefix="entries-parquet") as background:
         # DuckDB writes entries.parquet on its own connection, without holding the GIL, while
@@ -170,6 +178,8 @@ def _write_parquet(out_dir: Path, db: ClassDatabase) -> None:
 
 def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
     """Write the output files but entries.parquet."""
+    from constraintlab.classreport.html import render_report
+
     outputs.write_students_csv(out_dir / "students.csv", db.students())
     outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
     outputs.write_problems_csv(out_dir / "problems.csv", page.problems)

@@ -15,7 +15,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from constraintlab.classreport.analytics import lab_position
 from constraintlab.classreport.results import (
     AttemptsBucket,
     CompletionMatrix,
@@ -24,6 +23,7 @@ from constraintlab.classreport.results import (
     FunnelStage,
     LabCompletion,
 )
+from constraintlab.ledger.keys import lab_number, volume_of
 
 TEMPLATE = "plotly_white"
 HIT_COLOUR = "#c0392b"
@@ -50,7 +50,7 @@ def plot_label(text: str, limit_chars: int = LABEL_CHARS) -> str:
 
 def lab_label(chapter: str) -> str:
     """ "5" -> "I·5", "v2_07" -> "II·7": short axis labels for the 33 labs."""
-    volume, lab = lab_position(chapter)
+    volume, lab = volume_of(chapter), lab_number(chapter)
     return f"{'I' * volume}·{lab}"
 
 
@@ -236,8 +236,7 @@ def lab_completion_figure(labs: Sequence[LabCompletion]) -> go.Figure:
             y=[100 * lab.completion_rate for lab in labs],
             customdata=[lab.students_done for lab in labs],
             marker_color=[
-                ACCURACY_COLOUR if lab_position(lab.chapter)[0] == 1 else APPROVED_COLOUR
-                for lab in labs
+                ACCURACY_COLOUR if volume_of(lab.chapter) == 1 else APPROVED_COLOUR for lab in labs
             ],
             hovertemplate="lab %{x}: %{y:.0f}% (%{customdata:,} students)<extra></extra>",
         )

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from constraintlab.classreport.load import ChunkRead, read_chunk
 
@@ -66,13 +67,19 @@ def chunk_size(n_files: int, workers: int) -> int:
 def read_chunks(
     files: Sequence[Path], *, workers: int | None = None, on_file: OnFile | None = None
 ) -> Iterator[ChunkRead]:
-    """Every chunk of ``files`` read, in order; ``workers`` > 1 reads them in a process pool."""
+    """Every chunk of ``files`` read, in order; ``workers`` > 1 reads them in a process pool.
+
+    A pool's workers start before this returns (so the caller can do other work, such as
+    importing DuckDB, while they start); the chunks come as the iterator is consumed.
+    """
     count = worker_count(len(files), workers)
     size = chunk_size(len(files), count)
     chunks = [tuple(files[i : i + size]) for i in range(0, len(files), size)]
     if count == 1 or len(chunks) == 1:
         return _read_here(chunks, on_file)
-    return _read_in_pool(chunks, count, on_file)
+    reader = _read_in_pool(chunks, count, on_file)
+    next(reader)  # runs to the first yield: the workers are started and busy
+    return cast(Iterator[ChunkRead], reader)
 
 
 def _read_here(chunks: Sequence[Sequence[Path]], on_file: OnFile | None) -> Iterator[ChunkRead]:
@@ -90,8 +97,9 @@ def _read_here(chunks: Sequence[Sequence[Path]], on_file: OnFile | None) -> Iter
 
 def _read_in_pool(
     chunks: Sequence[Sequence[Path]], workers: int, on_file: OnFile | None
-) -> Iterator[ChunkRead]:
-    """Chunks read by ``workers`` processes, yielded in order, a few in flight per worker."""
+) -> Iterator[ChunkRead | None]:
+    """Chunks read by ``workers`` processes, yielded in order, a few in flight per worker;
+    first a None once the workers are started. Closing it early cancels what is pending."""
     done = 0
     with ProcessPoolExecutor(workers, mp_context=_start_context()) as pool:
         pending: deque[Future[ChunkRead]] = deque()
@@ -102,6 +110,7 @@ def _read_in_pool(
                     pending.append(pool.submit(read_chunk, chunk))
                     if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                         break
+            yield None
             while pending:
                 result = pending.popleft().result()
                 for chunk in waiting:  # keep the pool busy before using this result
