@@ -8,15 +8,20 @@ import statistics
 from pathlib import Path
 
 import duckdb
+import plotly.graph_objects as go
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from constraintlab.classreport import charts
+from constraintlab.classreport.analytics import ChunkBatches, ClassDatabase
 from constraintlab.classreport.build import ClassReportError, build_class_report
 from constraintlab.classreport.charts import plot_label
 from constraintlab.classreport.html import PLOTLY_BEGIN, PLOTLY_END
-from constraintlab.classreport.load import read_student
+from constraintlab.classreport.inputs import expand_inputs
+from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class, read_student
 from constraintlab.classreport.model import Problem, StudentLedger
+from constraintlab.classreport.parallel import read_chunks
 from constraintlab.classreport.testdata import (
     COURSE_DOMAINS,
     XSS_BAD_FILE,
@@ -296,3 +301,30 @@ def test_tiny_generated_classes_report_their_known_answers(tmp_path: Path, n_stu
     assert outcome.files_skipped == len(answers.problems)
     ids = {r["student_id"] for r in _rows(tmp_path / "out" / "students.csv")}
     assert ids == set(answers.students)
+
+
+@pytest.mark.parametrize("max_rows", [10, 2000])  # the heat map binned and one row a student
+def test_every_chart_is_a_valid_plotly_figure(
+    report: tuple[Path, Path, ClassAnswers], max_rows: int
+) -> None:
+    """The charts are plain JSON (no validation while the report runs); plotly's own schema
+    checks them here: a misspelt or misplaced property raises."""
+    folder, _, _ = report
+    db = ClassDatabase.create(DOMAIN_LABS, LAB_KEYS)
+    batches = ChunkBatches(db)
+    load_class(read_chunks(expand_inputs([str(folder)]).files, workers=1), batches)
+    batches.flush()
+    db.derive_student_domains()
+    figures = [
+        charts.domain_hit_rate_figure(db.domain_stats()),
+        charts.accuracy_radar_figure(db.domain_stats()),
+        charts.approval_funnel_figure(db.funnel()),
+        charts.failing_constraints_figure(db.failing_constraints()),
+        charts.attempts_figure(db.attempts_to_approval()),
+        charts.lab_completion_figure(db.lab_completion()),
+        charts.completion_heatmap_figure(db.completion_matrix(max_rows)),
+    ]
+    for spec in figures:
+        checked = go.Figure(spec).to_dict()  # raises ValueError on anything plotly rejects
+        assert len(checked["data"]) == len(spec["data"])
+        assert set(spec["layout"]) <= set(checked["layout"])

@@ -1,5 +1,11 @@
 """The report's plotly figures, one function per chart, each from plain analytics records.
 
+Each figure is a plain dict in plotly.js's JSON schema (``{"data": [...], "layout": {...}}``),
+not a ``plotly.graph_objects.Figure``: plotly's Python objects validate every property on
+every assignment, which cost more than the rest of the report's page (0.3 s for 10,000
+students). The tests validate every figure with plotly's own schema instead
+(``go.Figure(spec)``), so a misspelt property still fails, there rather than in each run.
+
 Student-provided text (ids in the heat map) goes through :func:`plot_label` first: plotly draws
 labels and hover text as a small HTML subset, so ``<``, ``>`` and ``&`` are escaped (plotly
 shows ``&lt;`` etc. as the original characters, and with no ``<`` left no tag can take effect;
@@ -12,8 +18,6 @@ import functools
 import html
 from collections.abc import Sequence
 from typing import Any
-
-import plotly.graph_objects as go
 
 from constraintlab.classreport.results import (
     AttemptsBucket,
@@ -32,6 +36,9 @@ APPROVED_COLOUR = "#1e8449"
 UNKNOWN_COLOUR = "#b3b6b7"
 LABEL_CHARS = 32
 HEATMAP_ROW_PX = 12
+
+Figure = dict[str, Any]
+"""A plotly figure as JSON: ``data`` (traces) and ``layout``."""
 
 
 @functools.cache
@@ -72,10 +79,14 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
-def _layout(fig: go.Figure, title: str, height_px: int) -> go.Figure:
+def _figure(traces: list[Figure], layout: Figure | None = None) -> Figure:
+    return {"data": traces, "layout": layout or {}}
+
+
+def _layout(fig: Figure, title: str, height_px: int) -> Figure:
     """Title, size, margins and font; the page adds :data:`TEMPLATE` when it draws the figure
-    (:func:`template_json`: assigning it here would validate a copy of it into every figure)."""
-    fig.update_layout(
+    (:func:`template_json`)."""
+    fig["layout"].update(
         title={"text": title, "x": 0.0, "xanchor": "left"},
         height=height_px,
         margin={"l": 10, "r": 20, "t": 60, "b": 40},
@@ -84,7 +95,14 @@ def _layout(fig: go.Figure, title: str, height_px: int) -> go.Figure:
     return fig
 
 
-def domain_hit_rate_figure(stats: Sequence[DomainStat]) -> go.Figure:
+def _axis(fig: Figure, name: str, **settings: Any) -> None:
+    """Merge ``settings`` into the layout's ``xaxis`` / ``yaxis`` (a title given as text)."""
+    if isinstance(settings.get("title"), str):
+        settings["title"] = {"text": settings["title"]}
+    fig["layout"].setdefault(name, {}).update(settings)
+
+
+def domain_hit_rate_figure(stats: Sequence[DomainStat]) -> Figure:
     """Horizontal bars: mean constraint-hit rate per domain, error bars = spread across students."""
     labels = [s.domain if s.students_with_data else f"{s.domain} (no data)" for s in stats]
     text = [
@@ -94,43 +112,47 @@ def domain_hit_rate_figure(stats: Sequence[DomainStat]) -> go.Figure:
         else "no data"
         for s in stats
     ]
-    fig = go.Figure(
-        go.Bar(
-            y=labels,
-            x=[_percent(s.hit_rate_mean) or 0.0 for s in stats],
-            orientation="h",
-            marker_color=HIT_COLOUR,
-            error_x={
-                "type": "data",
-                "array": [_percent(s.hit_rate_std) or 0.0 for s in stats],
-                "color": "#566573",
-            },
-            customdata=text,
-            hovertemplate="%{y}: %{customdata}<extra></extra>",
-        )
-    )
-    for label, value in zip(labels, text, strict=True):  # the numbers, in a column on the right
-        fig.add_annotation(
-            x=1.0,
-            xref="paper",
-            xanchor="right",
-            y=label,
-            yref="y",
-            text=value,
-            showarrow=False,
-            font={"size": 12, "color": "#566573"},
-        )
-    fig.update_xaxes(
+    bars = {
+        "type": "bar",
+        "y": labels,
+        "x": [_percent(s.hit_rate_mean) or 0.0 for s in stats],
+        "orientation": "h",
+        "marker": {"color": HIT_COLOUR},
+        "error_x": {
+            "type": "data",
+            "array": [_percent(s.hit_rate_std) or 0.0 for s in stats],
+            "color": "#566573",
+        },
+        "customdata": text,
+        "hovertemplate": "%{y}: %{customdata}<extra></extra>",
+    }
+    numbers = [  # the numbers, in a column on the right
+        {
+            "x": 1.0,
+            "xref": "paper",
+            "xanchor": "right",
+            "y": label,
+            "yref": "y",
+            "text": value,
+            "showarrow": False,
+            "font": {"size": 12, "color": "#566573"},
+        }
+        for label, value in zip(labels, text, strict=True)
+    ]
+    fig = _figure([bars], {"annotations": numbers})
+    _axis(
+        fig,
+        "xaxis",
         title="share of a student's labs in the domain that hit a constraint",
         range=[0, 100],
         ticksuffix="%",
         domain=[0.0, 0.68],
     )
-    fig.update_yaxes(autorange="reversed")
+    _axis(fig, "yaxis", autorange="reversed")
     return _layout(fig, "Constraint-hit rate by domain (class mean ± 1 SD)", 420)
 
 
-def accuracy_radar_figure(stats: Sequence[DomainStat]) -> go.Figure:
+def accuracy_radar_figure(stats: Sequence[DomainStat]) -> Figure:
     """Radar of the class's mean prediction accuracy per domain; domains without data left open."""
     theta = [
         s.domain if s.prediction_accuracy_mean is not None else f"{s.domain} (no data)"
@@ -138,23 +160,21 @@ def accuracy_radar_figure(stats: Sequence[DomainStat]) -> go.Figure:
     ]
     mean = [_percent(s.prediction_accuracy_mean) for s in stats]
     spread = [_percent(s.prediction_accuracy_std) or 0.0 for s in stats]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatterpolar(
-            r=[*mean, mean[0]] if mean else [],
-            theta=[*theta, theta[0]] if theta else [],
-            mode="lines+markers",
-            line_color=ACCURACY_COLOUR,
-            fill="toself",
-            fillcolor="rgba(36,113,163,0.15)",
-            connectgaps=False,
-            name="class mean",
-            customdata=[*spread, spread[0]] if spread else [],
-            hovertemplate="%{theta}: %{r:.0f}% ± %{customdata:.0f}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        polar={
+    radar = {
+        "type": "scatterpolar",
+        "r": [*mean, mean[0]] if mean else [],
+        "theta": [*theta, theta[0]] if theta else [],
+        "mode": "lines+markers",
+        "line": {"color": ACCURACY_COLOUR},
+        "fill": "toself",
+        "fillcolor": "rgba(36,113,163,0.15)",
+        "connectgaps": False,
+        "name": "class mean",
+        "customdata": [*spread, spread[0]] if spread else [],
+        "hovertemplate": "%{theta}: %{r:.0f}% ± %{customdata:.0f}<extra></extra>",
+    }
+    layout = {
+        "polar": {
             "radialaxis": {
                 "range": [0, 100],
                 "ticksuffix": "%",
@@ -164,91 +184,95 @@ def accuracy_radar_figure(stats: Sequence[DomainStat]) -> go.Figure:
                 "tickfont": {"size": 10},
             }
         },
-        showlegend=False,
-    )
-    return _layout(fig, "Prediction accuracy by domain (class mean)", 420)
+        "showlegend": False,
+    }
+    return _layout(_figure([radar], layout), "Prediction accuracy by domain (class mean)", 420)
 
 
-def approval_funnel_figure(stages: Sequence[FunnelStage]) -> go.Figure:
+def approval_funnel_figure(stages: Sequence[FunnelStage]) -> Figure:
     """Funnel from "ledger read" to "capstone approved", with shares of the first stage."""
-    fig = go.Figure(
-        go.Funnel(
-            y=[s.stage for s in stages],
-            x=[s.students for s in stages],
-            texttemplate="%{value:,}<br>%{percentInitial:.0%}",
-            hovertemplate="%{y}: %{value:,} students<extra></extra>",
-            marker_color=[ACCURACY_COLOUR] * (len(stages) - 1) + [APPROVED_COLOUR],
-        )
-    )
-    return _layout(fig, "Capstone approval funnel (students)", 360)
+    funnel = {
+        "type": "funnel",
+        "y": [s.stage for s in stages],
+        "x": [s.students for s in stages],
+        "texttemplate": "%{value:,}<br>%{percentInitial:.0%}",
+        "hovertemplate": "%{y}: %{value:,} students<extra></extra>",
+        "marker": {"color": [ACCURACY_COLOUR] * (len(stages) - 1) + [APPROVED_COLOUR]},
+    }
+    return _layout(_figure([funnel]), "Capstone approval funnel (students)", 360)
 
 
-def failing_constraints_figure(failing: Sequence[FailingConstraint]) -> go.Figure:
+def failing_constraints_figure(failing: Sequence[FailingConstraint]) -> Figure:
     """Stacked bars: per constraint, capstones not approved that failed it / did not record it."""
     labels = [f.label for f in failing]
-    fig = go.Figure(
-        [
-            go.Bar(
-                y=labels,
-                x=[f.failing for f in failing],
-                name="failed",
-                orientation="h",
-                marker_color=HIT_COLOUR,
-                text=[f"{f.failing:,}" for f in failing],
-                textposition="auto",
-            ),
-            go.Bar(
-                y=labels,
-                x=[f.unknown for f in failing],
-                name="not recorded",
-                orientation="h",
-                marker_color=UNKNOWN_COLOUR,
-            ),
-        ]
-    )
-    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": -0.25, "x": 0})
-    fig.update_xaxes(title="capstones not approved")
-    fig.update_yaxes(autorange="reversed")
+    failed = {
+        "type": "bar",
+        "y": labels,
+        "x": [f.failing for f in failing],
+        "name": "failed",
+        "orientation": "h",
+        "marker": {"color": HIT_COLOUR},
+        "text": [f"{f.failing:,}" for f in failing],
+        "textposition": "auto",
+    }
+    unknown = {
+        "type": "bar",
+        "y": labels,
+        "x": [f.unknown for f in failing],
+        "name": "not recorded",
+        "orientation": "h",
+        "marker": {"color": UNKNOWN_COLOUR},
+    }
+    layout = {"barmode": "stack", "legend": {"orientation": "h", "y": -0.25, "x": 0}}
+    fig = _figure([failed, unknown], layout)
+    _axis(fig, "xaxis", title="capstones not approved")
+    _axis(fig, "yaxis", autorange="reversed")
     return _layout(fig, "Constraints the non-approved capstones fail", 360)
 
 
-def attempts_figure(buckets: Sequence[AttemptsBucket]) -> go.Figure:
+def attempts_figure(buckets: Sequence[AttemptsBucket]) -> Figure:
     """Bars: approved students by the number of capstone saves they needed."""
-    fig = go.Figure(
-        go.Bar(
-            x=[str(b.attempts) for b in buckets],
-            y=[b.students for b in buckets],
-            marker_color=APPROVED_COLOUR,
-            text=[f"{b.students:,}" for b in buckets],
-            textposition="auto",
-        )
-    )
-    fig.update_xaxes(title="capstone saves up to the first approved one", type="category")
-    fig.update_yaxes(title="approved students")
+    bars = {
+        "type": "bar",
+        "x": [str(b.attempts) for b in buckets],
+        "y": [b.students for b in buckets],
+        "marker": {"color": APPROVED_COLOUR},
+        "text": [f"{b.students:,}" for b in buckets],
+        "textposition": "auto",
+    }
+    fig = _figure([bars])
+    _axis(fig, "xaxis", title="capstone saves up to the first approved one", type="category")
+    _axis(fig, "yaxis", title="approved students")
     return _layout(fig, "Attempts needed before approval", 360)
 
 
-def lab_completion_figure(labs: Sequence[LabCompletion]) -> go.Figure:
+def lab_completion_figure(labs: Sequence[LabCompletion]) -> Figure:
     """Bars: share of the class that saved each lab, in course order."""
-    fig = go.Figure(
-        go.Bar(
-            x=[lab_label(lab.chapter) for lab in labs],
-            y=[100 * lab.completion_rate for lab in labs],
-            customdata=[lab.students_done for lab in labs],
-            marker_color=[
+    bars = {
+        "type": "bar",
+        "x": [lab_label(lab.chapter) for lab in labs],
+        "y": [100 * lab.completion_rate for lab in labs],
+        "customdata": [lab.students_done for lab in labs],
+        "marker": {
+            "color": [
                 ACCURACY_COLOUR if volume_of(lab.chapter) == 1 else APPROVED_COLOUR for lab in labs
-            ],
-            hovertemplate="lab %{x}: %{y:.0f}% (%{customdata:,} students)<extra></extra>",
-        )
+            ]
+        },
+        "hovertemplate": "lab %{x}: %{y:.0f}% (%{customdata:,} students)<extra></extra>",
+    }
+    fig = _figure([bars])
+    _axis(
+        fig,
+        "xaxis",
+        type="category",
+        tickfont={"size": 10},
+        title="lab (I = Volume I, II = Volume II)",
     )
-    fig.update_xaxes(
-        type="category", tickfont={"size": 10}, title="lab (I = Volume I, II = Volume II)"
-    )
-    fig.update_yaxes(range=[0, 100], ticksuffix="%", title="students who saved it")
+    _axis(fig, "yaxis", range=[0, 100], ticksuffix="%", title="students who saved it")
     return _layout(fig, "Completion by lab (share of the class)", 320)
 
 
-def completion_heatmap_figure(matrix: CompletionMatrix) -> go.Figure:
+def completion_heatmap_figure(matrix: CompletionMatrix) -> Figure:
     """Students (or bins of students) by lab; colour = saved (share of the bin when binned)."""
     rows = _unique([plot_label(label) for label in matrix.row_labels])
     hover = (
@@ -256,31 +280,31 @@ def completion_heatmap_figure(matrix: CompletionMatrix) -> go.Figure:
         + ("%{z:.0%} saved" if matrix.binned else "%{customdata}")
         + "<extra></extra>"
     )
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix.values,
-            x=[lab_label(c) for c in matrix.chapters],
-            y=rows,
-            zmin=0,
-            zmax=1,
-            colorscale=[[0.0, "#f4f6f6"], [1.0, APPROVED_COLOUR]],
-            showscale=matrix.binned,
-            colorbar={
-                "title": "saved",
-                "tickformat": ".0%",
-                "len": 260,
-                "lenmode": "pixels",
-                "y": 1.0,
-                "yanchor": "top",
-            },
-            customdata=[["saved" if v else "not saved" for v in row] for row in matrix.values],
-            hovertemplate=hover,
-            xgap=1,
-            ygap=1,
-        )
-    )
-    fig.update_yaxes(autorange="reversed", type="category", tickfont={"size": 10})
-    fig.update_xaxes(side="top", type="category", tickfont={"size": 10})
+    heatmap = {
+        "type": "heatmap",
+        "z": matrix.values,
+        "x": [lab_label(c) for c in matrix.chapters],
+        "y": rows,
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": [[0.0, "#f4f6f6"], [1.0, APPROVED_COLOUR]],
+        "showscale": matrix.binned,
+        "colorbar": {
+            "title": {"text": "saved"},
+            "tickformat": ".0%",
+            "len": 260,
+            "lenmode": "pixels",
+            "y": 1.0,
+            "yanchor": "top",
+        },
+        "customdata": [["saved" if v else "not saved" for v in row] for row in matrix.values],
+        "hovertemplate": hover,
+        "xgap": 1,
+        "ygap": 1,
+    }
+    fig = _figure([heatmap])
+    _axis(fig, "yaxis", autorange="reversed", type="category", tickfont={"size": 10})
+    _axis(fig, "xaxis", side="top", type="category", tickfont={"size": 10})
     title = (
         f"Lab completion: {matrix.students:,} students in {len(rows)} rows, most labs first"
         if matrix.binned

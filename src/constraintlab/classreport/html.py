@@ -12,7 +12,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
@@ -102,10 +101,9 @@ def _section(anchor: str, title: str, content: str) -> str:
     return f"<section id='{anchor}'><h2>{_e(title)}</h2>\n{content}\n</section>"
 
 
-def _figure(fig: go.Figure) -> str:
-    """The figure's div, with the chart template put in as plain JSON (already valid)."""
-    spec = fig.to_dict()
-    spec["layout"]["template"] = charts.template_json()
+def _figure(fig: charts.Figure) -> str:
+    """The figure's div and script, with the chart template (plain JSON, like the figure)."""
+    spec = {"data": fig["data"], "layout": {**fig["layout"], "template": charts.template_json()}}
     inner = pio.to_html(
         spec, validate=False, full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG
     )
