@@ -118,7 +118,7 @@ class ChunkBatches:
     chunks' memory (about 200 bytes an entry); each insert's fixed cost is paid once a batch.
     """
 
-    def __init__(self, db: ClassDatabase, rows: int = 200_000) -> None:
+    def __init__(self, db: ClassDatabase, rows: int = 100_000) -> None:
         self.db, self.rows = db, rows
         self.waiting: list[ClassColumns] = []
         self.waiting_rows = 0
