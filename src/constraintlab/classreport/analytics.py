@@ -146,7 +146,7 @@ class ClassDatabase:
         cls, domain_labs: Mapping[str, Sequence[str]], lab_keys: Sequence[str]
     ) -> ClassDatabase:
         """The schema in a fresh in-memory database, with the course's labs and domains."""
-        con = duckdb.connect(":memory:")
+        con = duckdb.connect(":memory:", config={"threads": 1})  # see :meth:`use_threads`
         con.execute(_SCHEMA)
         db = cls(con)
         db._insert("labs", _lab_columns(lab_keys))
@@ -180,6 +180,17 @@ class ClassDatabase:
         codes = {"ids": ids, "labs": list(LAB_INDEX), "texts": texts}
         self._insert_decoded("entries", _joined(chunks, "entries"), codes)
         self._insert_decoded("attempts", _joined(chunks, "attempts"), codes)
+
+    def use_threads(self, threads: int) -> None:
+        """Let DuckDB run queries on ``threads`` threads of its own (besides each caller's).
+
+        A database starts with one: while a class is read, the worker processes hold the other
+        cores, and inserting on one thread is both faster and cheaper than on two (0.28 s
+        against 0.42 s of CPU for 10,000 students on 2 cores). Once everything is in, the
+        report runs its queries and the parquet export side by side, each on its own caller's
+        thread, so it asks for one thread fewer than the CPUs.
+        """
+        self.con.execute(f"SET threads = {max(int(threads), 1)}")
 
     def derive_student_domains(self) -> None:
         """Fill ``student_domains`` from ``entries`` by Act I's rule, once every student is in.

@@ -21,7 +21,7 @@ from constraintlab.classreport import outputs
 from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
 from constraintlab.classreport.model import Problem, ProblemKind
-from constraintlab.classreport.parallel import read_chunks
+from constraintlab.classreport.parallel import available_cpus, read_chunks
 
 if TYPE_CHECKING:
     from constraintlab.classreport.analytics import ClassDatabase
@@ -95,6 +95,7 @@ def build_class_report(
     if not loaded.students_read:
         raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
     progress("analysing", 0, 1)
+    db.use_threads(available_cpus() - 1)
     db.derive_student_domains()
     skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
     try:
