@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import statistics
 from pathlib import Path
@@ -328,3 +329,24 @@ def test_every_chart_is_a_valid_plotly_figure(
         checked = go.Figure(spec).to_dict()  # raises ValueError on anything plotly rejects
         assert len(checked["data"]) == len(spec["data"])
         assert set(spec["layout"]) <= set(checked["layout"])
+
+
+def test_the_template_and_bundle_are_plotlys_own() -> None:
+    """The page reads plotly_white and plotly.js from plotly's package data, where plotly's
+    template registry and get_plotlyjs read them; an upgrade that moves them fails here."""
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    assert charts.template_json() == pio.templates[charts.TEMPLATE].to_plotly_json()
+    assert charts.plotly_js() == get_plotlyjs()
+
+
+def test_figure_json_cannot_close_the_script_element() -> None:
+    """Student text reaches the figures' JSON (heat-map rows): written for a <script>
+    element, ``</script>`` and ``<!--`` cannot appear in it, and it reads back unchanged."""
+    from constraintlab.classreport.html import _script_json
+
+    text = "</script><script>alert(1)</script><!-- \u2028 é"
+    written = _script_json({"y": [text]})
+    assert "<" not in written and ">" not in written and "/" not in written
+    assert json.loads(written) == {"y": [text]}
