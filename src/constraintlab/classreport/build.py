@@ -96,7 +96,6 @@ def build_class_report(
         raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
     progress("analysing", 0, 1)
     db.use_threads(available_cpus() - 1)
-    db.derive_student_domains()
     skipped = sum(p.skipped and p.kind not in _NOT_FILES for p in problems)
     try:
         with outputs.staged_outputs(out_dir, OUTPUT_FILES) as staging:
@@ -145,13 +144,15 @@ def _write_everything(
 ) -> None:
     """Every output into ``staging``: entries.parquet in the background, the rest here.
     ``counts``: the problems, the files read and the files skipped."""
-    from constraintlab.classreport.html import ReportPage  # plotly: only once there is a page
+    from constraintlab.classreport.html import ReportPage
 
     problems, files_read, skipped = counts
     with ThreadPoolExecutor(1, thread_name_prefix="entries-parquet") as background:
         # DuckDB writes entries.parquet on its own connection, without holding the GIL, while
-        # this thread runs the queries and draws the page
+        # this thread derives the domain table, runs the queries and draws the page (the
+        # export is the longest of these, so it starts first)
         parquet = background.submit(_write_parquet, staging, db)
+        db.derive_student_domains()
         page = ReportPage(
             totals=db.totals(),
             domains=db.domain_stats(),
