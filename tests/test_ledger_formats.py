@@ -299,3 +299,36 @@ def test_any_course_file_round_trips(entries: dict[str, dict[str, Any]], layout:
         first, second = _round_trip(tmp, write_json(tmp / name, document))
     assert first == entries
     assert second == entries
+
+
+_labs = st.sampled_from([1, 5, 16, 17, "5", "16", "v2_07", "v2_17", True, 5.0, " 7 ", "x", 0])
+_designs = st.one_of(
+    st.fixed_dictionaries({"context": st.sampled_from(["cloud", "edge"]), "n": st.integers(0, 9)}),
+    st.sampled_from([{}, {"x": float("nan")}, {"": 1}, {"deep": [1, {"a": 2}]}, "text"]),
+)
+_items = st.one_of(
+    st.fixed_dictionaries({"chapter": _labs, "design": _designs}),
+    st.fixed_dictionaries({"step": _labs, "design": _designs}),
+    st.fixed_dictionaries({"chapter": _labs, "step": _labs, "design": _designs}),
+    st.sampled_from([{"chapter": 3}, {"design": {"a": 1}}, 7, None]),
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(history=st.lists(_items, max_size=6), volume=st.sampled_from([1, 2]))
+def test_a_plain_history_list_is_read_as_the_item_by_item_loop_reads_it(
+    history: list[Any], volume: int
+) -> None:
+    """The column-at-a-time path for plain history lists gives what the loop gives: the
+    layout, the saves (designs and their JSON), and nothing unplaced or skipped."""
+    from unittest import mock
+
+    from constraintlab.ledger import formats
+
+    skipped: list[Any] = []
+    fast = formats._parse_history_list(history, volume, skipped)
+    with mock.patch.object(formats, "_plain_history_list", lambda *_: None):
+        loop_skipped: list[Any] = []
+        loop = formats._parse_history_list(history, volume, loop_skipped)
+    assert fast == loop
+    assert skipped == loop_skipped

@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, Final, NamedTuple, NoReturn
 
 from constraintlab.ledger import validation
 from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, describe
 from constraintlab.ledger.files import read_bounded
-from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted
+from constraintlab.ledger.keys import KEY_RULE, canonical_key, course_sorted, usual_keys
 
 MAX_FILE_BYTES: Final = 8 * 1024 * 1024
 FORMAT_NAME: Final = "constraintlab-ledger"
@@ -312,7 +313,10 @@ def _parse_history_list(
     history: list[Any], volume: int, skipped: list[Skipped]
 ) -> tuple[str, list[ParsedSave], list[Unplaced]]:
     """Layout A (items carry "chapter") or the list-shaped layout B (items carry "step")."""
-    saves: list[ParsedSave] = []
+    saves = _plain_history_list(history, volume)
+    if saves is not None:
+        return ("A" if history and "chapter" in history[0] else "B"), saves, []
+    saves = []
     unplaced: list[Unplaced] = []
     uses_step = bool(history)
     results = _checked([i["design"] for i in history if isinstance(i, dict) and "design" in i])
@@ -345,6 +349,38 @@ def _parse_history_list(
         else:
             saves.append(ParsedSave(key, *checked))
     return ("B" if uses_step else "A"), saves, unplaced
+
+
+def _plain_history_list(history: list[Any], volume: int) -> list[ParsedSave] | None:
+    """The saves of a history list with nothing to report, read a column at a time; else None.
+
+    The common file: every item an object naming its lab the same way (all ``chapter``, or
+    all ``step``) with a design, every design valid, every lab one of the course's usual
+    spellings. Then the loop in :func:`_parse_history_list` would note nothing, and this
+    gives the same saves (a test checks it) without a Python frame per item; any other list
+    returns None and goes through that loop, which says what is wrong where.
+    """
+    if not history or set(map(type, history)) != {dict}:
+        return None
+    field, item_volume = ("chapter", 1) if "chapter" in history[0] else ("step", volume)
+    try:
+        raws = list(map(itemgetter(field), history))
+        designs = list(map(itemgetter("design"), history))
+    except KeyError:
+        return None
+    if field == "step" and any(map(methodcaller("__contains__", "chapter"), history)):
+        return None  # a list mixing both ways: the loop decides the layout
+    keys = usual_keys(raws, item_volume)
+    results = validation.checked_designs(designs, "design")
+    if keys is None or any(isinstance(result, LedgerError) for result in results):
+        return None
+    return list(map(ParsedSave._make, map(_with_design, keys, results)))  # type: ignore[arg-type]
+
+
+def _with_design(
+    key: str, result: tuple[validation.Design, str]
+) -> tuple[str, validation.Design, str, None]:
+    return key, result[0], result[1], None
 
 
 def _parse_history_object(

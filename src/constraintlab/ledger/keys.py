@@ -70,6 +70,17 @@ def canonical_key(raw: object, volume: int = 1) -> str | None:
     return _in_volume(int(match.group(1)), 2) if match else None
 
 
+def usual_keys(raws: list[object], volume: int = 1) -> list[str] | None:
+    """:func:`canonical_key` of each of ``raws`` when every one is a usual spelling (an int,
+    a digit string or a canonical key, of exact type: ``True`` is not lab 1), in one pass in
+    C; None when any is not (then ask :func:`canonical_key` one by one)."""
+    if not set(map(type, raws)) <= {int, str}:
+        return None
+    spellings: dict[object, str] = _USUAL_SPELLINGS[volume == 2]  # type: ignore[assignment]
+    keys = list(map(spellings.get, raws))
+    return None if None in keys else keys  # type: ignore[return-value]
+
+
 def require_key(raw: object) -> str:
     """The canonical key for ``raw``; :class:`LedgerError` when it names no lab."""
     key = canonical_key(raw)
