@@ -31,8 +31,8 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import not_
-from typing import Any, Final
+from operator import is_, not_
+from typing import Any, Final, cast
 
 from constraintlab.classreport.model import CAPSTONE_FLAGS, CAPSTONE_KEY, JsonScalar
 from constraintlab.ledger.keys import CHAPTER_KEYS
@@ -142,7 +142,7 @@ class ClassColumns:
             "student": _owners(self.entry_rows),
             "chapter": _lab_positions(self._entry_chapters),
             **{name: codes.column(_field(designs, name)) for name in TEXT_FIELDS},
-            "act2_result": array("d", map(_number_or_nan, results)),
+            "act2_result": _numbers(results),
             "act2_result_text": _texts(results),
             **{name: _bool_bytes(_field(designs, name)) for name in BOOL_FIELDS[:2]},
             **_sparse_bool_columns(designs, VERDICT_FIELDS),
@@ -192,8 +192,14 @@ def _field(designs: Sequence[Design], name: str) -> list[JsonScalar]:
 
 def _texts(values: Sequence[JsonScalar]) -> list[str | None]:
     """:func:`as_text` of each value (strings and nulls pass as they are)."""
-    if set(map(type, values)) <= _TEXT_KINDS:
+    kinds = set(map(type, values))
+    if kinds <= _TEXT_KINDS:
         return values  # type: ignore[return-value]
+    if kinds <= _FLOAT_KINDS:  # act2_result: a float's text is its repr, mapped in C
+        texts: list[str | None] = list(map(repr, values))
+        for row in _null_rows(values):
+            texts[row] = None
+        return texts
     return [
         v if v is None or type(v) is str else repr(v) if type(v) is float else as_text(v)
         for v in values
@@ -224,6 +230,25 @@ def _sparse_bool_columns(designs: Sequence[Design], names: Sequence[str]) -> dic
             column[row] = code
         columns[name] = bytes(column)
     return columns
+
+
+def _numbers(values: Sequence[JsonScalar]) -> array:  # type: ignore[type-arg]
+    """:func:`as_number` of each value as doubles, NaN for unknown."""
+    if set(map(type, values)) <= _FLOAT_KINDS:
+        floats = cast("Sequence[float | None]", values)
+        numbers: array[float] = array("d", map(_NULL_AS_NAN.get, floats, floats))  # type: ignore[arg-type]
+        if not any(map(math.isinf, numbers)):
+            return numbers  # nulls (and NaN, never valid) are NaN, finite floats themselves
+    return array("d", map(_number_or_nan, values))
+
+
+def _null_rows(values: Sequence[JsonScalar]) -> list[int]:
+    """The positions of the nulls in ``values``."""
+    return list(compress(range(len(values)), map(is_, values, repeat(None))))
+
+
+_FLOAT_KINDS: Final = frozenset({float, type(None)})
+_NULL_AS_NAN: Final[dict[float | None, float]] = {None: math.nan}
 
 
 def _number_or_nan(value: JsonScalar) -> float:
