@@ -216,6 +216,9 @@ _FLAT_KINDS: Final = frozenset({str, float, bool, type(None)})
 write as UTF-8 fails ``str.encode``, a float that is not finite fails ``allow_nan=False``."""
 
 
+_FLAT_OR_INT_KINDS: Final = _FLAT_KINDS | {int}  # integers: compared with the 64-bit limit
+
+
 def checked_design(design: object, what: str = "design") -> tuple[Design, str]:
     """:func:`validate_design` and the design's :func:`canonical_json`, serialised once.
 
@@ -281,7 +284,7 @@ def _flat_batch(designs: Sequence[object]) -> list[str] | None:
         return None
     values: list[object] = list(chain.from_iterable(map(dict.values, objects)))
     kinds = set(map(type, values))
-    if not kinds <= _FLAT_KINDS | {int}:
+    if not kinds <= _FLAT_OR_INT_KINDS:
         return None
     if int in kinds:
         ints = cast("list[int]", list(compress(values, map(is_, map(type, values), repeat(int)))))
@@ -297,7 +300,7 @@ def _flat_batch(designs: Sequence[object]) -> list[str] | None:
     texts = listed[1:-1].replace('},{"', '}\x00{"').split("\x00")  # JSON escapes a real NUL
     if len(texts) != len(designs):
         return None
-    if max(map(len, texts)) * (1 if ascii_only else 4) > MAX_DESIGN_BYTES and any(
+    if len(listed) * (1 if ascii_only else 4) > MAX_DESIGN_BYTES and any(  # all small at once
         len(text.encode("utf-8")) > MAX_DESIGN_BYTES for text in texts
     ):
         return None
