@@ -278,33 +278,52 @@ def _(act2_pred, control_memory):
     return (controls,)
 
 
-@app.cell
-def _(act2_pred, context_toggle, control_memory, controls):
-    # the context toggle is live before the controls exist: wait for the prediction
+@app.cell(hide_code=True)
+def _(
+    act2_pred,
+    context_toggle,
+    control_memory,
+    controls,
+    design_on_screen,
+    hint_buttons,
+    hint_levels,
+):
+    # One cell for everything a control change must show first: the status strip (the verdict,
+    # fixed at the foot of the window), the scorecards, the GPU budget and the coaching banners.
+    # Each cell a step re-runs costs the page a round of messages and a redraw, so the design,
+    # its scorecard and these views share one. The context toggle is live before the controls
+    # exist: wait for the prediction.
     mo.stop(act2_pred.value is None)
     control_memory.update(controls.value)
     design = wiring.design_from_controls(controls.value, context_toggle.value)
-    return (design,)
-
-
-@app.cell(hide_code=True)
-def _(design, design_on_screen):
-    # the verdict leaves with the first output a control change redraws (the status strip)
     design_on_screen["design"] = design
     card = evaluate(design)
-    mo.Html(scorecards.status_html(card))
-    return (card,)
-
-
-@app.cell(hide_code=True)
-def _(card):
-    mo.Html(
-        scorecards.scorecards_html(
+    _cards = mo.Html(
+        scorecards.status_html(card)
+        + scorecards.scorecards_html(
             card, {r.name: derivation_line(r, card) for r in card.constraints.values()}
         )
         + scorecards.budget_html(card)
     )
-    return
+    if card.approved:
+        _coaching = [mo.Html(scorecards.approved_html(card))]
+    else:
+        _advice = advise(card)
+        _coaching = [
+            mo.vstack(
+                [
+                    mo.Html(
+                        coach.banner_html(
+                            card, _advice, target, hint_levels[target], CONSTRAINT_LABELS
+                        )
+                    ),
+                    hint_buttons[target],
+                ]
+            )
+            for target in _advice.failing
+        ]
+    mo.vstack([_cards, *_coaching])
+    return card, design
 
 
 @app.cell
@@ -327,31 +346,6 @@ def _():
 def _(hint_buttons):
     hint_levels = wiring.hint_levels(hint_buttons.value)
     return (hint_levels,)
-
-
-@app.cell(hide_code=True)
-def _(card, hint_buttons, hint_levels):
-    if card.approved:
-        _view = mo.Html(scorecards.approved_html(card))
-    else:
-        _advice = advise(card)
-        _view = mo.vstack(
-            [
-                mo.vstack(
-                    [
-                        mo.Html(
-                            coach.banner_html(
-                                card, _advice, target, hint_levels[target], CONSTRAINT_LABELS
-                            )
-                        ),
-                        hint_buttons[target],
-                    ]
-                )
-                for target in _advice.failing
-            ]
-        )
-    _view
-    return
 
 
 @app.cell(hide_code=True)
@@ -548,7 +542,7 @@ def _(ledger_access):
 def _(
     act1_pred,
     act2_pred,
-    card,
+    design_on_screen,
     get_reveals,
     hint_levels,
     lab_journey,
@@ -556,13 +550,14 @@ def _(
     set_submitted,
     submit_button,
 ):
-    # only a submission writes the ledger: the attempt and the v2_17 entry, with the help used
+    # only a submission writes the ledger: the attempt and the v2_17 entry, with the help used;
+    # it submits the design on screen at the click, so a slider step does not re-run this cell
     mo.stop(act2_pred.value is None)
     attempt_note = ""
-    if submit_button.value:
+    if submit_button.value and "design" in design_on_screen:
         _judged = qs.judge_act1(journey.ledger_facts(lab_journey))
         _entry = wiring.capstone_entry(
-            card,
+            evaluate(design_on_screen["design"]),
             act1_pred.value,
             _judged.right is not None and _judged.right == act1_pred.value,
             act2_pred.value,

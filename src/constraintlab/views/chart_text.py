@@ -4,7 +4,8 @@ The heat map and the tornado are drawn 760 units wide (:mod:`constraintlab.views
 On a phone their text would shrink below 11 px, so each sits in a box of its own that keeps the
 chart legible and scrolls sideways (``.cl-scroll`` in ``lab.css``). The box is one keyboard stop
 named by the chart, and carries the chart's numbers as text: a description of the heat map
-(where the design stands, how many cells pass) and the tornado as a table.
+(where the design stands, how many cells pass) with its verdicts as a table, and the tornado as
+a table.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from collections.abc import Mapping, Sequence
 
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, tag, text
-from constraintlab.views.instruments import SensitivityRowLike, SliceLike, step_effect
+from constraintlab.views.instruments import (
+    SensitivityRowLike,
+    SliceLike,
+    step_effect,
+    verdict_cells,
+    verdict_of,
+)
 from constraintlab.views.ledger_charts import numbers_table
 from constraintlab.views.prose import format_value
 
@@ -58,10 +65,61 @@ def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     )
 
 
-def heatmap_figure(chart_html: str, result: SliceLike, x: str, y: str) -> str:
-    """The heat map in its scrolling box with :func:`heatmap_summary` under it."""
+def verdict_rows(
+    result: SliceLike, x: str, y: str, labels: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
+    """Per verdict on the map (most constraints met first): its words, how many cells have
+    it, and the span of ``x`` and ``y`` values where it occurs."""
+    spans: dict[tuple[int, tuple[str, ...]], list[int]] = {}  # count, x from/to, y from/to
+    for j, row in enumerate(verdict_cells(result)):
+        for i, verdict in enumerate(row):
+            span = spans.setdefault(verdict, [0, i, i, j, j])
+            span[0] += 1
+            span[1], span[2] = min(span[1], i), max(span[2], i)
+            span[3], span[4] = min(span[3], j), max(span[4], j)
+    xs, ys = list(result.x_values), list(result.y_values)
+
+    def between(name: str, values: list[object], low: int, high: int) -> str:
+        if low == high:
+            return format_value(name, values[low])
+        return f"{format_value(name, values[low])} to {format_value(name, values[high])}"
+
+    ordered = sorted(spans.items(), key=lambda item: (-item[0][0], -item[1][0]))
+    return [
+        (
+            verdict_of(level, failing, labels),
+            f"{count:,}",
+            between(x, xs, x_low, x_high),
+            between(y, ys, y_low, y_high),
+        )
+        for (level, failing), (count, x_low, x_high, y_low, y_high) in ordered
+    ]
+
+
+def verdict_table(result: SliceLike, x: str, y: str, labels: Mapping[str, str]) -> str:
+    """The map's verdicts as a table (what each colour means here, how many cells, where)."""
+    return numbers_table(
+        "The numbers: the verdicts on this map",
+        ("Verdict", "Cells", f"{CONTROLS[x].label} (across)", f"{CONTROLS[y].label} (up)"),
+        verdict_rows(result, x, y, labels),
+    )
+
+
+def heatmap_figure(
+    chart_html: str,
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    table_html: str | None = None,
+) -> str:
+    """The heat map in its scrolling box with :func:`heatmap_summary` under it, and its
+    :func:`verdict_table` (``table_html``, if the caller kept it for this slice)."""
     name = f"Feasibility map: {CONTROLS[x].label} across, {CONTROLS[y].label} up"
-    summary = text("p", heatmap_summary(result, x, y), cls="cl-muted")
+    if table_html is None:
+        table_html = verdict_table(result, x, y, labels or {})
+    summary = text("p", heatmap_summary(result, x, y), cls="cl-muted") + table_html
     return scroll_figure(chart_html, name, summary, "heatmap-figure")
 
 

@@ -1,10 +1,11 @@
 """Act II instruments: the feasibility heat map, the sensitivity tornado and the nearest
 approved design, as HTML/SVG strings.
 
-They redraw on every control change, so they are plain SVG (a few hundred elements, drawn by
-the browser in a millisecond or two) rather than plotly figures, which cost tens of
-milliseconds to mount each time. Each chart has a title, axis titles with units, a legend and a
-``<title>`` tooltip per mark; it scales with the page (``viewBox``), so it fits 900 px.
+They redraw on every control change, so they are plain SVG rather than plotly figures, which
+cost tens of milliseconds to mount each time, and the heat map is a few dozen elements
+however fine its grid (one path per verdict, not one rectangle per cell). Each chart has a
+title, axis titles with units, a legend and a ``<title>`` tooltip per mark (per verdict on the
+map); it scales with the page (``viewBox``), so it fits 900 px.
 """
 
 from __future__ import annotations
@@ -127,36 +128,58 @@ class _Frame:
         return self.top + (self.ny - 1 - j) * self.ch
 
 
-def _cell_rect(frame: _Frame, start: int, length: int, j: int, fill: str, tip: str) -> str:
-    return (
-        f'<rect x="{frame.x(start):.2f}" y="{frame.y(j):.2f}"'
-        f' width="{length * frame.cw + 0.3:.2f}" height="{frame.ch + 0.3:.2f}"'
-        f' fill="{fill}"><title>{esc(tip)}</title></rect>'
+def verdict_of(level: int, failing: Sequence[str], labels: Mapping[str, str]) -> str:
+    """What a cell's verdict says, e.g. ``4/6; failing: Accuracy, P99 latency``."""
+    words = LEVEL_NAMES[level]
+    if failing:
+        words += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
+    return words
+
+
+def verdict_cells(result: SliceLike) -> list[list[tuple[int, tuple[str, ...]]]]:
+    """Per row (y), per column (x): the cell's level (:data:`LEVEL_NAMES`) and what fails."""
+    return [
+        [(int(m) + bool(a), tuple(f)) for m, f, a in zip(met, fails, ok, strict=True)]
+        for met, fails, ok in zip(result.n_met, result.failing, result.approved, strict=True)
+    ]
+
+
+def _run_path(frame: _Frame, runs: Sequence[tuple[int, int, int]]) -> str:
+    """Path data for runs of cells ``(row j, start, length)``: one rectangle each."""
+    return "".join(
+        f"M{frame.x(start):.1f} {frame.y(j):.1f}h{length * frame.cw + 0.3:.1f}"
+        f"v{frame.ch + 0.3:.1f}h{-(length * frame.cw + 0.3):.1f}z"
+        for j, start, length in runs
     )
 
 
-def _heat_cells(result: SliceLike, frame: _Frame, x: str, y: str, labels: Mapping[str, str]) -> str:
-    """One rect per run of cells with the same verdict; a hatch where approval is reachable."""
-    xs, ys = list(result.x_values), list(result.y_values)
+def _heat_cells(result: SliceLike, frame: _Frame, labels: Mapping[str, str]) -> str:
+    """One ``<path>`` per verdict (level and what fails), made of the rows' runs of cells with
+    that verdict, its words as the tooltip; one hatched path where approval is reachable.
+
+    A few dozen elements however fine the grid, so the map is cheap to send and to redraw on
+    every key press; a cell's position is read off the axes, its verdict off its tooltip (and
+    the verdicts are listed in the figure's table, :func:`verdict_table`)."""
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, int, int]]] = {}
+    for j, row in enumerate(verdict_cells(result)):
+        for start, length, verdict in _runs(row):
+            groups.setdefault(verdict, []).append((j, start, length))
     parts = ['<g shape-rendering="crispEdges">']
-    for j, (met, fails, ok) in enumerate(
-        zip(result.n_met, result.failing, result.approved, strict=True)
-    ):
-        cells = [(int(m) + bool(a), tuple(f)) for m, f, a in zip(met, fails, ok, strict=True)]
-        for start, length, (level, failing) in _runs(cells):
-            where = format_value(x, xs[start])
-            if length > 1:
-                where += f" to {format_value(x, xs[start + length - 1])}"
-            tip = f"{where}, {format_value(y, ys[j])}: {LEVEL_NAMES[level]}"
-            if failing:
-                tip += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
-            parts.append(_cell_rect(frame, start, length, j, LEVEL_COLOURS[level], tip))
+    for (level, failing), runs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
+        parts.append(
+            f'<path fill="{LEVEL_COLOURS[level]}" d="{_run_path(frame, runs)}">'
+            f"<title>{esc(verdict_of(level, failing, labels))}</title></path>"
+        )
+    reachable: list[tuple[int, int, int]] = []
     for j, (best, ok) in enumerate(zip(result.best_approved, result.approved, strict=True)):
         reach = [bool(b) and not bool(a) for b, a in zip(best, ok, strict=True)]
-        for start, length, reachable in _runs(reach):
-            if reachable:
-                tip = "approved designs exist here with other settings of the other controls"
-                parts.append(_cell_rect(frame, start, length, j, "url(#cl-hatch)", tip))
+        reachable += [(j, start, length) for start, length, r in _runs(reach) if r]
+    if reachable:
+        tip = "approved designs exist here with other settings of the other controls"
+        parts.append(
+            f'<path fill="url(#cl-hatch)" d="{_run_path(frame, reachable)}">'
+            f"<title>{esc(tip)}</title></path>"
+        )
     return join(parts) + "</g>"
 
 
@@ -240,25 +263,42 @@ def _marker(frame: _Frame, i: int, j: int) -> str:
     )
 
 
-def heatmap_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str] | None = None) -> str:
-    """Constraints met over two controls (the others as set), the current design marked."""
+def heatmap_map_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str]) -> str:
+    """Everything the heat map draws except the design's marker: it depends on the slice
+    alone, so a page keeps it while the design moves along the map's own axes."""
     xs, ys = list(result.x_values), list(result.y_values)
     frame = _Frame(len(xs), len(ys))
     title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
-    i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
-    body = join(
+    return join(
         [
             _HATCH,
             _heading(title, "the other controls stay as you set them"),
-            _heat_cells(result, frame, x, y, labels or {}),
+            _heat_cells(result, frame, labels),
             _axes(frame, xs, ys, x, y),
             _legend(frame),
-            _marker(frame, i, j),
         ]
     )
+
+
+def heatmap_html(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    map_html: str | None = None,
+) -> str:
+    """Constraints met over two controls (the others as set), the current design marked.
+
+    ``map_html``: :func:`heatmap_map_html` of this slice, if the caller kept it."""
+    xs, ys = list(result.x_values), list(result.y_values)
+    frame = _Frame(len(xs), len(ys))
+    if map_html is None:
+        map_html = heatmap_map_html(result, x, y, labels or {})
+    i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
     return (
         f'<svg id="heatmap" class="cl-chart" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}"'
-        f' role="img" style="{_FONT}" font-size="12">{body}</svg>'
+        f' role="img" style="{_FONT}" font-size="12">{map_html}{_marker(frame, i, j)}</svg>'
     )
 
 
