@@ -20,7 +20,7 @@ from constraintlab.explore import FeasibilitySlice, Sensitivity, feasibility_sli
 from constraintlab.explore.grid import full_grid, nearest_index
 from constraintlab.model.design import CONTROLS, Design
 from constraintlab.views.chart_text import heatmap_figure, verdict_table
-from constraintlab.views.instruments import heatmap_html, heatmap_map_html
+from constraintlab.views.instruments import heatmap_html, heatmap_map_html, verdicts_of
 
 SLICES_KEPT = 64  # distinct (other five controls, axes) combinations, ~40 KB drawn each
 DESIGNS_KEPT = 256  # about 4 KB of sensitivity each
@@ -58,7 +58,11 @@ def cached_sensitivity(design: Design) -> Sensitivity:
 def _drawn_map(key: Design, x: str, y: str, labels: tuple[tuple[str, str], ...]) -> tuple[str, str]:
     """(the map without its marker, its table of verdicts), once per slice."""
     result, names = _slice(key, x, y), dict(labels)
-    return heatmap_map_html(result, x, y, names), verdict_table(result, x, y, names)
+    verdicts = verdicts_of(result)
+    return (
+        heatmap_map_html(result, x, y, names, verdicts),
+        verdict_table(result, x, y, names, verdicts),
+    )
 
 
 def cached_heatmap_html(design: Design, x: str, y: str, labels: Mapping[str, str]) -> str:

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, tag, text
 from constraintlab.views.instruments import (
     SensitivityRowLike,
     SliceLike,
     step_effect,
-    verdict_cells,
+    Verdicts,
     verdict_of,
+    verdicts_of,
 )
 from constraintlab.views.ledger_charts import numbers_table
 from constraintlab.views.prose import format_value
@@ -66,42 +69,48 @@ def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
 
 
 def verdict_rows(
-    result: SliceLike, x: str, y: str, labels: Mapping[str, str]
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
 ) -> list[tuple[str, str, str, str]]:
     """Per verdict on the map (most constraints met first): its words, how many cells have
     it, and the span of ``x`` and ``y`` values where it occurs."""
-    spans: dict[tuple[int, tuple[str, ...]], list[int]] = {}  # count, x from/to, y from/to
-    for j, row in enumerate(verdict_cells(result)):
-        for i, verdict in enumerate(row):
-            span = spans.setdefault(verdict, [0, i, i, j, j])
-            span[0] += 1
-            span[1], span[2] = min(span[1], i), max(span[2], i)
-            span[3], span[4] = min(span[3], j), max(span[4], j)
+    found = verdicts or verdicts_of(result)
     xs, ys = list(result.x_values), list(result.y_values)
 
-    def between(name: str, values: list[object], low: int, high: int) -> str:
+    def between(name: str, values: list[object], cells: Sequence[int]) -> str:
+        low, high = int(min(cells)), int(max(cells))
         if low == high:
             return format_value(name, values[low])
         return f"{format_value(name, values[low])} to {format_value(name, values[high])}"
 
-    ordered = sorted(spans.items(), key=lambda item: (-item[0][0], -item[1][0]))
-    return [
-        (
+    rows = []
+    for kind, (level, failing) in enumerate(found.kinds):
+        rows_at, columns_at = np.nonzero(found.index == kind)
+        cells = (
             verdict_of(level, failing, labels),
-            f"{count:,}",
-            between(x, xs, x_low, x_high),
-            between(y, ys, y_low, y_high),
+            f"{len(rows_at):,}",
+            between(x, xs, columns_at.tolist()),
+            between(y, ys, rows_at.tolist()),
         )
-        for (level, failing), (count, x_low, x_high, y_low, y_high) in ordered
-    ]
+        rows.append(((-level, -len(rows_at)), cells))
+    return [cells for _, cells in sorted(rows)]
 
 
-def verdict_table(result: SliceLike, x: str, y: str, labels: Mapping[str, str]) -> str:
+def verdict_table(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
+) -> str:
     """The map's verdicts as a table (what each colour means here, how many cells, where)."""
     return numbers_table(
         "The numbers: the verdicts on this map",
         ("Verdict", "Cells", f"{CONTROLS[x].label} (across)", f"{CONTROLS[y].label} (up)"),
-        verdict_rows(result, x, y, labels),
+        verdict_rows(result, x, y, labels, verdicts),
     )
 
 

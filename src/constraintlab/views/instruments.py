@@ -11,9 +11,11 @@ map); it scales with the page (``viewBox``), so it fits 900 px.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, join, tag, text
@@ -98,17 +100,6 @@ def _index_of(values: Sequence[Any], value: object) -> int:
     return int(np.abs(numbers - float(value)).argmin())  # type: ignore[arg-type]
 
 
-def _runs(row: Sequence[Any]) -> list[tuple[int, int, Any]]:
-    """(start, length, value) of each run of equal values in one row."""
-    runs: list[tuple[int, int, Any]] = []
-    start = 0
-    for i in range(1, len(row) + 1):
-        if i == len(row) or row[i] != row[start]:
-            runs.append((start, i - start, row[start]))
-            start = i
-    return runs
-
-
 class _Frame:
     """Plot geometry of a chart: cell sizes and data-to-pixel mapping."""
 
@@ -136,12 +127,34 @@ def verdict_of(level: int, failing: Sequence[str], labels: Mapping[str, str]) ->
     return words
 
 
-def verdict_cells(result: SliceLike) -> list[list[tuple[int, tuple[str, ...]]]]:
-    """Per row (y), per column (x): the cell's level (:data:`LEVEL_NAMES`) and what fails."""
-    return [
-        [(int(m) + bool(a), tuple(f)) for m, f, a in zip(met, fails, ok, strict=True)]
-        for met, fails, ok in zip(result.n_met, result.failing, result.approved, strict=True)
+@dataclass(frozen=True)
+class Verdicts:
+    """Each cell's verdict on a map, as an index into ``kinds``; rows y, columns x."""
+
+    kinds: tuple[tuple[int, tuple[str, ...]], ...]  # (level, as in LEVEL_NAMES; what fails)
+    index: NDArray[np.int64]
+
+
+def verdicts_of(result: SliceLike) -> Verdicts:
+    """The verdicts of every cell of ``result`` (one pass over the cells)."""
+    kinds: dict[tuple[int, tuple[str, ...]], int] = {}
+    levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
+    index = [
+        [kinds.setdefault((level, tuple(fails)), len(kinds)) for level, fails in zip(lv, fl)]
+        for lv, fl in zip(levels.tolist(), result.failing, strict=True)
     ]
+    return Verdicts(tuple(kinds), np.asarray(index, dtype=np.int64).reshape(levels.shape))
+
+
+def _row_runs(grid: NDArray[np.int64]) -> list[tuple[int, int, int, int]]:
+    """(value, row j, start, length) of each run of equal values along each row."""
+    rows, columns = grid.shape
+    starts = np.ones(grid.shape, dtype=bool)
+    starts[:, 1:] = grid[:, 1:] != grid[:, :-1]
+    j, i = np.nonzero(starts)  # row by row, left to right: each row begins a run
+    begin = j * columns + i
+    lengths = np.diff(np.append(begin, rows * columns))
+    return list(zip(grid[j, i].tolist(), j.tolist(), i.tolist(), lengths.tolist(), strict=True))
 
 
 def _run_path(frame: _Frame, runs: Sequence[tuple[int, int, int]]) -> str:
@@ -153,27 +166,27 @@ def _run_path(frame: _Frame, runs: Sequence[tuple[int, int, int]]) -> str:
     )
 
 
-def _heat_cells(result: SliceLike, frame: _Frame, labels: Mapping[str, str]) -> str:
+def _heat_cells(
+    result: SliceLike, frame: _Frame, labels: Mapping[str, str], verdicts: Verdicts
+) -> str:
     """One ``<path>`` per verdict (level and what fails), made of the rows' runs of cells with
     that verdict, its words as the tooltip; one hatched path where approval is reachable.
 
     A few dozen elements however fine the grid, so the map is cheap to send and to redraw on
     every key press; a cell's position is read off the axes, its verdict off its tooltip (and
-    the verdicts are listed in the figure's table, :func:`verdict_table`)."""
-    groups: dict[tuple[int, tuple[str, ...]], list[tuple[int, int, int]]] = {}
-    for j, row in enumerate(verdict_cells(result)):
-        for start, length, verdict in _runs(row):
-            groups.setdefault(verdict, []).append((j, start, length))
+    the verdicts are listed in the figure's table)."""
+    groups: dict[int, list[tuple[int, int, int]]] = {}
+    for kind, j, start, length in _row_runs(verdicts.index):
+        groups.setdefault(kind, []).append((j, start, length))
     parts = ['<g shape-rendering="crispEdges">']
-    for (level, failing), runs in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
+    for kind in sorted(groups, key=lambda k: verdicts.kinds[k]):
+        level, failing = verdicts.kinds[kind]
         parts.append(
-            f'<path fill="{LEVEL_COLOURS[level]}" d="{_run_path(frame, runs)}">'
+            f'<path fill="{LEVEL_COLOURS[level]}" d="{_run_path(frame, groups[kind])}">'
             f"<title>{esc(verdict_of(level, failing, labels))}</title></path>"
         )
-    reachable: list[tuple[int, int, int]] = []
-    for j, (best, ok) in enumerate(zip(result.best_approved, result.approved, strict=True)):
-        reach = [bool(b) and not bool(a) for b, a in zip(best, ok, strict=True)]
-        reachable += [(j, start, length) for start, length, r in _runs(reach) if r]
+    reach = np.asarray(result.best_approved, dtype=bool) & ~np.asarray(result.approved, dtype=bool)
+    reachable = [(j, start, n) for r, j, start, n in _row_runs(reach.astype(np.int64)) if r]
     if reachable:
         tip = "approved designs exist here with other settings of the other controls"
         parts.append(
@@ -263,9 +276,17 @@ def _marker(frame: _Frame, i: int, j: int) -> str:
     )
 
 
-def heatmap_map_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str]) -> str:
+def heatmap_map_html(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
+) -> str:
     """Everything the heat map draws except the design's marker: it depends on the slice
-    alone, so a page keeps it while the design moves along the map's own axes."""
+    alone, so a page keeps it while the design moves along the map's own axes.
+
+    ``verdicts``: :func:`verdicts_of` the slice, if the caller has it."""
     xs, ys = list(result.x_values), list(result.y_values)
     frame = _Frame(len(xs), len(ys))
     title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
@@ -273,7 +294,7 @@ def heatmap_map_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str
         [
             _HATCH,
             _heading(title, "the other controls stay as you set them"),
-            _heat_cells(result, frame, labels),
+            _heat_cells(result, frame, labels, verdicts or verdicts_of(result)),
             _axes(frame, xs, ys, x, y),
             _legend(frame),
         ]
