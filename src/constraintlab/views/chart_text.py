@@ -19,8 +19,8 @@ from constraintlab.views.html import esc, tag, text
 from constraintlab.views.instruments import (
     SensitivityRowLike,
     SliceLike,
-    step_effect,
     Verdicts,
+    step_effect,
     verdict_of,
     verdicts_of,
 )

@@ -140,7 +140,10 @@ def verdicts_of(result: SliceLike) -> Verdicts:
     kinds: dict[tuple[int, tuple[str, ...]], int] = {}
     levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
     index = [
-        [kinds.setdefault((level, tuple(fails)), len(kinds)) for level, fails in zip(lv, fl)]
+        [
+            kinds.setdefault((level, tuple(fails)), len(kinds))
+            for level, fails in zip(lv, fl, strict=True)
+        ]
         for lv, fl in zip(levels.tolist(), result.failing, strict=True)
     ]
     return Verdicts(tuple(kinds), np.asarray(index, dtype=np.int64).reshape(levels.shape))
