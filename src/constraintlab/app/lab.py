@@ -234,6 +234,15 @@ def _():
     return control_memory, design_on_screen
 
 
+@app.cell
+def _():
+    # The feedback on the Act II prediction and reflection, as drawn: the design cell sets them
+    # only when their words change, so a slider step that changes neither redraws neither
+    get_reveal_view, set_reveal_view = mo.state("")
+    get_reflection_view, set_reflection_view = mo.state("")
+    return get_reflection_view, get_reveal_view, set_reflection_view, set_reveal_view
+
+
 @app.cell(hide_code=True)
 def _(act2_pred, control_memory):
     mo.stop(
@@ -281,12 +290,19 @@ def _(act2_pred, control_memory):
 @app.cell(hide_code=True)
 def _(
     act2_pred,
+    act2_reflection,
     context_toggle,
     control_memory,
     controls,
     design_on_screen,
+    get_reflection_view,
+    get_reveal_view,
     hint_buttons,
     hint_levels,
+    lab_census,
+    region_earned,
+    set_reflection_view,
+    set_reveal_view,
 ):
     # One cell for everything a control change must show first: the status strip (the verdict,
     # fixed at the foot of the window), the scorecards, the GPU budget and the coaching banners.
@@ -322,6 +338,21 @@ def _(
             )
             for target in _advice.failing
         ]
+    # the Act II feedback further down follows the design; redrawn only when its words change
+    wiring.redraw_if_changed(
+        get_reveal_view,
+        set_reveal_view,
+        qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census, region_earned)),
+    )
+    wiring.redraw_if_changed(
+        get_reflection_view,
+        set_reflection_view,
+        callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
+        if act2_reflection.value is None
+        else qs.feedback_html(
+            qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
+        ),
+    )
     mo.vstack([_cards, *_coaching])
     return card, design
 
@@ -476,8 +507,9 @@ def _(design_on_screen, nearest_button, set_reveals):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, card, lab_census, region_earned):
-    mo.Html(qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census, region_earned)))
+def _(get_reveal_view):
+    # drawn by the design cell (the feedback follows the design on screen)
+    mo.Html(get_reveal_view())
     return
 
 
@@ -495,16 +527,9 @@ def _(act2_pred):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, act2_reflection, card, lab_census, region_earned):
-    # card is undefined until the prediction unlocks Act II: stop before reading it
-    mo.stop(act2_pred.value is None)
-    mo.Html(
-        callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
-        if act2_reflection.value is None
-        else qs.feedback_html(
-            qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
-        )
-    )
+def _(get_reflection_view):
+    # drawn by the design cell (the feedback quotes the design on screen)
+    mo.Html(get_reflection_view())
     return
 
 
