@@ -160,40 +160,58 @@ def _row_runs(grid: NDArray[np.int64]) -> list[tuple[int, int, int, int]]:
     return list(zip(grid[j, i].tolist(), j.tolist(), i.tolist(), lengths.tolist(), strict=True))
 
 
-def _run_path(frame: _Frame, runs: Sequence[tuple[int, int, int]]) -> str:
-    """Path data for runs of cells ``(row j, start, length)``: one rectangle each."""
+def _rectangles(grid: NDArray[np.int64]) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Per value of ``grid``: rectangles ``(first row, last row, start, length)`` covering its
+    cells, each a run along a row stacked over the identical runs of the rows above it."""
+    found: dict[int, list[tuple[int, int, int, int]]] = {}
+    rows: dict[int, set[tuple[int, int, int]]] = {}
+    for value, j, start, length in _row_runs(grid):
+        rows.setdefault(j, set()).add((value, start, length))
+    growing: dict[tuple[int, int, int], int] = {}  # run -> the row it began in
+    for j in range(grid.shape[0] + 1):
+        here = rows.get(j, set())
+        for run in [run for run in growing if run not in here]:
+            value, start, length = run
+            found.setdefault(value, []).append((growing.pop(run), j - 1, start, length))
+        for run in here:
+            growing.setdefault(run, j)
+    for boxes in found.values():
+        boxes.sort()
+    return found
+
+
+def _rect_path(frame: _Frame, boxes: Sequence[tuple[int, int, int, int]]) -> str:
+    """Path data for rectangles of cells ``(first row, last row, start, length)``."""
     return "".join(
-        f"M{frame.x(start):.1f} {frame.y(j):.1f}h{length * frame.cw + 0.3:.1f}"
-        f"v{frame.ch + 0.3:.1f}h{-(length * frame.cw + 0.3):.1f}z"
-        for j, start, length in runs
+        f"M{frame.x(start):.1f} {frame.y(last):.1f}h{length * frame.cw + 0.3:.1f}"
+        f"v{(last - first + 1) * frame.ch + 0.3:.1f}h{-(length * frame.cw + 0.3):.1f}z"
+        for first, last, start, length in boxes
     )
 
 
 def _heat_cells(
     result: SliceLike, frame: _Frame, labels: Mapping[str, str], verdicts: Verdicts
 ) -> str:
-    """One ``<path>`` per verdict (level and what fails), made of the rows' runs of cells with
-    that verdict, its words as the tooltip; one hatched path where approval is reachable.
+    """One ``<path>`` per verdict (level and what fails), made of rectangles of cells with that
+    verdict, its words as the tooltip; one hatched path where approval is reachable.
 
     A few dozen elements however fine the grid, so the map is cheap to send and to redraw on
     every key press; a cell's position is read off the axes, its verdict off its tooltip (and
     the verdicts are listed in the figure's table)."""
-    groups: dict[int, list[tuple[int, int, int]]] = {}
-    for kind, j, start, length in _row_runs(verdicts.index):
-        groups.setdefault(kind, []).append((j, start, length))
+    groups = _rectangles(verdicts.index)
     parts = ['<g shape-rendering="crispEdges">']
     for kind in sorted(groups, key=lambda k: verdicts.kinds[k]):
         level, failing = verdicts.kinds[kind]
         parts.append(
-            f'<path fill="{LEVEL_COLOURS[level]}" d="{_run_path(frame, groups[kind])}">'
+            f'<path fill="{LEVEL_COLOURS[level]}" d="{_rect_path(frame, groups[kind])}">'
             f"<title>{esc(verdict_of(level, failing, labels))}</title></path>"
         )
     reach = np.asarray(result.best_approved, dtype=bool) & ~np.asarray(result.approved, dtype=bool)
-    reachable = [(j, start, n) for r, j, start, n in _row_runs(reach.astype(np.int64)) if r]
+    reachable = _rectangles(reach.astype(np.int64)).get(1, [])
     if reachable:
         tip = "approved designs exist here with other settings of the other controls"
         parts.append(
-            f'<path fill="url(#cl-hatch)" d="{_run_path(frame, reachable)}">'
+            f'<path fill="url(#cl-hatch)" d="{_rect_path(frame, reachable)}">'
             f"<title>{esc(tip)}</title></path>"
         )
     return join(parts) + "</g>"
