@@ -7,11 +7,9 @@ registers the guard in marimo's server-middleware registry (the hook marimo offe
 extensions, ``marimo.server.asgi.middleware``), then hands the arguments to marimo's CLI, so
 every marimo option (``--token-password-file``, ``--base-url``, ...) works as documented.
 
-Two settings serve the page's latency (measured with ``benchmarks/bench_lab.py``): the
-interpreter hands the GIL between threads every millisecond instead of every five, so the
-server's threads deliver a cell's output while the kernel thread computes the next cell; and
-marimo's lookup of its plugins' entry points, which it repeats on every run of cells
-(scanning every installed package's metadata), is answered from the first lookup.
+For the page's latency, marimo's lookup of its plugins' entry points, which it repeats on
+every run of cells (scanning every installed package's metadata, ~5 ms of the kernel's time
+per slider step here), is answered from the first lookup.
 """
 
 from __future__ import annotations
@@ -20,17 +18,15 @@ import functools
 import sys
 
 GUARD_NAME = "constraintlab-lab-access"
-GIL_SWITCH_S = 0.001  # the interpreter's default is 0.005
 
 
-def tune_for_latency() -> None:
-    """See the module docstring: faster GIL hand-offs, entry points looked up once.
+def look_up_entry_points_once() -> None:
+    """marimo's entry-point lookup, cached for the life of the server process.
 
     The installed packages do not change while a server runs (a plugin installed later needs
     a restart with or without this)."""
     from marimo._entrypoints import registry
 
-    sys.setswitchinterval(GIL_SWITCH_S)
     lookup = registry.get_entry_points
     if not hasattr(lookup, "cache_info"):
         registry.get_entry_points = functools.cache(lookup)  # type: ignore[assignment]
@@ -53,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     if GUARD_NAME not in MIDDLEWARE_REGISTRY.names():  # e.g. a marimo denylist: fail closed
         print("error: marimo refused the lab's access guard; not serving", file=sys.stderr)
         sys.exit(2)
-    tune_for_latency()
+    look_up_entry_points_once()
     marimo_main(args=sys.argv[1:] if argv is None else argv, prog_name="marimo")
 
 
