@@ -137,16 +137,20 @@ class Verdicts:
 
 def verdicts_of(result: SliceLike) -> Verdicts:
     """The verdicts of every cell of ``result`` (one pass over the cells)."""
-    kinds: dict[tuple[int, tuple[str, ...]], int] = {}
+    kinds: dict[tuple[Any, ...], int] = {}  # (level, *what fails) -> its index
     levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
-    index = [
-        [
-            kinds.setdefault((level, tuple(fails)), len(kinds))
-            for level, fails in zip(lv, fl, strict=True)
-        ]
-        for lv, fl in zip(levels.tolist(), result.failing, strict=True)
-    ]
-    return Verdicts(tuple(kinds), np.asarray(index, dtype=np.int64).reshape(levels.shape))
+    index: list[list[int]] = []
+    for row_levels, row_failing in zip(levels.tolist(), result.failing, strict=True):
+        row = []
+        for level, failing in zip(row_levels, row_failing, strict=True):
+            key = (level, *failing)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(kinds)
+            row.append(kind)
+        index.append(row)
+    found = tuple((int(key[0]), tuple(key[1:])) for key in kinds)
+    return Verdicts(found, np.asarray(index, dtype=np.int64).reshape(levels.shape))
 
 
 def _row_runs(grid: NDArray[np.int64]) -> list[tuple[int, int, int, int]]:
