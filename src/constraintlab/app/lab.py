@@ -460,9 +460,11 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(card, design, heat_axes):
+def _(card, design, footer_drawn, heat_axes):
     # the heat map and the tornado in one cell: each cell a slider re-runs costs the page a
-    # round of messages and a redraw, so the instruments share one
+    # round of messages and a redraw, so the instruments share one. They are the slowest
+    # output of a step, so they come last: reading footer_drawn runs the footer first.
+    mo.stop(not footer_drawn)
     if heat_axes.value["x"] == heat_axes.value["y"]:
         _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
     else:
@@ -596,6 +598,8 @@ def _(
 
 @app.cell(hide_code=True)
 def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
+    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them
+    footer_drawn = True
     mo.Html(
         scorecards.hud_html(
             card,
@@ -606,7 +610,7 @@ def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
             submitted=capstone_record,
         )
     )
-    return
+    return (footer_drawn,)
 
 
 @app.cell(hide_code=True)
