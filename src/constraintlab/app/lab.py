@@ -288,13 +288,25 @@ def _(act2_pred, control_memory):
 
 
 @app.cell(hide_code=True)
+def _(act2_pred, context_toggle, control_memory, controls, design_on_screen):
+    # The design and the status strip (the verdict, fixed at the foot of the window) first, in
+    # a cell of their own: the smallest output a step sends, so the verdict is drawn as soon as
+    # the kernel has it. The context toggle is live before the controls exist: wait for the
+    # prediction.
+    mo.stop(act2_pred.value is None)
+    control_memory.update(controls.value)
+    design = wiring.design_from_controls(controls.value, context_toggle.value)
+    design_on_screen["design"] = design
+    card = evaluate(design)
+    mo.Html(scorecards.status_html(card))
+    return card, design
+
+
+@app.cell(hide_code=True)
 def _(
     act2_pred,
     act2_reflection,
-    context_toggle,
-    control_memory,
-    controls,
-    design_on_screen,
+    card,
     get_reflection_view,
     get_reveal_view,
     hint_buttons,
@@ -304,19 +316,10 @@ def _(
     set_reflection_view,
     set_reveal_view,
 ):
-    # One cell for everything a control change must show first: the status strip (the verdict,
-    # fixed at the foot of the window), the scorecards, the GPU budget and the coaching banners.
-    # Each cell a step re-runs costs the page a round of messages and a redraw, so the design,
-    # its scorecard and these views share one. The context toggle is live before the controls
-    # exist: wait for the prediction.
-    mo.stop(act2_pred.value is None)
-    control_memory.update(controls.value)
-    design = wiring.design_from_controls(controls.value, context_toggle.value)
-    design_on_screen["design"] = design
-    card = evaluate(design)
+    # The scorecards, the GPU budget and the coaching banners in one cell: each cell a step
+    # re-runs costs the page a round of messages and a redraw, so these views share one.
     _cards = mo.Html(
-        scorecards.status_html(card)
-        + scorecards.scorecards_html(
+        scorecards.scorecards_html(
             card, {r.name: derivation_line(r, card) for r in card.constraints.values()}
         )
         + scorecards.budget_html(card)
@@ -354,7 +357,7 @@ def _(
         ),
     )
     mo.vstack([_cards, *_coaching])
-    return card, design
+    return
 
 
 @app.cell
