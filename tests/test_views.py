@@ -328,6 +328,8 @@ def test_heatmap_runs_follow_the_slice() -> None:
     assert ("3/6; failing: <A>", "1", "7 B", "0.9") in rows
     figure = chart_text.heatmap_figure(html, cut, "model_size_b", "dp_epsilon", {"a": "<A>"})
     assert "<td>3/6; failing: &lt;A&gt;</td>" in figure and "<A>" not in figure
+    assert "at 14 B and 1.0, meets 6 of 6 constraints. 3 of 6 cells" in figure
+    assert "; 0 more could be" in figure
 
 
 def test_tornado_and_nearest_name_controls_with_units() -> None:

@@ -43,28 +43,17 @@ def scroll_figure(chart_html: str, name: str, description_html: str, id_: str) -
 
 def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     """One paragraph: where the design sits on the map, and how many cells pass."""
-    cells = [bool(a) for row in result.approved for a in row]
-    reach = [
-        bool(b) and not bool(a)
-        for brow, arow in zip(result.best_approved, result.approved, strict=True)
-        for b, a in zip(brow, arow, strict=True)
-    ]
+    approved = np.asarray(result.approved, dtype=bool)
+    reach = np.asarray(result.best_approved, dtype=bool) & ~approved
     cx, cy = result.current
-    here = next(
-        (
-            int(m)
-            for j, yv in enumerate(result.y_values)
-            for i, (xv, m) in enumerate(zip(result.x_values, result.n_met[j], strict=True))
-            if xv == cx and yv == cy
-        ),
-        None,
-    )
+    xs, ys = list(result.x_values), list(result.y_values)
+    here = int(result.n_met[ys.index(cy)][xs.index(cx)]) if cx in xs and cy in ys else None
     where = f"{format_value(x, cx)} and {format_value(y, cy)}"
     met = f" meets {here} of 6 constraints" if here is not None else ""
     return (
-        f"Your design, at {where},{met}. {sum(cells)} of {len(cells)} cells on this map are"
-        f" approved as the other controls stand; {sum(reach)} more could be with other"
-        " settings of the other controls (hatched)."
+        f"Your design, at {where},{met}. {int(approved.sum())} of {approved.size} cells on this"
+        f" map are approved as the other controls stand; {int(reach.sum())} more could be with"
+        " other settings of the other controls (hatched)."
     )
 
 
