@@ -35,3 +35,30 @@ def test_a_cached_sensitivity_equals_the_explorers() -> None:
     design = DESIGNS[1]
     assert cached.cached_sensitivity(design) == sensitivity(design)
     assert cached.cached_sensitivity(design) is cached.cached_sensitivity(design)
+
+
+def test_a_cached_heat_map_is_the_map_drawn_afresh_for_every_design() -> None:
+    from constraintlab.model.engine import CONSTRAINT_LABELS
+    from constraintlab.views.chart_text import heatmap_figure
+    from constraintlab.views.instruments import heatmap_html
+
+    labels = CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"}
+    x, y = "model_size_b", "dp_epsilon"
+    for design in [*DESIGNS, replace(DESIGNS[0], model_size_b=30.0, dp_epsilon=0.5)]:
+        fresh = feasibility_slice(design, x, y)
+        drawn = heatmap_figure(heatmap_html(fresh, x, y, labels), fresh, x, y, labels)
+        assert cached.cached_heatmap_html(design, x, y, labels) == drawn
+
+
+def test_a_view_is_redrawn_only_when_its_words_change() -> None:
+    from constraintlab.app.wiring import redraw_if_changed
+
+    shown: list[str] = ["old words"]
+
+    def set_(html: str) -> None:
+        shown.append(html)
+
+    assert redraw_if_changed(lambda: shown[-1], set_, "old words") is False
+    assert shown == ["old words"]  # the setter (which re-runs the view's cell) was not called
+    assert redraw_if_changed(lambda: shown[-1], set_, "new words") is True
+    assert shown == ["old words", "new words"]

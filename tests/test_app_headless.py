@@ -48,6 +48,19 @@ def both_predictions() -> dict[str, Any]:
     }
 
 
+def designed(design: Design) -> dict[str, Any]:
+    """The page's controls (and context toggle) set to ``design``, as marimo holds them."""
+    from types import SimpleNamespace
+
+    from constraintlab.app import wiring
+
+    values = {name: getattr(design, name) for name in (*wiring.SLIDERS, "parallelism")}
+    return {
+        "controls": SimpleNamespace(value=values),
+        "context_toggle": SimpleNamespace(value=design.context),
+    }
+
+
 def status_of(html: str) -> str:
     match = re.search(r'<div id="arch-status"[^>]*>([^<]*)</div>', html)
     assert match is not None, "no #arch-status in the page"
@@ -81,7 +94,8 @@ def test_an_approved_design_from_the_census_is_approved(lab_env: LabEnv) -> None
     from constraintlab.explore import census
 
     example = census().examples[0]
-    html, _ = run_lab(**both_predictions(), design=example)
+    html, names = run_lab(**both_predictions(), **designed(example))
+    assert names["design"] == example
     assert "APPROVED" in status_of(html)
     assert set(card_verdicts(html).values()) == {"cl-pass"}
     assert 'id="approved"' in html

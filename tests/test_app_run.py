@@ -79,3 +79,15 @@ def test_marimo_is_started_headless_with_a_token_on_stdin_on_the_packaged_lab() 
 )
 def test_the_printed_url(host: str, url: str) -> None:
     assert lab_url(host, 80) == url
+
+
+def test_the_lab_server_looks_up_marimos_entry_points_once_with_the_same_answer() -> None:
+    from marimo._entrypoints import registry
+
+    from constraintlab.cli.lab_server import look_up_entry_points_once
+
+    before = list(registry.get_entry_points("marimo.cell.executor"))
+    look_up_entry_points_once()
+    look_up_entry_points_once()  # idempotent: one cache, not a cache of a cache
+    assert list(registry.get_entry_points("marimo.cell.executor")) == before
+    assert registry.get_entry_points.cache_info().currsize >= 1  # type: ignore[attr-defined]

@@ -79,6 +79,25 @@ SMALLEST_CHART_TEXT_JS = """(ids) => {
 
 CHARTS = ("#chart-hit-rate", "#chart-accuracy", "#heatmap", "#tornado")
 
+# every marimo button whose label is drawn (in part) outside its own border
+LABELS_OUTSIDE_BUTTONS_JS = """() => {
+  const out = [];
+  for (const host of document.querySelectorAll('marimo-button')) {
+    for (const b of host.shadowRoot?.querySelectorAll('button') ?? []) {
+      const box = b.getBoundingClientRect();
+      if (!box.width) continue;  // not on screen (a collapsed or locked part of the page)
+      const range = document.createRange();
+      range.selectNodeContents(b);
+      const label = range.getBoundingClientRect();
+      if (label.top < box.top - 1 || label.bottom > box.bottom + 1
+          || label.left < box.left - 1 || label.right > box.right + 1) {
+        out.push(b.textContent.trim());
+      }
+    }
+  }
+  return out;
+}"""
+
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
@@ -231,6 +250,8 @@ def _check_status_strip_follows_focus(page: Any) -> None:
             page.wait_for_timeout(300)
             if width == 390:
                 page.screenshot(path=str(ARTIFACTS / "page-390-status-strip.png"))
+                spilled = page.evaluate(LABELS_OUTSIDE_BUTTONS_JS)
+                assert spilled == [], f"labels drawn outside their buttons at 390 px: {spilled}"
             box = page.locator("#arch-status").bounding_box()
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800
             assert box["height"] < 160  # a strip, not a second page

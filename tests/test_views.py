@@ -241,6 +241,25 @@ def test_timeline_has_33_labs_with_words_for_each_state() -> None:
 # --- instruments --------------------------------------------------------------------------
 
 
+def _verdict_areas(html: str) -> dict[str, list[tuple[float, float, float, float]]]:
+    """The heat map's tooltips, each with the rectangles (x, y, width, height) it covers."""
+    areas: dict[str, list[tuple[float, float, float, float]]] = {}
+    for d, tip in re.findall(r'<path fill="[^"]*" d="([^"]*)"><title>([^<]*)</title></path>', html):
+        boxes = re.findall(r"M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+z", d)
+        assert len(boxes) == d.count("M"), d  # every piece of the path is a rectangle
+        areas[tip] = [(float(a), float(b), float(c), float(e)) for a, b, c, e in boxes]
+    return areas
+
+
+def _tooltip_at(html: str, px: float, py: float) -> list[str]:
+    """The tooltips a pointer at (px, py) on the map would show."""
+    return [
+        tip
+        for tip, boxes in _verdict_areas(html).items()
+        if any(x <= px <= x + w and y <= py <= y + h for x, y, w, h in boxes)
+    ]
+
+
 def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
     from constraintlab.explore import feasibility_slice
     from constraintlab.views import instruments
@@ -254,16 +273,17 @@ def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
     assert "Differential-privacy epsilon (lower is more private)" in html
     assert all(esc(name) in html for name in instruments.LEVEL_NAMES)
     assert 'id="heat-current"' in html and "your design" in html
-    runs = re.findall(r"<title>(\d+) B to (\d+) B, 1\.0: approved</title>", html)
-    assert any(int(a) <= 14 <= int(b) for a, b in runs)  # the design's own cell is approved
+    # the pointer on the design's own cell says it is approved
+    cx, cy = re.search(r'id="heat-current"><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
+    assert "approved" in _tooltip_at(html, float(cx), float(cy))
     assert "failing: Accuracy" in html  # small models fail accuracy
     assert 'fill="url(#cl-hatch)"' in html
-    # the cells come as runs, so the map stays small enough to redraw on every key press
-    assert html.count("<rect") < 1500
+    # one mark per verdict, not per cell: the map stays small enough to redraw on every key
+    assert html.count("<path") < 40 and html.count("<rect") < 40
 
 
 def test_heatmap_runs_follow_the_slice() -> None:
-    from constraintlab.views import instruments
+    from constraintlab.views import chart_text, instruments
 
     @dataclass
     class Cut:
@@ -285,11 +305,31 @@ def test_heatmap_runs_follow_the_slice() -> None:
         (14.0, 1.0),
     )
     html = instruments.heatmap_html(cut, "model_size_b", "dp_epsilon", {"a": "<A>"})
-    # runs: row 0 -> 3, row 1 -> 2; the frame; 8 level swatches and the 2-rect hatch swatch
-    assert html.count("<rect") == 5 + 1 + 8 + 2
-    assert "7 B, 0.9: 3/6; failing: &lt;A&gt;" in html
-    assert "21 B, 0.9: 6/6, over GPU budget; failing: gpu_budget" in html
-    assert "14 B to 21 B, 1.0: approved" in html
+    areas = _verdict_areas(html)
+    # one path per verdict; the approved one covers its three cells in two runs (one per row)
+    assert sorted(areas) == sorted(
+        [
+            "3/6; failing: &lt;A&gt;",
+            "4/6; failing: &lt;A&gt;",
+            "6/6, over GPU budget; failing: gpu_budget",
+            "approved",
+        ]
+    )
+    assert [len(areas[tip]) for tip in sorted(areas)] == [1, 1, 1, 2]
+    # the frame, 8 level swatches and the 2-rect hatch swatch; no rectangle per cell
+    assert html.count("<rect") == 1 + 8 + 2
+    # the rows are drawn bottom-up: y = 0.9 is the lower row, where 7 B fails <A> with 3/6
+    (low,) = areas["3/6; failing: &lt;A&gt;"]
+    (high,) = areas["4/6; failing: &lt;A&gt;"]
+    assert low[1] > high[1] and low[0] == high[0]
+    # the same verdicts as words, with how many cells and where
+    rows = chart_text.verdict_rows(cut, "model_size_b", "dp_epsilon", {"a": "<A>"})
+    assert rows[0] == ("approved", "3", "14 B to 21 B", "0.9 to 1.0")
+    assert ("3/6; failing: <A>", "1", "7 B", "0.9") in rows
+    figure = chart_text.heatmap_figure(html, cut, "model_size_b", "dp_epsilon", {"a": "<A>"})
+    assert "<td>3/6; failing: &lt;A&gt;</td>" in figure and "<A>" not in figure
+    assert "at 14 B and 1.0, meets 6 of 6 constraints. 3 of 6 cells" in figure
+    assert "; 0 more could be" in figure
 
 
 def test_tornado_and_nearest_name_controls_with_units() -> None:

@@ -2,10 +2,11 @@
 
 A feasibility slice over controls ``x`` and ``y`` does not depend on the design's own values of
 ``x`` and ``y`` (the map sweeps both axes), only on the other five controls: it is cached under
-the design with ``x`` and ``y`` at their defaults, and only the "your design" marker follows the
-sliders. Moving a slider along one of the map's axes therefore costs no explorer call at all.
-The sensitivity of a design and the drawn heat map are cached by the design itself (a student
-who steps back and forth sees each design again). Every cache is bounded (a few MB in all).
+the design with ``x`` and ``y`` at their defaults, and so is everything the map draws but the
+"your design" marker (its cells, axes and legend, and its table of verdicts). Moving a slider
+along one of the map's axes therefore costs no explorer call and no redrawing of cells. The
+sensitivity of a design is cached by the design itself (a student who steps back and forth sees
+each design again). Every cache is bounded (a few MB in all).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 from constraintlab.explore import FeasibilitySlice, Sensitivity, feasibility_slice, sensitivity
 from constraintlab.explore.grid import full_grid, nearest_index
 from constraintlab.model.design import CONTROLS, Design
-from constraintlab.views.chart_text import heatmap_figure
-from constraintlab.views.instruments import heatmap_html
+from constraintlab.views.chart_text import heatmap_figure, verdict_table
+from constraintlab.views.instruments import heatmap_html, heatmap_map_html, verdicts_of
 
-SLICES_KEPT = 64  # distinct (other five controls, axes) combinations
-DESIGNS_KEPT = 256  # about 4 KB of sensitivity and 80 KB of drawn map each
+SLICES_KEPT = 64  # distinct (other five controls, axes) combinations, ~40 KB drawn each
+DESIGNS_KEPT = 256  # about 4 KB of sensitivity each
 
 
 def slice_key(design: Design, x: str, y: str) -> Design:
@@ -53,13 +54,21 @@ def cached_sensitivity(design: Design) -> Sensitivity:
     return sensitivity(design)
 
 
-@lru_cache(maxsize=DESIGNS_KEPT)
-def _heatmap(design: Design, x: str, y: str, labels: tuple[tuple[str, str], ...]) -> str:
-    result = cached_slice(design, x, y)
-    return heatmap_figure(heatmap_html(result, x, y, dict(labels)), result, x, y)
+@lru_cache(maxsize=SLICES_KEPT)
+def _drawn_map(key: Design, x: str, y: str, labels: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """(the map without its marker, its table of verdicts), once per slice."""
+    result, names = _slice(key, x, y), dict(labels)
+    verdicts = verdicts_of(result)
+    return (
+        heatmap_map_html(result, x, y, names, verdicts),
+        verdict_table(result, x, y, names, verdicts),
+    )
 
 
 def cached_heatmap_html(design: Design, x: str, y: str, labels: Mapping[str, str]) -> str:
     """The heat map of ``design`` over ``x`` and ``y`` (see :func:`cached_slice`), drawn, in
     its box with its text alternative."""
-    return _heatmap(design, x, y, tuple(labels.items()))
+    result = cached_slice(design, x, y)
+    map_html, table_html = _drawn_map(slice_key(design, x, y), x, y, tuple(labels.items()))
+    chart = heatmap_html(result, x, y, map_html=map_html)
+    return heatmap_figure(chart, result, x, y, table_html=table_html)

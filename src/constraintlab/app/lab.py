@@ -234,6 +234,15 @@ def _():
     return control_memory, design_on_screen
 
 
+@app.cell
+def _():
+    # The feedback on the Act II prediction and reflection, as drawn: the design cell sets them
+    # only when their words change, so a slider step that changes neither redraws neither
+    get_reveal_view, set_reveal_view = mo.state("")
+    get_reflection_view, set_reflection_view = mo.state("")
+    return get_reflection_view, get_reveal_view, set_reflection_view, set_reveal_view
+
+
 @app.cell(hide_code=True)
 def _(act2_pred, control_memory):
     mo.stop(
@@ -278,32 +287,76 @@ def _(act2_pred, control_memory):
     return (controls,)
 
 
-@app.cell
-def _(act2_pred, context_toggle, control_memory, controls):
-    # the context toggle is live before the controls exist: wait for the prediction
+@app.cell(hide_code=True)
+def _(act2_pred, context_toggle, control_memory, controls, design_on_screen):
+    # The design and the status strip (the verdict, fixed at the foot of the window) first, in
+    # a cell of their own: the smallest output a step sends, so the verdict is drawn as soon as
+    # the kernel has it. The context toggle is live before the controls exist: wait for the
+    # prediction.
     mo.stop(act2_pred.value is None)
     control_memory.update(controls.value)
     design = wiring.design_from_controls(controls.value, context_toggle.value)
-    return (design,)
-
-
-@app.cell(hide_code=True)
-def _(design, design_on_screen):
-    # the verdict leaves with the first output a control change redraws (the status strip)
     design_on_screen["design"] = design
     card = evaluate(design)
     mo.Html(scorecards.status_html(card))
-    return (card,)
+    return card, design
 
 
 @app.cell(hide_code=True)
-def _(card):
-    mo.Html(
+def _(
+    act2_pred,
+    act2_reflection,
+    card,
+    get_reflection_view,
+    get_reveal_view,
+    hint_buttons,
+    hint_levels,
+    lab_census,
+    region_earned,
+    set_reflection_view,
+    set_reveal_view,
+):
+    # The scorecards, the GPU budget and the coaching banners in one cell: each cell a step
+    # re-runs costs the page a round of messages and a redraw, so these views share one.
+    _cards = mo.Html(
         scorecards.scorecards_html(
             card, {r.name: derivation_line(r, card) for r in card.constraints.values()}
         )
         + scorecards.budget_html(card)
     )
+    if card.approved:
+        _coaching = [mo.Html(scorecards.approved_html(card))]
+    else:
+        _advice = advise(card)
+        _coaching = [
+            mo.vstack(
+                [
+                    mo.Html(
+                        coach.banner_html(
+                            card, _advice, target, hint_levels[target], CONSTRAINT_LABELS
+                        )
+                    ),
+                    hint_buttons[target],
+                ]
+            )
+            for target in _advice.failing
+        ]
+    # the Act II feedback further down follows the design; redrawn only when its words change
+    wiring.redraw_if_changed(
+        get_reveal_view,
+        set_reveal_view,
+        qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census, region_earned)),
+    )
+    wiring.redraw_if_changed(
+        get_reflection_view,
+        set_reflection_view,
+        callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
+        if act2_reflection.value is None
+        else qs.feedback_html(
+            qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
+        ),
+    )
+    mo.vstack([_cards, *_coaching])
     return
 
 
@@ -327,31 +380,6 @@ def _():
 def _(hint_buttons):
     hint_levels = wiring.hint_levels(hint_buttons.value)
     return (hint_levels,)
-
-
-@app.cell(hide_code=True)
-def _(card, hint_buttons, hint_levels):
-    if card.approved:
-        _view = mo.Html(scorecards.approved_html(card))
-    else:
-        _advice = advise(card)
-        _view = mo.vstack(
-            [
-                mo.vstack(
-                    [
-                        mo.Html(
-                            coach.banner_html(
-                                card, _advice, target, hint_levels[target], CONSTRAINT_LABELS
-                            )
-                        ),
-                        hint_buttons[target],
-                    ]
-                )
-                for target in _advice.failing
-            ]
-        )
-    _view
-    return
 
 
 @app.cell(hide_code=True)
@@ -435,9 +463,11 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(card, design, heat_axes):
+def _(card, design, footer_drawn, heat_axes):
     # the heat map and the tornado in one cell: each cell a slider re-runs costs the page a
-    # round of messages and a redraw, so the instruments share one
+    # round of messages and a redraw, so the instruments share one. They are the slowest
+    # output of a step, so they come last: reading footer_drawn runs the footer first.
+    mo.stop(not footer_drawn)
     if heat_axes.value["x"] == heat_axes.value["y"]:
         _view = callout("warn", "Pick two different controls", esc("The map needs two axes."))
     else:
@@ -482,8 +512,9 @@ def _(design_on_screen, nearest_button, set_reveals):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, card, lab_census, region_earned):
-    mo.Html(qs.feedback_html(qs.act2_reveal(act2_pred.value, card, lab_census, region_earned)))
+def _(get_reveal_view):
+    # drawn by the design cell (the feedback follows the design on screen)
+    mo.Html(get_reveal_view())
     return
 
 
@@ -501,16 +532,9 @@ def _(act2_pred):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, act2_reflection, card, lab_census, region_earned):
-    # card is undefined until the prediction unlocks Act II: stop before reading it
-    mo.stop(act2_pred.value is None)
-    mo.Html(
-        callout("warn", "Your turn", esc("Choose an answer above to see the feedback."))
-        if act2_reflection.value is None
-        else qs.feedback_html(
-            qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
-        )
-    )
+def _(get_reflection_view):
+    # drawn by the design cell (the feedback quotes the design on screen)
+    mo.Html(get_reflection_view())
     return
 
 
@@ -548,7 +572,7 @@ def _(ledger_access):
 def _(
     act1_pred,
     act2_pred,
-    card,
+    design_on_screen,
     get_reveals,
     hint_levels,
     lab_journey,
@@ -556,13 +580,14 @@ def _(
     set_submitted,
     submit_button,
 ):
-    # only a submission writes the ledger: the attempt and the v2_17 entry, with the help used
+    # only a submission writes the ledger: the attempt and the v2_17 entry, with the help used;
+    # it submits the design on screen at the click, so a slider step does not re-run this cell
     mo.stop(act2_pred.value is None)
     attempt_note = ""
-    if submit_button.value:
+    if submit_button.value and "design" in design_on_screen:
         _judged = qs.judge_act1(journey.ledger_facts(lab_journey))
         _entry = wiring.capstone_entry(
-            card,
+            evaluate(design_on_screen["design"]),
             act1_pred.value,
             _judged.right is not None and _judged.right == act1_pred.value,
             act2_pred.value,
@@ -576,6 +601,8 @@ def _(
 
 @app.cell(hide_code=True)
 def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
+    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them
+    footer_drawn = True
     mo.Html(
         scorecards.hud_html(
             card,
@@ -586,7 +613,7 @@ def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
             submitted=capstone_record,
         )
     )
-    return
+    return (footer_drawn,)
 
 
 @app.cell(hide_code=True)

@@ -7,7 +7,7 @@ changed. Widgets themselves are created in the notebook (marimo is imported ther
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -124,6 +124,18 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
         except Exception as problem:
             warnings.append(f"{type(problem).__name__}: {problem}")
     return Journey(audit(entries), is_sample, tuple(warnings), notes)
+
+
+def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
+    """Hand ``html`` to a view's state only if it differs from what the view shows.
+
+    A marimo state's setter re-runs every cell that reads it, even for an equal value, and
+    each re-run cell costs the page a round of messages and a redraw; a slider step that does
+    not change a view's words should not redraw it. Returns whether the view was redrawn."""
+    if get() == html:
+        return False
+    set_(html)
+    return True
 
 
 def count_click(clicks: int) -> int:

@@ -4,16 +4,26 @@ The heat map and the tornado are drawn 760 units wide (:mod:`constraintlab.views
 On a phone their text would shrink below 11 px, so each sits in a box of its own that keeps the
 chart legible and scrolls sideways (``.cl-scroll`` in ``lab.css``). The box is one keyboard stop
 named by the chart, and carries the chart's numbers as text: a description of the heat map
-(where the design stands, how many cells pass) and the tornado as a table.
+(where the design stands, how many cells pass) with its verdicts as a table, and the tornado as
+a table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, tag, text
-from constraintlab.views.instruments import SensitivityRowLike, SliceLike, step_effect
+from constraintlab.views.instruments import (
+    SensitivityRowLike,
+    SliceLike,
+    Verdicts,
+    step_effect,
+    verdict_of,
+    verdicts_of,
+)
 from constraintlab.views.ledger_charts import numbers_table
 from constraintlab.views.prose import format_value
 
@@ -33,35 +43,81 @@ def scroll_figure(chart_html: str, name: str, description_html: str, id_: str) -
 
 def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     """One paragraph: where the design sits on the map, and how many cells pass."""
-    cells = [bool(a) for row in result.approved for a in row]
-    reach = [
-        bool(b) and not bool(a)
-        for brow, arow in zip(result.best_approved, result.approved, strict=True)
-        for b, a in zip(brow, arow, strict=True)
-    ]
+    approved = np.asarray(result.approved, dtype=bool)
+    reach = np.asarray(result.best_approved, dtype=bool) & ~approved
     cx, cy = result.current
-    here = next(
-        (
-            int(m)
-            for j, yv in enumerate(result.y_values)
-            for i, (xv, m) in enumerate(zip(result.x_values, result.n_met[j], strict=True))
-            if xv == cx and yv == cy
-        ),
-        None,
-    )
+    xs, ys = list(result.x_values), list(result.y_values)
+    here = int(result.n_met[ys.index(cy)][xs.index(cx)]) if cx in xs and cy in ys else None
     where = f"{format_value(x, cx)} and {format_value(y, cy)}"
     met = f" meets {here} of 6 constraints" if here is not None else ""
     return (
-        f"Your design, at {where},{met}. {sum(cells)} of {len(cells)} cells on this map are"
-        f" approved as the other controls stand; {sum(reach)} more could be with other"
-        " settings of the other controls (hatched)."
+        f"Your design, at {where},{met}. {int(approved.sum())} of {approved.size} cells on this"
+        f" map are approved as the other controls stand; {int(reach.sum())} more could be with"
+        " other settings of the other controls (hatched)."
     )
 
 
-def heatmap_figure(chart_html: str, result: SliceLike, x: str, y: str) -> str:
-    """The heat map in its scrolling box with :func:`heatmap_summary` under it."""
+def verdict_rows(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
+) -> list[tuple[str, str, str, str]]:
+    """Per verdict on the map (most constraints met first): its words, how many cells have
+    it, and the span of ``x`` and ``y`` values where it occurs."""
+    found = verdicts or verdicts_of(result)
+    xs, ys = list(result.x_values), list(result.y_values)
+
+    def between(name: str, values: list[object], cells: Sequence[int]) -> str:
+        low, high = int(min(cells)), int(max(cells))
+        if low == high:
+            return format_value(name, values[low])
+        return f"{format_value(name, values[low])} to {format_value(name, values[high])}"
+
+    rows = []
+    for kind, (level, failing) in enumerate(found.kinds):
+        rows_at, columns_at = np.nonzero(found.index == kind)
+        cells = (
+            verdict_of(level, failing, labels),
+            f"{len(rows_at):,}",
+            between(x, xs, columns_at.tolist()),
+            between(y, ys, rows_at.tolist()),
+        )
+        rows.append(((-level, -len(rows_at)), cells))
+    return [cells for _, cells in sorted(rows)]
+
+
+def verdict_table(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
+) -> str:
+    """The map's verdicts as a table (what each colour means here, how many cells, where)."""
+    return numbers_table(
+        "The numbers: the verdicts on this map",
+        ("Verdict", "Cells", f"{CONTROLS[x].label} (across)", f"{CONTROLS[y].label} (up)"),
+        verdict_rows(result, x, y, labels, verdicts),
+    )
+
+
+def heatmap_figure(
+    chart_html: str,
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    table_html: str | None = None,
+) -> str:
+    """The heat map in its scrolling box with :func:`heatmap_summary` under it, and its
+    :func:`verdict_table` (``table_html``, if the caller kept it for this slice)."""
     name = f"Feasibility map: {CONTROLS[x].label} across, {CONTROLS[y].label} up"
-    summary = text("p", heatmap_summary(result, x, y), cls="cl-muted")
+    if table_html is None:
+        table_html = verdict_table(result, x, y, labels or {})
+    summary = text("p", heatmap_summary(result, x, y), cls="cl-muted") + table_html
     return scroll_figure(chart_html, name, summary, "heatmap-figure")
 
 

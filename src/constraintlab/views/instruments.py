@@ -1,18 +1,21 @@
 """Act II instruments: the feasibility heat map, the sensitivity tornado and the nearest
 approved design, as HTML/SVG strings.
 
-They redraw on every control change, so they are plain SVG (a few hundred elements, drawn by
-the browser in a millisecond or two) rather than plotly figures, which cost tens of
-milliseconds to mount each time. Each chart has a title, axis titles with units, a legend and a
-``<title>`` tooltip per mark; it scales with the page (``viewBox``), so it fits 900 px.
+They redraw on every control change, so they are plain SVG rather than plotly figures, which
+cost tens of milliseconds to mount each time, and the heat map is a few dozen elements
+however fine its grid (one path per verdict, not one rectangle per cell). Each chart has a
+title, axis titles with units, a legend and a ``<title>`` tooltip per mark (per verdict on the
+map); it scales with the page (``viewBox``), so it fits 900 px.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, join, tag, text
@@ -97,17 +100,6 @@ def _index_of(values: Sequence[Any], value: object) -> int:
     return int(np.abs(numbers - float(value)).argmin())  # type: ignore[arg-type]
 
 
-def _runs(row: Sequence[Any]) -> list[tuple[int, int, Any]]:
-    """(start, length, value) of each run of equal values in one row."""
-    runs: list[tuple[int, int, Any]] = []
-    start = 0
-    for i in range(1, len(row) + 1):
-        if i == len(row) or row[i] != row[start]:
-            runs.append((start, i - start, row[start]))
-            start = i
-    return runs
-
-
 class _Frame:
     """Plot geometry of a chart: cell sizes and data-to-pixel mapping."""
 
@@ -127,36 +119,105 @@ class _Frame:
         return self.top + (self.ny - 1 - j) * self.ch
 
 
-def _cell_rect(frame: _Frame, start: int, length: int, j: int, fill: str, tip: str) -> str:
-    return (
-        f'<rect x="{frame.x(start):.2f}" y="{frame.y(j):.2f}"'
-        f' width="{length * frame.cw + 0.3:.2f}" height="{frame.ch + 0.3:.2f}"'
-        f' fill="{fill}"><title>{esc(tip)}</title></rect>'
+def verdict_of(level: int, failing: Sequence[str], labels: Mapping[str, str]) -> str:
+    """What a cell's verdict says, e.g. ``4/6; failing: Accuracy, P99 latency``."""
+    words = LEVEL_NAMES[level]
+    if failing:
+        words += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
+    return words
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Each cell's verdict on a map, as an index into ``kinds``; rows y, columns x."""
+
+    kinds: tuple[tuple[int, tuple[str, ...]], ...]  # (level, as in LEVEL_NAMES; what fails)
+    index: NDArray[np.int64]
+
+
+def verdicts_of(result: SliceLike) -> Verdicts:
+    """The verdicts of every cell of ``result`` (one pass over the cells)."""
+    kinds: dict[tuple[Any, ...], int] = {}  # (level, *what fails) -> its index
+    levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
+    index: list[list[int]] = []
+    for row_levels, row_failing in zip(levels.tolist(), result.failing, strict=True):
+        row = []
+        for level, failing in zip(row_levels, row_failing, strict=True):
+            key = (level, *failing)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = len(kinds)
+            row.append(kind)
+        index.append(row)
+    found = tuple((int(key[0]), tuple(key[1:])) for key in kinds)
+    return Verdicts(found, np.asarray(index, dtype=np.int64).reshape(levels.shape))
+
+
+def _row_runs(grid: NDArray[np.int64]) -> list[tuple[int, int, int, int]]:
+    """(value, row j, start, length) of each run of equal values along each row."""
+    rows, columns = grid.shape
+    starts = np.ones(grid.shape, dtype=bool)
+    starts[:, 1:] = grid[:, 1:] != grid[:, :-1]
+    j, i = np.nonzero(starts)  # row by row, left to right: each row begins a run
+    begin = j * columns + i
+    lengths = np.diff(np.append(begin, rows * columns))
+    return list(zip(grid[j, i].tolist(), j.tolist(), i.tolist(), lengths.tolist(), strict=True))
+
+
+def _rectangles(grid: NDArray[np.int64]) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Per value of ``grid``: rectangles ``(first row, last row, start, length)`` covering its
+    cells, each a run along a row stacked over the identical runs of the rows above it."""
+    found: dict[int, list[tuple[int, int, int, int]]] = {}
+    rows: dict[int, set[tuple[int, int, int]]] = {}
+    for value, j, start, length in _row_runs(grid):
+        rows.setdefault(j, set()).add((value, start, length))
+    growing: dict[tuple[int, int, int], int] = {}  # run -> the row it began in
+    for j in range(grid.shape[0] + 1):
+        here = rows.get(j, set())
+        for run in [run for run in growing if run not in here]:
+            value, start, length = run
+            found.setdefault(value, []).append((growing.pop(run), j - 1, start, length))
+        for run in here:
+            growing.setdefault(run, j)
+    for boxes in found.values():
+        boxes.sort()
+    return found
+
+
+def _rect_path(frame: _Frame, boxes: Sequence[tuple[int, int, int, int]]) -> str:
+    """Path data for rectangles of cells ``(first row, last row, start, length)``."""
+    return "".join(
+        f"M{frame.x(start):.1f} {frame.y(last):.1f}h{length * frame.cw + 0.3:.1f}"
+        f"v{(last - first + 1) * frame.ch + 0.3:.1f}h{-(length * frame.cw + 0.3):.1f}z"
+        for first, last, start, length in boxes
     )
 
 
-def _heat_cells(result: SliceLike, frame: _Frame, x: str, y: str, labels: Mapping[str, str]) -> str:
-    """One rect per run of cells with the same verdict; a hatch where approval is reachable."""
-    xs, ys = list(result.x_values), list(result.y_values)
+def _heat_cells(
+    result: SliceLike, frame: _Frame, labels: Mapping[str, str], verdicts: Verdicts
+) -> str:
+    """One ``<path>`` per verdict (level and what fails), made of rectangles of cells with that
+    verdict, its words as the tooltip; one hatched path where approval is reachable.
+
+    A few dozen elements however fine the grid, so the map is cheap to send and to redraw on
+    every key press; a cell's position is read off the axes, its verdict off its tooltip (and
+    the verdicts are listed in the figure's table)."""
+    groups = _rectangles(verdicts.index)
     parts = ['<g shape-rendering="crispEdges">']
-    for j, (met, fails, ok) in enumerate(
-        zip(result.n_met, result.failing, result.approved, strict=True)
-    ):
-        cells = [(int(m) + bool(a), tuple(f)) for m, f, a in zip(met, fails, ok, strict=True)]
-        for start, length, (level, failing) in _runs(cells):
-            where = format_value(x, xs[start])
-            if length > 1:
-                where += f" to {format_value(x, xs[start + length - 1])}"
-            tip = f"{where}, {format_value(y, ys[j])}: {LEVEL_NAMES[level]}"
-            if failing:
-                tip += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
-            parts.append(_cell_rect(frame, start, length, j, LEVEL_COLOURS[level], tip))
-    for j, (best, ok) in enumerate(zip(result.best_approved, result.approved, strict=True)):
-        reach = [bool(b) and not bool(a) for b, a in zip(best, ok, strict=True)]
-        for start, length, reachable in _runs(reach):
-            if reachable:
-                tip = "approved designs exist here with other settings of the other controls"
-                parts.append(_cell_rect(frame, start, length, j, "url(#cl-hatch)", tip))
+    for kind in sorted(groups, key=lambda k: verdicts.kinds[k]):
+        level, failing = verdicts.kinds[kind]
+        parts.append(
+            f'<path fill="{LEVEL_COLOURS[level]}" d="{_rect_path(frame, groups[kind])}">'
+            f"<title>{esc(verdict_of(level, failing, labels))}</title></path>"
+        )
+    reach = np.asarray(result.best_approved, dtype=bool) & ~np.asarray(result.approved, dtype=bool)
+    reachable = _rectangles(reach.astype(np.int64)).get(1, [])
+    if reachable:
+        tip = "approved designs exist here with other settings of the other controls"
+        parts.append(
+            f'<path fill="url(#cl-hatch)" d="{_rect_path(frame, reachable)}">'
+            f"<title>{esc(tip)}</title></path>"
+        )
     return join(parts) + "</g>"
 
 
@@ -240,25 +301,50 @@ def _marker(frame: _Frame, i: int, j: int) -> str:
     )
 
 
-def heatmap_html(result: SliceLike, x: str, y: str, labels: Mapping[str, str] | None = None) -> str:
-    """Constraints met over two controls (the others as set), the current design marked."""
+def heatmap_map_html(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str],
+    verdicts: Verdicts | None = None,
+) -> str:
+    """Everything the heat map draws except the design's marker: it depends on the slice
+    alone, so a page keeps it while the design moves along the map's own axes.
+
+    ``verdicts``: :func:`verdicts_of` the slice, if the caller has it."""
     xs, ys = list(result.x_values), list(result.y_values)
     frame = _Frame(len(xs), len(ys))
     title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
-    i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
-    body = join(
+    return join(
         [
             _HATCH,
             _heading(title, "the other controls stay as you set them"),
-            _heat_cells(result, frame, x, y, labels or {}),
+            _heat_cells(result, frame, labels, verdicts or verdicts_of(result)),
             _axes(frame, xs, ys, x, y),
             _legend(frame),
-            _marker(frame, i, j),
         ]
     )
+
+
+def heatmap_html(
+    result: SliceLike,
+    x: str,
+    y: str,
+    labels: Mapping[str, str] | None = None,
+    *,
+    map_html: str | None = None,
+) -> str:
+    """Constraints met over two controls (the others as set), the current design marked.
+
+    ``map_html``: :func:`heatmap_map_html` of this slice, if the caller kept it."""
+    xs, ys = list(result.x_values), list(result.y_values)
+    frame = _Frame(len(xs), len(ys))
+    if map_html is None:
+        map_html = heatmap_map_html(result, x, y, labels or {})
+    i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
     return (
         f'<svg id="heatmap" class="cl-chart" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}"'
-        f' role="img" style="{_FONT}" font-size="12">{body}</svg>'
+        f' role="img" style="{_FONT}" font-size="12">{map_html}{_marker(frame, i, j)}</svg>'
     )
 
 
