@@ -97,3 +97,18 @@ def test_sensitivity_is_a_sequence_of_rows_and_serialises() -> None:
     data = json.loads(json.dumps(result.to_dict()))
     assert data["rows"][0]["control"] == result[0].control
     assert set(data["rows"][0]["margins"]) == set(CONSTRAINT_NAMES)
+
+
+@pytest.mark.parametrize("design", DESIGNS, ids=["default", "approved", "edges", "off-grid"])
+def test_all_reaches_from_one_batch_equal_one_call_each(design: Design) -> None:
+    """The tornado scores every control's whole range in one vectorised call: each row's
+    reach is what a call for that control alone gives (on the grid and off it)."""
+    import importlib
+
+    from constraintlab.explore.grid import full_grid
+
+    module = importlib.import_module("constraintlab.explore.sensitivity")
+    grid = full_grid()
+    assert module._reaches(grid, design) == {
+        n: module._reach(grid, design, n) for n in CONTROL_NAMES
+    }

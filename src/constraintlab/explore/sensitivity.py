@@ -138,18 +138,19 @@ def sensitivity(design: Design, *, grid: Grid | None = None) -> Sensitivity:
     """The effect of one grid step down and up of each control on each constraint's margin."""
     grid = grid or full_grid()
     now = evaluate(design)
-    rows = [_row(grid, design, now, name) for name in CONTROL_NAMES]
+    reaches = _reaches(grid, design)
+    rows = [_row(grid, design, now, name, reaches[name]) for name in CONTROL_NAMES]
     rows.sort(key=lambda row: -row.largest_fraction)  # stable: ties keep control order
     margins = {name: now[name].margin for name in CONSTRAINT_NAMES}
     return Sensitivity(design=design, margins_now=margins, rows=rows)
 
 
-def _row(grid: Grid, design: Design, now: Scorecard, name: str) -> SensitivityRow:
+def _row(grid: Grid, design: Design, now: Scorecard, name: str, reach: _Reach) -> SensitivityRow:
     value = getattr(design, name)
     down_value, up_value = neighbours(grid, name, value)
     down = evaluate(design.replace(**{name: down_value})) if down_value is not None else None
     up = evaluate(design.replace(**{name: up_value})) if up_value is not None else None
-    low, high, best, met_there = _reach(grid, design, name)
+    low, high, best, met_there = reach
     return SensitivityRow(
         control=name,
         value=value,
@@ -182,7 +183,31 @@ def _margin_change(
     return MarginChange(name, base.unit, d, u, df, uf)
 
 
-def _reach(grid: Grid, design: Design, name: str) -> tuple[int, int, Value, dict[str, bool]]:
+_Reach = tuple[int, int, Value, dict[str, bool]]
+
+
+def _reaches(grid: Grid, design: Design) -> dict[str, _Reach]:
+    """:func:`_reach` of every control, from one :func:`evaluate_many` call: the designs of
+    all the controls' grid ranges (each with the others held) end to end. The vectorised
+    engine scores each design on its own, so a batch gives each row what a call of its own
+    would (a test checks it); one call instead of seven is most of the tornado's cost saved."""
+    axes = {name: list(grid.axis(name)) for name in CONTROL_NAMES}
+    held = design.to_dict()
+    columns: dict[str, list[Any]] = {name: [] for name in held}
+    for name, values in axes.items():
+        for control, column in columns.items():
+            column.extend(values if control == name else [held[control]] * len(values))
+    many = evaluate_many(**{control: np.array(column) for control, column in columns.items()})
+    reaches, start = {}, 0
+    for name, values in axes.items():
+        span = slice(start, start + len(values))
+        met = {c: many.met[c][span] for c in CONSTRAINT_NAMES}
+        reaches[name] = _reach_of(name, values, getattr(design, name), many.n_met[span], met)
+        start += len(values)
+    return reaches
+
+
+def _reach(grid: Grid, design: Design, name: str) -> _Reach:
     """Fewest and most constraints met across the control's grid values (others held), the
     grid value reaching the most (closest to the design's value on a tie), and which
     constraints pass there."""
@@ -190,14 +215,19 @@ def _reach(grid: Grid, design: Design, name: str) -> tuple[int, int, Value, dict
     controls: dict[str, Any] = design.to_dict()
     controls[name] = np.array(values)
     many = evaluate_many(**controls)
-    n_met = many.n_met.tolist()
+    return _reach_of(name, values, getattr(design, name), many.n_met, many.met)
+
+
+def _reach_of(
+    name: str, values: list[Value], here: Value, n_met_array: Any, met: dict[str, Any]
+) -> _Reach:
+    n_met = n_met_array.tolist()
     most = max(n_met)
-    here = getattr(design, name)
     best = min(
         (i for i, n in enumerate(n_met) if n == most),
         key=lambda i: _gap(name, values[i], here),
     )
-    met_there = {c: bool(many.met[c][best]) for c in CONSTRAINT_NAMES}
+    met_there = {c: bool(met[c][best]) for c in CONSTRAINT_NAMES}
     return min(n_met), most, values[best], met_there
 
 
