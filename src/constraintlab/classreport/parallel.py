@@ -34,7 +34,7 @@ from typing import cast
 
 from constraintlab.classreport.load import ChunkRead, read_chunk
 
-MAX_CHUNK_FILES = 256
+MAX_CHUNK_FILES = 128  # the last chunk keeps one worker busy alone: keep it short
 MIN_CHUNK_FILES = 16
 CHUNKS_PER_WORKER = 8  # enough chunks that the workers finish together and progress moves
 IN_FLIGHT_PER_WORKER = 3
