@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import tempfile
+import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -279,17 +280,23 @@ def _main_was_run_again() -> bool:
     return hasattr(main, "__file__") or getattr(main, "__spec__", None) is not None
 
 
-def test_workers_start_without_running_the_programs_main_module_again() -> None:
+def test_workers_start_without_running_the_programs_main_module_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The CLI's main module (typer, rich, every command) is half a worker's start-up; the
-    pool starts its workers with a bare ``__main__`` and puts the real one back."""
-    main = sys.modules["__main__"]
+    pool starts its workers with a bare ``__main__`` and puts the real one back. A program
+    file stands in for the CLI (how pytest itself was started must not matter)."""
+    program = types.ModuleType("__main__")
+    program.__file__ = str(tmp_path / "program.py")
+    (tmp_path / "program.py").write_text("", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "__main__", program)
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        assert pool.submit(_main_was_run_again).result() is True  # pytest's script, re-run
+        assert pool.submit(_main_was_run_again).result() is True  # spawn re-ran program.py
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
         with parallel._bare_main():
             started = pool.submit(_main_was_run_again)
-        assert sys.modules["__main__"] is main
+        assert sys.modules["__main__"] is program
         assert started.result() is False
 
 
