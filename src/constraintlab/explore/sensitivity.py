@@ -187,7 +187,9 @@ _Reach = tuple[int, int, Value, dict[str, bool]]
 
 
 def _reaches(grid: Grid, design: Design) -> dict[str, _Reach]:
-    """:func:`_reach` of every control, from one :func:`evaluate_many` call: the designs of
+    """Each control's reach: the fewest and most constraints met across its grid values (the
+    others held), the grid value reaching the most (closest to the design's value on a tie)
+    and which constraints pass there. From one :func:`evaluate_many` call: the designs of
     all the controls' grid ranges (each with the others held) end to end. The vectorised
     engine scores each design on its own, so a batch gives each row what a call of its own
     would (a test checks it); one call instead of seven is most of the tornado's cost saved."""
@@ -205,17 +207,6 @@ def _reaches(grid: Grid, design: Design) -> dict[str, _Reach]:
         reaches[name] = _reach_of(name, values, getattr(design, name), many.n_met[span], met)
         start += len(values)
     return reaches
-
-
-def _reach(grid: Grid, design: Design, name: str) -> _Reach:
-    """Fewest and most constraints met across the control's grid values (others held), the
-    grid value reaching the most (closest to the design's value on a tie), and which
-    constraints pass there."""
-    values = list(grid.axis(name))
-    controls: dict[str, Any] = design.to_dict()
-    controls[name] = np.array(values)
-    many = evaluate_many(**controls)
-    return _reach_of(name, values, getattr(design, name), many.n_met, many.met)
 
 
 def _reach_of(

@@ -374,13 +374,10 @@ def _plain_history_list(history: list[Any], volume: int) -> list[ParsedSave] | N
     results = validation.checked_designs(designs, "design")
     if keys is None or any(isinstance(result, LedgerError) for result in results):
         return None
-    return list(map(ParsedSave._make, map(_with_design, keys, results)))  # type: ignore[arg-type]
-
-
-def _with_design(
-    key: str, result: tuple[validation.Design, str]
-) -> tuple[str, validation.Design, str, None]:
-    return key, result[0], result[1], None
+    return [
+        ParsedSave(key, *result)  # type: ignore[misc]
+        for key, result in zip(keys, results, strict=True)
+    ]
 
 
 def _parse_history_object(
