@@ -105,7 +105,8 @@ def feasibility_slice(
 def _failing(
     met: dict[str, NDArray[np.bool_]], within_budget: NDArray[np.bool_]
 ) -> list[list[list[str]]]:
-    """Per cell, the names of what fails; built once per distinct failure pattern."""
+    """Per cell, the names of what fails: one list per distinct failure pattern, shared by
+    the cells with that pattern (a slice is read, never changed)."""
     flags = [~met[name] for name in CONSTRAINT_NAMES] + [~within_budget]
     code = sum(flag.astype(np.int64) << bit for bit, flag in enumerate(flags))
     codes = np.asarray(code)
@@ -113,7 +114,7 @@ def _failing(
         int(c): [FAILURE_NAMES[bit] for bit in range(len(flags)) if int(c) >> bit & 1]
         for c in np.unique(codes)
     }
-    return [[list(names[c]) for c in row] for row in codes.tolist()]
+    return [list(map(names.__getitem__, row)) for row in codes.tolist()]
 
 
 def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.bool_]]:

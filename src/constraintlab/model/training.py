@@ -131,6 +131,39 @@ def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real
     return gpus, keeps_up
 
 
+@lru_cache(maxsize=8)
+def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
+    """E[N]: the most work N GPUs deliver at any of the intervals, as a running maximum.
+
+    ``E[N] = max_{k <= N} max_T {N goodput(k, T) : k <= peak_T}`` over the intervals T (each
+    :func:`delivery_table` rises strictly up to its peak, where it ends). The fewest N with
+    ``E[N] >= a`` is ``min_T size_training_job(a, T)``: the first N where the running maximum
+    reaches a is the first N where some interval's table does. So the job's true demand over
+    every interval is one search of E, not one search per interval (:func:`true_demand_many`).
+    """
+    tables = [delivery_table(float(t)) for t in intervals_min]
+    envelope = np.full(max(len(t) for t in tables), -np.inf)
+    for table in tables:
+        np.maximum(envelope[: len(table)], table, out=envelope[: len(table)])
+    envelope = np.maximum.accumulate(envelope)
+    envelope.setflags(write=False)
+    return envelope
+
+
+sc.on_change(demand_envelope.cache_clear)
+
+
+def true_demand_many(
+    ideal_gpus: NDArray[np.float64], intervals_min: list[float]
+) -> NDArray[np.float64]:
+    """Per element, the GPUs of :func:`true_demand` (inf where no interval keeps up):
+    ``min_T size_training_job(a, T)`` over the keeping-up intervals, by one search of
+    :func:`demand_envelope`."""
+    envelope = demand_envelope(tuple(float(t) for t in intervals_min))
+    index = np.searchsorted(envelope, ideal_gpus, side="left")
+    return np.where(index < len(envelope), index, np.inf).astype(np.float64)
+
+
 def most_delivered_gpus(interval_min: float) -> tuple[int, float]:
     """(N_peak, the most ideal GPUs' worth of work any job size delivers at this interval)."""
     table = delivery_table(float(interval_min))

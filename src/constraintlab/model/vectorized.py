@@ -82,15 +82,26 @@ def _choice_codes(name: str, value: Any, choices: tuple[str, ...]) -> NDArray[np
     return np.asarray(flat, dtype=np.int64).reshape(array.shape)
 
 
+def distinct_pairs(
+    first: NDArray[Any], second: NDArray[Any]
+) -> tuple[tuple[NDArray[Any], NDArray[Any]], NDArray[np.intp]]:
+    """The distinct (first, second) pairs of two same-shaped arrays, and each element's index
+    into them (flattened). Each array is ranked on its own (a 1-D sort), the two ranks are
+    combined into one integer, and those are made unique: ``np.unique(..., axis=1)`` gives
+    the same pairs but sorts rows of a structured view, many times slower."""
+    first_values, first_rank = np.unique(first.ravel(), return_inverse=True)
+    second_values, second_rank = np.unique(second.ravel(), return_inverse=True)
+    width = len(second_values)
+    keys, inverse = np.unique(first_rank * width + second_rank, return_inverse=True)
+    pairs = (first_values[keys // width], second_values[keys % width])
+    return pairs, inverse.ravel()
+
+
 def serving_table(model_size_b: FloatArray, strategy_code: NDArray[np.int64]) -> ServingTable:
     """Serving plan quantities for every element, computed once per distinct pair."""
-    pairs, inverse = np.unique(
-        np.stack([model_size_b.ravel(), strategy_code.ravel().astype(np.float64)]),
-        axis=1,
-        return_inverse=True,
-    )
+    (sizes, codes), inverse = distinct_pairs(model_size_b, strategy_code)
     rows = []
-    for size, code in pairs.T.tolist():
+    for size, code in zip(sizes.tolist(), codes.tolist(), strict=True):
         plan = serving_plan(float(size), PARALLELISM_STRATEGIES[int(code)])
         rows.append(
             (
@@ -121,11 +132,8 @@ def job_table(ideal: FloatArray, interval_min: FloatArray) -> tuple[FloatArray, 
         n, k = training.size_training_job(ideal[here], float(interval))
         gpus[here], keeps[here] = n, k
     if not keeps.all():
-        demand = np.full(ideal.shape, np.inf)
-        for interval in interval_grid():
-            n, k = training.size_training_job(ideal, interval)
-            demand = np.where(k, np.minimum(demand, n), demand)
-        gpus = np.where(keeps, gpus, demand)
+        short = ~keeps
+        gpus[short] = training.true_demand_many(ideal[short], interval_grid())
     return gpus, keeps
 
 
