@@ -370,3 +370,48 @@ def test_every_pair_of_controls_draws_a_map() -> None:
         assert 'id="heat-current"' in html, (x, y)
         assert esc(prose.control_label(x)) in html and esc(prose.control_label(y)) in html
         assert html.count("<rect") < 1500, (x, y)
+
+
+def _verdicts_by_loop(result: object) -> tuple[tuple[tuple[int, tuple[str, ...]], ...], list]:
+    """The definition: each cell's (level, *what fails), numbered as first seen, row by row."""
+    kinds: dict[tuple[object, ...], int] = {}
+    index = []
+    for levels, failing_row, approved_row in zip(
+        result.n_met,
+        result.failing,
+        result.approved,
+        strict=True,  # type: ignore[attr-defined]
+    ):
+        index.append(
+            [
+                kinds.setdefault((level + approved, *failing), len(kinds))
+                for level, failing, approved in zip(levels, failing_row, approved_row, strict=True)
+            ]
+        )
+    return tuple((int(k[0]), tuple(k[1:])) for k in kinds), index
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "design"),
+    [
+        ("model_size_b", "dp_epsilon", Design()),
+        ("adv_weight", "checkpoint_interval_min", Design(model_size_b=60, parallelism="dp")),
+        ("flexible_job_pct", "parallelism", Design(model_size_b=60, context="renewable")),
+    ],
+)
+def test_verdicts_are_the_cells_verdicts_in_order_of_first_sight(
+    x: str, y: str, design: Design
+) -> None:
+    import copy
+
+    from constraintlab.explore import feasibility_slice
+    from constraintlab.views.instruments import verdicts_of
+
+    result = feasibility_slice(design, x, y)
+    expected_kinds, expected_index = _verdicts_by_loop(result)
+    assert len(expected_kinds) > 1
+    # the slice shares one list per failure pattern; equal lists not shared are one verdict too
+    for cut in (result, replace(result, failing=copy.deepcopy(result.failing))):
+        found = verdicts_of(cut)
+        assert found.kinds == expected_kinds
+        assert found.index.tolist() == expected_index

@@ -136,21 +136,36 @@ class Verdicts:
 
 
 def verdicts_of(result: SliceLike) -> Verdicts:
-    """The verdicts of every cell of ``result`` (one pass over the cells)."""
-    kinds: dict[tuple[Any, ...], int] = {}  # (level, *what fails) -> its index
+    """The verdicts of every cell of ``result``, numbered in the order the cells first show
+    them (row by row).
+
+    A verdict is (level, what fails), level = n_met + approved. The cells' failure lists are
+    told apart by identity first (a slice shares one list per failure pattern), then by
+    content, so equal lists are one verdict whether shared or not; the rest is numpy."""
     levels = np.asarray(result.n_met, dtype=np.int64) + np.asarray(result.approved, dtype=bool)
-    index: list[list[int]] = []
-    for row_levels, row_failing in zip(levels.tolist(), result.failing, strict=True):
-        row = []
-        for level, failing in zip(row_levels, row_failing, strict=True):
-            key = (level, *failing)
-            kind = kinds.get(key)
-            if kind is None:
-                kind = kinds[key] = len(kinds)
-            row.append(kind)
-        index.append(row)
-    found = tuple((int(key[0]), tuple(key[1:])) for key in kinds)
-    return Verdicts(found, np.asarray(index, dtype=np.int64).reshape(levels.shape))
+    cells = [failing for row in result.failing for failing in row]
+    _, first_cell, list_of_cell = np.unique(
+        np.fromiter(map(id, cells), dtype=np.uint64, count=len(cells)),
+        return_index=True,
+        return_inverse=True,
+    )
+    patterns: dict[tuple[str, ...], int] = {}
+    pattern_of_list = [patterns.setdefault(tuple(cells[i]), len(patterns)) for i in first_cell]
+    width = len(patterns)
+    keys = levels.ravel() * width + np.asarray(pattern_of_list, dtype=np.int64)[list_of_cell]
+    kind_keys, kind_of_cell = _numbered_by_first_sight(keys)
+    names = list(patterns)
+    kinds = tuple((key // width, names[key % width]) for key in kind_keys)
+    return Verdicts(kinds, kind_of_cell.reshape(levels.shape))
+
+
+def _numbered_by_first_sight(keys: NDArray[np.int64]) -> tuple[list[int], NDArray[np.int64]]:
+    """(the distinct keys in order of first appearance, each element's number in that list)."""
+    distinct, first_seen, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first_seen)
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(len(order))
+    return distinct[order].tolist(), number[inverse.ravel()]
 
 
 def _row_runs(grid: NDArray[np.int64]) -> list[tuple[int, int, int, int]]:
