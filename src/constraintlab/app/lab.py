@@ -22,6 +22,7 @@ with app.setup:
 
     from constraintlab.app import wiring
     from constraintlab.app.cached import cached_heatmap_html, cached_sensitivity
+    from constraintlab.app.step_html import StepHtml
     from constraintlab.explore import census, nearest_approved
     from constraintlab.explore.advice import TARGETS, advise
     from constraintlab.model.design import CONTROLS
@@ -292,13 +293,14 @@ def _(act2_pred, context_toggle, control_memory, controls, design_on_screen):
     # The design and the status strip (the verdict, fixed at the foot of the window) first, in
     # a cell of their own: the smallest output a step sends, so the verdict is drawn as soon as
     # the kernel has it. The context toggle is live before the controls exist: wait for the
-    # prediction.
+    # prediction. The four cells a step re-runs draw StepHtml: marimo's page then does not
+    # re-parse their HTML for its outline on every message about them (see step_html).
     mo.stop(act2_pred.value is None)
     control_memory.update(controls.value)
     design = wiring.design_from_controls(controls.value, context_toggle.value)
     design_on_screen["design"] = design
     card = evaluate(design)
-    mo.Html(scorecards.status_html(card))
+    StepHtml(scorecards.status_html(card))
     return card, design
 
 
@@ -356,7 +358,7 @@ def _(
             qs.act2_reflection_feedback(act2_reflection.value, card, lab_census, region_earned)
         ),
     )
-    mo.vstack([_cards, *_coaching])
+    StepHtml(mo.vstack([_cards, *_coaching]).text)
     return
 
 
@@ -478,7 +480,7 @@ def _(card, design, footer_drawn, heat_axes):
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
         )
     _rows = cached_sensitivity(design)
-    mo.Html(
+    StepHtml(
         _view
         + chart_text.tornado_figure(
             instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
@@ -603,7 +605,7 @@ def _(
 def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
     # the footer; the instruments wait for it (footer_drawn), so it is not held up by them
     footer_drawn = True
-    mo.Html(
+    StepHtml(
         scorecards.hud_html(
             card,
             prediction=act2_pred.value,
