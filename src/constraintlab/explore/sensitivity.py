@@ -138,24 +138,68 @@ def sensitivity(design: Design, *, grid: Grid | None = None) -> Sensitivity:
     """The effect of one grid step down and up of each control on each constraint's margin."""
     grid = grid or full_grid()
     now = evaluate(design)
+    steps = _steps(grid, design, now)
     reaches = _reaches(grid, design)
-    rows = [_row(grid, design, now, name, reaches[name]) for name in CONTROL_NAMES]
+    rows = [_row(design, now, name, steps[name], reaches[name]) for name in CONTROL_NAMES]
     rows.sort(key=lambda row: -row.largest_fraction)  # stable: ties keep control order
     margins = {name: now[name].margin for name in CONSTRAINT_NAMES}
     return Sensitivity(design=design, margins_now=margins, rows=rows)
 
 
-def _row(grid: Grid, design: Design, now: Scorecard, name: str, reach: _Reach) -> SensitivityRow:
-    value = getattr(design, name)
-    down_value, up_value = neighbours(grid, name, value)
-    down = evaluate(design.replace(**{name: down_value})) if down_value is not None else None
-    up = evaluate(design.replace(**{name: up_value})) if up_value is not None else None
+@dataclass(frozen=True)
+class _Step:
+    """A neighbouring design, scored: its grid value, each constraint's margin, n_met."""
+
+    value: Value
+    margins: dict[str, float]
+    n_met: int
+
+
+def _steps(
+    grid: Grid, design: Design, now: Scorecard
+) -> dict[str, tuple[_Step | None, _Step | None]]:
+    """Each control's step down and up (None past either end), all scored by one
+    :func:`evaluate_many` call. Each neighbour is built as a :class:`Design` first (so its
+    values are exactly those :func:`evaluate` would see); the vectorised engine's values and
+    verdicts equal the scalar engine's (a property test checks it), so do the margins."""
+    moves = [
+        (name, side, value, design.replace(**{name: value}).to_dict())
+        for name in CONTROL_NAMES
+        for side, value in enumerate(neighbours(grid, name, getattr(design, name)))
+        if value is not None
+    ]
+    found: dict[str, list[_Step | None]] = {name: [None, None] for name in CONTROL_NAMES}
+    if moves:
+        columns = {c: np.array([move[3][c] for move in moves]) for c in moves[0][3]}
+        many = evaluate_many(**columns)
+        for i, (name, side, value, _) in enumerate(moves):
+            margins = {
+                c: _margin(now[c].comparison, float(many.values[c][i]), now[c].target)
+                for c in CONSTRAINT_NAMES
+            }
+            found[name][side] = _Step(value, margins, int(many.n_met[i]))
+    return {name: (down, up) for name, (down, up) in found.items()}
+
+
+def _margin(comparison: str, value: float, target: float) -> float:
+    """``ConstraintResult.margin``: value - target for ">=" and ">", target - value else."""
+    return value - target if comparison in (">=", ">") else target - value
+
+
+def _row(
+    design: Design,
+    now: Scorecard,
+    name: str,
+    steps: tuple[_Step | None, _Step | None],
+    reach: _Reach,
+) -> SensitivityRow:
+    down, up = steps
     low, high, best, met_there = reach
     return SensitivityRow(
         control=name,
-        value=value,
-        down_value=down_value,
-        up_value=up_value,
+        value=getattr(design, name),
+        down_value=down.value if down else None,
+        up_value=up.value if up else None,
         margins={c: _margin_change(now, down, up, c) for c in CONSTRAINT_NAMES},
         n_met_now=now.n_met,
         n_met_down=down.n_met if down else None,
@@ -168,15 +212,13 @@ def _row(grid: Grid, design: Design, now: Scorecard, name: str, reach: _Reach) -
     )
 
 
-def _margin_change(
-    now: Scorecard, down: Scorecard | None, up: Scorecard | None, name: str
-) -> MarginChange:
+def _margin_change(now: Scorecard, down: _Step | None, up: _Step | None, name: str) -> MarginChange:
     base = now[name]
 
-    def delta(card: Scorecard | None) -> tuple[float | None, float | None]:
-        if card is None:
+    def delta(step: _Step | None) -> tuple[float | None, float | None]:
+        if step is None:
             return None, None
-        change = card[name].margin - base.margin
+        change = step.margins[name] - base.margin
         return change, (change / abs(base.target) if base.target else None)
 
     (d, df), (u, uf) = delta(down), delta(up)

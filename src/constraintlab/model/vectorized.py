@@ -9,7 +9,7 @@ property test checks it on random designs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -163,17 +163,33 @@ def evaluate_many(
     context_code = _choice_codes("context", context, DEPLOYMENT_CONTEXTS)
     shapes = [a.shape for a in numbers.values()] + [strategy.shape, context_code.shape]
     shape = np.broadcast_shapes(*shapes)
+    serve = _spread_serving(numbers["model_size_b"], strategy, shape)
     n = {k: np.broadcast_to(v, shape) for k, v in numbers.items()}
-    strategy = np.broadcast_to(strategy, shape)
     context_code = np.broadcast_to(context_code, shape)
-    return _evaluate_arrays(n, strategy, context_code)
+    return _evaluate_arrays(n, serve, context_code)
+
+
+def _spread_serving(
+    size: FloatArray, strategy: NDArray[np.int64], shape: tuple[int, ...]
+) -> ServingTable:
+    """The serving table of (model size, strategy) at their own broadcast shape, spread to
+    ``shape``. Serving depends on those two controls alone, so a grid that varies the others
+    (a heat map over epsilon and the adversarial weight, say) looks up each pair once, not
+    once per element."""
+    own = np.broadcast_shapes(size.shape, strategy.shape)
+    table = serving_table(
+        np.ascontiguousarray(np.broadcast_to(size, own)),
+        np.ascontiguousarray(np.broadcast_to(strategy, own)),
+    )
+    return ServingTable(
+        **{f.name: np.broadcast_to(getattr(table, f.name), shape) for f in fields(table)}
+    )
 
 
 def _evaluate_arrays(
-    n: dict[str, FloatArray], strategy: NDArray[np.int64], context_code: NDArray[np.int64]
+    n: dict[str, FloatArray], serve: ServingTable, context_code: NDArray[np.int64]
 ) -> ManyResult:
     size, eps, weight = n["model_size_b"], n["dp_epsilon"], n["adv_weight"]
-    serve = serving_table(np.ascontiguousarray(size), np.ascontiguousarray(strategy))
     accuracy = acc_model.accuracy(size, eps, weight)
     robust = rob_model.robustness(eps, weight)
     ideal = np.asarray(training.ideal_training_gpus(size, eps, weight), dtype=np.float64)
