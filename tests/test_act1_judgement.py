@@ -80,6 +80,7 @@ def test_a_dominant_domain_no_option_names_is_not_graded(tmp_path: Path) -> None
 def test_an_empty_or_thin_ledger_is_not_graded(tmp_path: Path) -> None:
     empty = journey.ledger_facts(journey.empty_journey())
     assert questions.judge_act1(empty).kind == "no_data"
+    assert "no domain has 2 or more labs" in questions.act1_reveal("A", empty).paragraphs[0]
     ledger = open_ledger(tmp_path / "thin.sqlite3")
     ledger.save("5", {"constraint_hit": True})
     ledger.save("8", {"constraint_hit": True})  # one domain with two labs: nothing to compare
@@ -89,7 +90,9 @@ def test_an_empty_or_thin_ledger_is_not_graded(tmp_path: Path) -> None:
     )
     judged = questions.judge_act1(facts)
     assert judged.kind == "no_data"
-    assert "not enough" in questions.act1_reveal("A", facts).paragraphs[0]
+    said = questions.act1_reveal("A", facts).paragraphs[0]
+    assert "not enough" in said and "only one domain has 2 or more labs" in said
+    assert "(s)" not in said
 
 
 def test_a_ledger_with_no_hit_at_all_is_not_graded(tmp_path: Path) -> None:

@@ -134,6 +134,9 @@ def test_reflection_feedback_for_every_option() -> None:
         assert one.kind == ("success" if letter == "B" else "warn")
         assert two.kind == ("success" if letter == "B" else "warn")
         assert one.paragraphs[0] and two.paragraphs[0]
+        # the title gives the verdict; the body explains it without saying it again
+        for feedback in (one, two):
+            assert not feedback.paragraphs[0].startswith(("Right", "Not quite")), letter
 
 
 @pytest.mark.parametrize("payload", HOSTILE)

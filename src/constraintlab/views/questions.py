@@ -262,9 +262,12 @@ def _judgement_sentence(j: Act1Judgement, facts: LedgerFacts) -> str:
     whose = "the sample journey's" if facts.is_sample else "your"
     listed = ", ".join(f"{name} ({_pct(rate)})" for name, rate in j.leaders)
     if j.kind == "no_data":
+        counted = {0: "no domain has", 1: "only one domain has"}.get(
+            j.counted, f"only {j.counted} domains have"
+        )
         return (
-            f"There is not enough in {whose} ledger to grade this: only {j.counted} domain(s)"
-            f" have {MIN_LABS} or more labs that recorded a hit. The answer stays open."
+            f"There is not enough in {whose} ledger to grade this: {counted} {MIN_LABS} or more"
+            " labs that recorded a hit. The answer stays open."
         )
     if j.kind == "no_hits":
         return (
@@ -337,25 +340,25 @@ def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
 
 _ACT1_REFLECTION_TEXT = {
     "A": (
-        "Not quite. More hardware moves the bottleneck; it does not remove it. Amdahl's serial"
+        "More hardware moves the bottleneck; it does not remove it. Amdahl's serial"
         " fraction caps the speedup whatever the cluster size, all-reduce traffic grows with the"
         " number of workers, and every added GPU adds energy and carbon. Hardware is a tool,"
         " not a cure."
     ),
     "B": (
-        "Right. The bottleneck moves but never vanishes. The Iron Law names the terms that can"
+        "The bottleneck moves but never vanishes. The Iron Law names the terms that can"
         " limit latency, the roofline the two ceilings on compute, Amdahl the ceiling on"
         " parallel speedup, Young-Daly the best checkpoint interval, Chouldechova the fairness"
         " gap you must accept. None of them expires: physics and mathematics set the"
         " architecture."
     ),
     "C": (
-        "Not quite. Fusing kernels, batching continuously and lowering precision raise"
+        "Fusing kernels, batching continuously and lowering precision raise"
         " utilisation a lot, but no software lifts the roofline's ceilings or shrinks Amdahl's"
         " serial fraction. Past a point the physics decides."
     ),
     "D": (
-        "Not quite. These limits are not waiting to be engineered away: the memory wall comes"
+        "These limits are not waiting to be engineered away: the memory wall comes"
         " from signalling physics and has lasted decades, Chouldechova's result is a theorem of"
         " conditional probability, Young-Daly is the solution of a minimisation. Only the"
         " architecture that respects them changes."
@@ -522,7 +525,7 @@ def act2_reflection_feedback(
             " theorem forbids meeting both."
         ),
         "B": (
-            "Right. DP-SGD clips each example's gradient and adds Gaussian noise so no single"
+            "DP-SGD clips each example's gradient and adds Gaussian noise so no single"
             " input matters much; adversarial training concentrates the loss on worst-case"
             " perturbations to sharpen the boundary exactly where an attacker pushes. In this"
             f" model, at your ε of {card.design.dp_epsilon:g} DP leaves {retained:.0%} of the"
