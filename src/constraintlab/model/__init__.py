@@ -4,6 +4,6 @@
 constraint (:mod:`.accuracy`, :mod:`.serving`, :mod:`.privacy`, :mod:`.robustness`,
 :mod:`.carbon`, :mod:`.uptime`, :mod:`.training` for the fine-tuning job), :mod:`.engine`
 (one design -> a scorecard), :mod:`.vectorized` (many designs as numpy arrays) and
-:mod:`.explain` (a scorecard -> derivations and levers). Light to import: nothing here loads
+:mod:`.explain` (a scorecard -> its derivation lines). Light to import: nothing here loads
 marimo or plotly.
 """

@@ -1,5 +1,5 @@
-"""Act II views: the six scorecards, the architecture status, the GPU budget, the failure
-banners with their levers, the approved state and the HUD footer.
+"""Act II views: the six scorecards, the architecture status, the GPU budget, the approved
+state and the HUD footer (the failure banners are :mod:`.coach`'s).
 
 Stable hooks for tests and assistive tools: ``#arch-status`` holds ``APPROVED`` or
 ``INFEASIBLE``; ``#card-<constraint>`` holds ``PASS`` or ``FAIL``. Pass and fail are shown by
@@ -13,7 +13,7 @@ from typing import Any
 
 from constraintlab.model.design import CONTROLS, Design
 from constraintlab.model.engine import ConstraintResult, Scorecard
-from constraintlab.model.explain import Lever, shown_number
+from constraintlab.model.explain import shown_number
 from constraintlab.views.html import (
     FAIL_ICON,
     PASS_ICON,
@@ -143,22 +143,6 @@ def budget_html(card: Scorecard) -> str:
         + tag("ul", legend, cls="cl-budget-legend"),
         cls=f"cl-budget {state_class(b.within_budget)}",
         id_="gpu-budget",
-    )
-
-
-def lever_html(lever: Lever, label: str) -> str:
-    """One failure banner: what fails, then the lever that fixes it."""
-    kind = "warn" if lever.constraint == "gpu_budget" else "danger"
-    title = f"{FAIL_ICON} {label}: {lever.headline}"
-    return callout(kind, title, text("p", lever.detail))
-
-
-def levers_html(levers: Sequence[Lever], labels: Mapping[str, str]) -> str:
-    """Every failure banner, in the order the levers come (constraints, then the budget)."""
-    return tag(
-        "div",
-        join(lever_html(lv, labels.get(lv.constraint, "GPU budget")) for lv in levers),
-        cls="cl-banners",
     )
 
 
