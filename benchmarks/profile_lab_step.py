@@ -9,8 +9,12 @@ messages marimo sent, and per re-run cell its output's bytes and arrival (ms aft
     .venv/bin/python benchmarks/profile_lab_step.py ["Model size"] [presses]
 
 For where the time goes inside the server or the browser, run py-spy on the lab server
-(``py-spy record -p PID --subprocesses``) or start a chromium trace around the presses
-(``browser.start_tracing``); both were used to find the costs this page was cut by.
+(``py-spy record -p PID --subprocesses``), start a chromium trace around the presses
+(``browser.start_tracing``), or sample the page's JavaScript with the DevTools protocol
+(``cdp = context.new_cdp_session(page)``, then ``Profiler.start`` / ``Profiler.stop`` and sum
+each function's self time); all three were used to find the costs this page was cut by. The
+JavaScript profile is how marimo's outline parsing of every re-run output was found
+(``constraintlab.app.step_html``).
 """
 
 from __future__ import annotations
