@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, Value, full_grid, neighbours
+from constraintlab.model.decide import passing_margin
 from constraintlab.model.design import CONTROLS, ChoiceControl, Design
 from constraintlab.model.engine import CONSTRAINT_NAMES, Scorecard, evaluate
 from constraintlab.model.vectorized import evaluate_many
@@ -174,16 +175,11 @@ def _steps(
         many = evaluate_many(**columns)
         for i, (name, side, value, _) in enumerate(moves):
             margins = {
-                c: _margin(now[c].comparison, float(many.values[c][i]), now[c].target)
+                c: passing_margin(now[c].comparison, float(many.values[c][i]), now[c].target)
                 for c in CONSTRAINT_NAMES
             }
             found[name][side] = _Step(value, margins, int(many.n_met[i]))
     return {name: (down, up) for name, (down, up) in found.items()}
-
-
-def _margin(comparison: str, value: float, target: float) -> float:
-    """``ConstraintResult.margin``: value - target for ">=" and ">", target - value else."""
-    return value - target if comparison in (">=", ">") else target - value
 
 
 def _row(

@@ -67,6 +67,12 @@ def meets(name: str, value: Any) -> Any:
     return rounded < goal
 
 
+def passing_margin(comparison: str, value: float, goal: float) -> float:
+    """Distance to the goal on the passing side (positive = passing): value - goal for ">="
+    and ">", goal - value for "<=" and "<"."""
+    return value - goal if comparison in (">=", ">") else goal - value
+
+
 def display(name: str, value: float) -> str:
     """The shown value as text with exactly the deciding digits."""
     return f"{float(shown(name, value)):.{DECIMALS[name]}f}"

@@ -20,7 +20,7 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import robustness as rob_model
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
-from constraintlab.model.decide import DECIMALS, meets, shown, target
+from constraintlab.model.decide import DECIMALS, meets, passing_margin, shown, target
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.serving import ServingPlan, serving_plan
 
@@ -66,9 +66,7 @@ class ConstraintResult:
     @property
     def margin(self) -> float:
         """Distance to the target on the passing side (positive = passing), in ``unit``."""
-        if self.comparison in (">=", ">"):
-            return self.value - self.target
-        return self.target - self.value
+        return passing_margin(self.comparison, self.value, self.target)
 
     def to_dict(self) -> dict[str, Any]:
         return {
