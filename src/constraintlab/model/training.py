@@ -135,7 +135,7 @@ def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real
 def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
     """E[N]: the most work N GPUs deliver at any of the intervals, as a running maximum.
 
-    ``E[N] = max_{k <= N} max_T {N goodput(k, T) : k <= peak_T}`` over the intervals T (each
+    ``E[N] = max_{k <= N} max_T {k goodput(k, T) : k <= peak_T}`` over the intervals T (each
     :func:`delivery_table` rises strictly up to its peak, where it ends). The fewest N with
     ``E[N] >= a`` is ``min_T size_training_job(a, T)``: the first N where the running maximum
     reaches a is the first N where some interval's table does. So the job's true demand over
