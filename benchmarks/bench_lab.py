@@ -218,44 +218,35 @@ def run() -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        home = folder / "home"
-        home.mkdir()
-        ledger = folder / "ledger.sqlite3"
-        # keep the model's serving-plan cache where it is (as tests/conftest.py does): under a
-        # private HOME the lab would first rebuild the plans (~40 s) and time out opening
-        os.environ.setdefault("CONSTRAINTLAB_CACHE", str(Path.home() / ".cache" / "constraintlab"))
-        os.environ["HOME"] = str(home)
-        _seed(ledger)
-        with (
-            lab_server(ledger, home) as lab_url,
-            bare_server(folder) as bare_url,
-            sync_playwright() as pw,
-        ):
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            loads: dict[str, list[float]] = {"lab": [], "bare": []}
-            for _ in range(LOADS):
-                for name, url, question in (
-                    ("bare", bare_url, BARE_FIRST_QUESTION),
-                    ("lab", lab_url, LAB_FIRST_QUESTION),
-                ):
-                    page, ms = load_page(context, url, question)
-                    loads[name].append(ms)
-                    page.close()
-            bare, _ = load_page(context, bare_url, BARE_FIRST_QUESTION)
-            lab, _ = load_page(context, lab_url, LAB_FIRST_QUESTION)
-            open_lab(lab)
-            # every lab press reaches a design not shown before: model size up, then the
-            # adversarial weight up (a deferrable-work step first, untimed, as a warm-up)
-            plan = [(lab_slider(lab, "Deferred fine-tuning"), "ArrowRight")] * WARMUP
-            plan += [(lab_slider(lab, "Model size"), "ArrowRight")] * (PRESSES // 2)
-            plan += [(lab_slider(lab, "Adversarial training weight"), "ArrowRight")] * (
-                PRESSES - PRESSES // 2
-            )
-            timed = interleaved_presses(bare, lab, plan)
-            browser.close()
+    with (
+        sandbox() as (folder, home, ledger),
+        lab_server(ledger, home) as lab_url,
+        bare_server(folder) as bare_url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        loads: dict[str, list[float]] = {"lab": [], "bare": []}
+        for _ in range(LOADS):
+            for name, url, question in (
+                ("bare", bare_url, BARE_FIRST_QUESTION),
+                ("lab", lab_url, LAB_FIRST_QUESTION),
+            ):
+                page, ms = load_page(context, url, question)
+                loads[name].append(ms)
+                page.close()
+        bare, _ = load_page(context, bare_url, BARE_FIRST_QUESTION)
+        lab, _ = load_page(context, lab_url, LAB_FIRST_QUESTION)
+        open_lab(lab)
+        # every lab press reaches a design not shown before: model size up, then the
+        # adversarial weight up (a deferrable-work step first, untimed, as a warm-up)
+        plan = [(lab_slider(lab, "Deferred fine-tuning"), "ArrowRight")] * WARMUP
+        plan += [(lab_slider(lab, "Model size"), "ArrowRight")] * (PRESSES // 2)
+        plan += [(lab_slider(lab, "Adversarial training weight"), "ArrowRight")] * (
+            PRESSES - PRESSES // 2
+        )
+        timed = interleaved_presses(bare, lab, plan)
+        browser.close()
     figures = {
         "lab": {
             "status_ms": summary(timed["lab"][0]),
@@ -289,6 +280,24 @@ def run() -> dict[str, Any]:
 
 def _ratio(figures: dict[str, Any], key: str) -> float:
     return round(figures["lab"][key]["median"] / figures["bare"][key]["median"], 2)
+
+
+@contextmanager
+def sandbox() -> Iterator[tuple[Path, Path, Path]]:
+    """(a temporary folder, a private HOME in it, a ledger beside it seeded with two labs).
+
+    HOME is set in this process's environment, for the lab server it starts. The model's
+    serving-plan cache stays where it is (as tests/conftest.py does): under a private HOME the
+    lab would first rebuild the plans (~40 s) and time out opening."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        home = folder / "home"
+        home.mkdir()
+        ledger = folder / "ledger.sqlite3"
+        os.environ.setdefault("CONSTRAINTLAB_CACHE", str(Path.home() / ".cache" / "constraintlab"))
+        os.environ["HOME"] = str(home)
+        _seed(ledger)
+        yield folder, home, ledger
 
 
 def _seed(ledger: Path) -> None:

@@ -20,9 +20,7 @@ JavaScript profile is how marimo's outline parsing of every re-run output was fo
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +31,12 @@ from bench_lab import (  # the benchmarks folder is not a package: found on sys.
     CHROMIUM_ARGS,
     LAB_FIRST_QUESTION,
     WATCH_JS,
-    _seed,
     lab_server,
     lab_slider,
     load_page,
     open_lab,
     press_and_time,
+    sandbox,
 )
 
 # every message marimo sends the page: arrival time, op, cell, whether it carries an output
@@ -66,43 +64,35 @@ def profile(label: str, presses: int) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     found = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        home = folder / "home"
-        home.mkdir()
-        ledger = folder / "ledger.sqlite3"
-        os.environ.setdefault("CONSTRAINTLAB_CACHE", str(Path.home() / ".cache" / "constraintlab"))
-        os.environ["HOME"] = str(home)
-        _seed(ledger)
-        with lab_server(ledger, home) as url, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(f"({MESSAGES_JS})()")
-            page, _ = load_page(context, url, LAB_FIRST_QUESTION)
-            open_lab(page)
-            page.wait_for_timeout(1000)
-            page.evaluate(WATCH_JS)
-            thumb = lab_slider(page, label)
-            for _ in range(presses):
-                page.evaluate("() => { window.__messages = []; }")
-                thumb.focus()
-                status, settle = press_and_time(page, "ArrowRight")
-                t0 = page.evaluate("() => window.__bench.t0")
-                messages = page.evaluate("() => window.__messages")
-                outputs = [
-                    {"cell": cell, "bytes": size, "at_ms": round(at - t0, 1)}
-                    for at, _op, cell, output, size in messages
-                    if output
-                ]
-                found.append(
-                    {
-                        "status_ms": round(status, 1),
-                        "settle_ms": round(settle, 1),
-                        "messages": len(messages),
-                        "outputs": outputs,
-                    }
-                )
-            browser.close()
+    with sandbox() as (_, home, ledger), lab_server(ledger, home) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(f"({MESSAGES_JS})()")
+        page, _ = load_page(context, url, LAB_FIRST_QUESTION)
+        open_lab(page)
+        page.wait_for_timeout(1000)
+        page.evaluate(WATCH_JS)
+        thumb = lab_slider(page, label)
+        for _ in range(presses):
+            page.evaluate("() => { window.__messages = []; }")
+            thumb.focus()
+            status, settle = press_and_time(page, "ArrowRight")
+            t0 = page.evaluate("() => window.__bench.t0")
+            messages = page.evaluate("() => window.__messages")
+            outputs = [
+                {"cell": cell, "bytes": size, "at_ms": round(at - t0, 1)}
+                for at, _op, cell, output, size in messages
+                if output
+            ]
+            found.append(
+                {
+                    "status_ms": round(status, 1),
+                    "settle_ms": round(settle, 1),
+                    "messages": len(messages),
+                    "outputs": outputs,
+                }
+            )
+        browser.close()
     return found
 
 
