@@ -2,166 +2,354 @@
 
 Arrivals are Poisson at rate lambda (many independent hospitals); c identical servers
 (replicas) serve FCFS; the service time S has mean D and squared coefficient of variation
-SCV (``scenario.SERVICE_TIME_SCV``). The P99 of the response time W + S:
+SCV (``scenario.SERVICE_TIME_SCV``); a = lambda D is the offered load, rho = a / c < 1.
+Every function here takes time and memory bounded whatever a, c and lambda are (contract
+claim 16): no array is longer than :data:`MAX_POINTS`.
 
-* **SCV = 0, M/D/c, exact** (C. D. Crommelin, P.O. Elec. Eng. J. 25, 1932; G. J. Franx,
-  Oper. Res. Lett. 29, 2001; H. C. Tijms, "A First Course in Stochastic Models", 2003). The
-  number in system N satisfies N(t + D) = max(N(t) - c, 0) + Poisson(lambda D); its
-  stationary law p is solved as a truncated sparse linear system (the neglected tail mass is
-  about e^-30), and by PASTA
-  ``P(W <= k D + u) = P(max(N - c, 0) + A_u <= (k + 1) c - 1)``, A_u ~ Poisson(lambda (D - u)).
-  (The same method as :mod:`constraintlab.simulate.exact`, kept here so the model does not
-  import the simulator that checks it.)
-* **SCV = 1, M/M/c, exact** (Erlang 1917): P(W > 0) = C(c, a), W | W > 0 ~ Exp(c mu - lambda).
-* **Other SCV: a published approximation** (W. Whitt, "Approximations for the GI/G/m
-  queue", Prod. Oper. Manag. 2, 1993; the Kingman-Whitt scaling): P(W > 0) = C(c, a) and
-  W | W > 0 ~ Exp with mean (1 + SCV)/2 / (c mu - lambda); S is taken as gamma with that
-  SCV, and P(S + E > t) is computed in closed form. At SCV = 1 it is the exact M/M/c.
+**SCV = 0, M/D/c, exact** (C. D. Crommelin, P.O. Elec. Eng. J. 25, 1932; G. J. Franx, Oper.
+Res. Lett. 29, 2001). Watched every D, the number in system obeys N' = max(N - c, 0) + A,
+A ~ Poisson(a). The number waiting beyond the servers, M = max(N - c, 0), has the generating
+function (N. T. J. Bailey, J. R. Stat. Soc. B 16, 1954, the bulk-service queue)
+
+    M(z) = G(1) / G(z),  where  1 - A(z) z^-c = P(z) z^-c G(z),  A(z) = e^{a (z - 1)},
+
+P(z) holding the c roots of z^c = A(z) in the closed unit disc and G the factor without
+zeros in |z| < z0, z0 > 1 the decay root (c ln z0 = a (z0 - 1)). The factorisation is the
+split of the Laurent series of log(1 - A(z) z^-c) on the circle |z| = sqrt(z0) into its
+negative powers (log P z^-c) and the rest (log G); both are read off one FFT of n points.
+Its aliasing error is bounded: the coefficient of z^-k of log P z^-c is at most c R^-k / k,
+that of z^k of log G decays like (R / z0)^k, and M's own coefficients, read on the unit
+circle, alias at most P(M >= n) <= z0^-n (Lundberg's inequality). n is chosen so that every
+bound is below 1e-15 (:func:`fft_points`). By PASTA the response time R = W + D has
+
+    P(R <= k D + u) = P(M + A_v <= k c - 1),  A_v ~ Poisson(lambda (D - u)),  0 <= u < D.
+
+**Heavy traffic** (rho so close to 1 that n would pass :data:`MAX_POINTS`): the M/D/c
+waiting time is that of an E_c/D/1 queue (FCFS with equal service times hands customer i
+the server of customer i - c), so Kingman's bounds for GI/G/1 hold with the same decay
+rate theta = lambda (z0 - 1): ``e^{-theta (x + D)} <= P(W > x) <= e^{-theta x}`` (J. F. C.
+Kingman, J. R. Stat. Soc. B 26, 1964; S. M. Ross, J. Appl. Prob. 11, 1974: the constant
+lies in [e^{-theta D}, 1] because U = D - T <= D). The P99 is then bracketed within D:
+``[max(D, L), L + D]``, L = ln(100) / theta; the upper end is used (a verdict may be
+conservative by at most D, never optimistic). The same bracket decides most candidates of
+the fewest-replicas search without any FFT (:func:`mdc_p99_bracket_s`).
+
+**SCV = 1, M/M/c, exact** (Erlang 1917): P(W > 0) = C(c, a), W | W > 0 ~ Exp(c mu - lambda).
+
+**0 < SCV < 1: interpolation** (after G. P. Cosmetatos, Oper. Res. Q. 27, 1976, who
+interpolates M/G/c's mean wait linearly in SCV between M/D/c and M/M/c): here the whole
+response-time tail, ``(1 - SCV) P_MDc(R > t) + SCV P_MMc(R > t)``. Both ends are exact, so
+it joins the exact M/D/c continuously as SCV -> 0. A modelling choice; `validate` checks it.
+
+**1 < SCV <= 4: Kingman-Whitt scaling** (W. Whitt, Prod. Oper. Manag. 2, 1993): P(W > 0) =
+C(c, a), W | W > 0 ~ Exp with mean (1 + SCV)/2 / (c mu - lambda), S gamma with that SCV,
+independent; exact M/M/c at SCV = 1, so the two approximations meet there.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 P99_TAIL = 0.01
+MAX_POINTS: Final = 2**16  # the longest FFT: 1 MiB a complex array, a few ms
+ALIASING_TOLERANCE: Final = 1e-15
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """A response-time quantile (s) and how it was found: ``exact`` (low = high = value) or
+    ``bounded`` (Kingman's bracket; value = high, the conservative end)."""
+
+    value_s: float
+    low_s: float
+    high_s: float
+    method: str
+
+
+# --- small pieces --------------------------------------------------------------------------
+
+
+def decay_root(load: float, servers: int) -> float:
+    """z0 - 1 > 0 with c ln z0 = a (z0 - 1): Newton from the right on the concave
+    f(x) = c log1p(x) - a x (f(0) = 0, f'(0) = c - a > 0), which converges monotonically."""
+    c, a = float(servers), float(load)
+    x = max(2.0 * (c - a) / a, 1e-300)
+    while c * math.log1p(x) - a * x > 0.0:  # move right of the root
+        x *= 2.0
+    for _ in range(200):
+        f = c * math.log1p(x) - a * x
+        step = f / (c / (1.0 + x) - a)
+        x_new = x - step
+        if not x_new < x or x_new <= 0.0:
+            break
+        if x - x_new <= 1e-15 * x:
+            x = x_new
+            break
+        x = x_new
+    return x
+
+
+def poisson_pmf(mean: float, counts: NDArray[np.int64]) -> FloatArray:
+    """Poisson(mean) probabilities at consecutive non-negative ``counts`` (log space: the first
+    from lgamma, the rest by the ratio mean / k; no scipy)."""
+    if mean <= 0.0:
+        return np.asarray(counts == 0, dtype=np.float64)
+    first = int(counts[0])
+    log_first = first * math.log(mean) - mean - math.lgamma(first + 1.0)
+    steps = math.log(mean) - np.log(counts[1:].astype(np.float64))
+    log_pmf = np.concatenate(([log_first], log_first + np.cumsum(steps)))
+    return np.asarray(np.exp(log_pmf), dtype=np.float64)
+
+
+def poisson_window(mean: float) -> NDArray[np.int64]:
+    """The counts that hold all but about 1e-16 of Poisson(mean): mean +/- 9 sd, plus 30."""
+    spread = 9.0 * math.sqrt(mean) + 30.0
+    low = max(0, math.floor(mean - spread))
+    return np.arange(low, math.ceil(mean + spread) + 1, dtype=np.int64)
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
-    """P(wait > 0) in M/M/c from the stable Erlang B recursion (Jagerman 1974)."""
-    blocking = 1.0
-    for k in range(1, servers + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
+    """P(wait > 0) in M/M/c: C = B / (1 - rho (1 - B)), Erlang B = Poisson pmf(c) / cdf(c)."""
+    window = poisson_window(offered_load)
+    counts = window[window <= servers]
+    if counts.size == 0:  # every count of the window is above c: B = 1 to double precision
+        return 1.0
+    pmf = poisson_pmf(offered_load, counts)
+    if counts[-1] < servers:  # c is past the window: nothing waits
+        return 0.0
+    blocking = float(pmf[-1] / pmf.sum()) if pmf.sum() > 0 else 1.0
     rho = offered_load / servers
     return blocking / (1.0 - rho * (1.0 - blocking))
 
 
-def _poisson_reach(mean: float) -> int:
-    """A count beyond which a Poisson(mean) variable has mass below about 1e-15."""
-    return int(mean + 9.0 * math.sqrt(mean) + 20.0)
+def fft_points(load: float, servers: int) -> int:
+    """n: the power of two that makes every aliasing bound of the module doc < 1e-15."""
+    log_z0 = math.log1p(decay_root(load, servers))
+    half = (math.log(1.0 / ALIASING_TOLERANCE) + math.log(servers)) / (0.5 * log_z0)
+    return 1 << max(6, math.ceil(math.log2(max(2.0 * half + 2.0, 64.0))))
 
 
-def _decay_root(load: float, servers: int) -> float:
-    from scipy.optimize import brentq
-
-    def gap(z: float) -> float:
-        return servers * math.log(z) - load * (z - 1.0)
-
-    high = 2.0
-    while gap(high) > 0.0:
-        high *= 2.0
-    low = 1.0 + (servers - load) / (2.0 * servers * servers)
-    while gap(low) <= 0.0:
-        low = 1.0 + (low - 1.0) / 2.0
-    return float(brentq(gap, low, high))
+# --- M/D/c ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def mdc_number_in_system(load: float, servers: int) -> FloatArray:
-    """Stationary P(N = n) of M/D/c with offered load a = lambda D (see the module doc)."""
-    from scipy import sparse, stats
-    from scipy.sparse.linalg import spsolve
-
-    top = servers + _poisson_reach(load) + math.ceil(30.0 / math.log(_decay_root(load, servers)))
-    reach = _poisson_reach(load)
-    pmf = stats.poisson.pmf(np.arange(reach + 1), load)
-    source = np.repeat(np.arange(top + 1), reach + 1)
-    target = np.maximum(source - servers, 0) + np.tile(np.arange(reach + 1), top + 1)
-    keep = target < top
-    states = np.arange(top)
-    pinned = min(math.floor(load), top - 1)
-    rows = np.concatenate([target[keep], states, [top]])
-    cols = np.concatenate([source[keep], states, [pinned]])
-    values = np.concatenate([np.tile(pmf, top + 1)[keep], -np.ones(top), [1.0]])
-    matrix = sparse.csc_matrix((values, (rows, cols)), shape=(top + 1, top + 1))
-    rhs = np.zeros(top + 1)
-    rhs[top] = 1.0
-    p = np.clip(np.asarray(spsolve(matrix, rhs), dtype=np.float64), 0.0, None)
-    normalised: FloatArray = p / p.sum()
-    normalised.setflags(write=False)
-    return normalised
+@lru_cache(maxsize=64)
+def mdc_waiting_cdf(load: float, servers: int) -> FloatArray | None:
+    """P(M <= m) for m = 0 .. n - 1 (M = max(N - c, 0), module doc), or None when n would
+    pass :data:`MAX_POINTS` (heavy traffic: use :func:`mdc_p99_bracket_s`)."""
+    points = fft_points(load, servers)
+    if points > MAX_POINTS:
+        return None
+    log_z0 = math.log1p(decay_root(load, servers))
+    log_radius = 0.5 * log_z0
+    angle = 2.0 * math.pi * np.arange(points) / points
+    log_w = load * (math.exp(log_radius) * np.exp(1j * angle) - 1.0) - servers * (
+        log_radius + 1j * angle
+    )
+    laurent = np.fft.fft(np.log1p(-np.exp(log_w))) / points  # coefficient k times R^k
+    half = points // 2
+    log_g = laurent[:half] * np.exp(-log_radius * np.arange(half))  # log G's series
+    log_g_at_1 = log_g.sum()
+    on_circle = np.fft.ifft(log_g, n=points) * points  # log G(e^{i angle})
+    pmf = np.fft.fft(np.exp(log_g_at_1 - on_circle)).real / points
+    cdf = np.minimum(np.cumsum(np.clip(pmf, 0.0, None)), 1.0)
+    cdf.setflags(write=False)
+    return cdf
 
 
-def _mdc_wait_cdf_units(
-    cumulative: FloatArray, arrivals_mean: float, servers: int, limit: int
+def _mdc_cdf_at(cdf: FloatArray, index: NDArray[np.int64]) -> FloatArray:
+    """P(M <= index): 0 below 0, 1 past the array (the tail there is below 1e-15)."""
+    inside = np.clip(index, 0, len(cdf) - 1)
+    return np.where(index < 0, 0.0, np.where(index >= len(cdf), 1.0, cdf[inside]))
+
+
+def _mdc_response_cdf(
+    cdf: FloatArray, arrival_rate: float, servers: int, service_s: float, periods: int, rest: float
 ) -> float:
-    from scipy import stats
+    """P(R <= periods D + rest) = P(M + A_v <= periods c - 1), v = lambda (D - rest)."""
+    mean = arrival_rate * (service_s - rest)
+    counts = poisson_window(mean)
+    weights = poisson_pmf(mean, counts)
+    limit = periods * servers - 1
+    return float(np.dot(weights, _mdc_cdf_at(cdf, limit - counts)))
 
-    counts = np.arange(min(limit, _poisson_reach(arrivals_mean)) + 1)
-    index = np.minimum(limit - counts + servers, len(cumulative) - 1)
-    return float(np.dot(stats.poisson.pmf(counts, arrivals_mean), cumulative[index]))
 
-
-def mdc_response_quantile_s(arrival_rate: float, servers: int, service_s: float, q: float) -> float:
-    """q-quantile of the M/D/c response time D + W (seconds), exact (Crommelin/Franx)."""
-    from scipy.optimize import brentq
-
+def mdc_p99_bracket_s(
+    arrival_rate: float, servers: int, service_s: float, q: float = 0.99
+) -> tuple[float, float]:
+    """Kingman's bracket of the M/D/c response-time q-quantile (s): [max(D, L), L + D]."""
     load = arrival_rate * service_s
-    cumulative = np.cumsum(mdc_number_in_system(load, servers))
-    periods = 0
-    while (periods + 1) * servers <= len(cumulative) and cumulative[
-        (periods + 1) * servers - 1
-    ] < q:
-        periods += 1
-    if periods == 0:
-        return service_s
+    theta = arrival_rate * decay_root(load, servers)
+    spread = math.log(1.0 / (1.0 - q)) / theta
+    return max(service_s, spread), spread + service_s
+
+
+def _bisect(function: object, low: float, high: float, tolerance: float) -> float:
+    """The root of an increasing function on [low, high] (f(low) < 0 <= f(high))."""
+    assert callable(function)
+    for _ in range(200):
+        if high - low <= tolerance:
+            break
+        middle = 0.5 * (low + high)
+        if function(middle) < 0.0:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def mdc_response_quantile(
+    arrival_rate: float, servers: int, service_s: float, q: float = 0.99
+) -> Quantile:
+    """q-quantile of the M/D/c response time D + W: exact, or Kingman's bracket (module doc)."""
+    load = arrival_rate * service_s
+    cdf = mdc_waiting_cdf(load, servers)
+    if cdf is None:
+        low, high = mdc_p99_bracket_s(arrival_rate, servers, service_s, q)
+        return Quantile(high, low, high, "bounded")
+    if _mdc_response_cdf(cdf, arrival_rate, servers, service_s, 1, 0.0) >= q:
+        return Quantile(service_s, service_s, service_s, "exact")
+    first = int(np.searchsorted(cdf, q, side="left"))
+    periods = max(1, math.ceil((first + 1) / servers))
 
     def excess(rest: float) -> float:
-        mean = arrival_rate * (service_s - rest)
-        return _mdc_wait_cdf_units(cumulative, mean, servers, periods * servers - 1) - q
+        return _mdc_response_cdf(cdf, arrival_rate, servers, service_s, periods, rest) - q
 
-    rest = float(brentq(excess, 0.0, service_s, xtol=1e-13 * service_s))
-    return service_s * periods + rest
+    rest = _bisect(excess, 0.0, service_s, 1e-13 * service_s)
+    value = periods * service_s + rest
+    return Quantile(value, value, value, "exact")
 
 
-def mgc_tail_approx(
+def mdc_response_tail(t_s: float, arrival_rate: float, servers: int, service_s: float) -> float:
+    """P(R > t) for M/D/c (exact; in heavy traffic, Kingman's upper bound)."""
+    if t_s < service_s:
+        return 1.0
+    load = arrival_rate * service_s
+    cdf = mdc_waiting_cdf(load, servers)
+    if cdf is None:
+        theta = arrival_rate * decay_root(load, servers)
+        return min(1.0, math.exp(-theta * (t_s - service_s)))
+    periods = math.floor(t_s / service_s)
+    rest = t_s - periods * service_s
+    return 1.0 - _mdc_response_cdf(cdf, arrival_rate, servers, service_s, periods, rest)
+
+
+# --- M/M/c and the approximations ------------------------------------------------------------
+
+
+def mmc_response_tail(t_s: float, arrival_rate: float, servers: int, service_s: float) -> float:
+    """P(S + W > t) in M/M/c: S ~ Exp(mu), W = 0 w.p. 1 - C, else Exp(c mu - lambda)."""
+    mu = 1.0 / service_s
+    wait_p = erlang_c(servers, arrival_rate * service_s)
+    gamma = servers * mu - arrival_rate  # the wait's rate
+    served = math.exp(-mu * t_s)
+    if abs(gamma - mu) < 1e-12 * mu:
+        waited = math.exp(-mu * t_s) * (1.0 + mu * t_s)
+    else:
+        waited = (gamma * math.exp(-mu * t_s) - mu * math.exp(-gamma * t_s)) / (gamma - mu)
+    return (1.0 - wait_p) * served + wait_p * waited
+
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
+
+
+def gamma_tail(t_s: float, mean_s: float, scv: float) -> float:
+    """P(S > t) for S gamma with that mean and SCV: 1 - the integral of its density."""
+    return 1.0 - _gamma_integral(t_s, mean_s, scv, 0.0)
+
+
+def _gamma_integral(t_s: float, mean_s: float, scv: float, rate: float) -> float:
+    """int_0^t f_S(s) e^{-rate (t - s)} ds for gamma S, by Gauss-Legendre after s = t x^{1/k}
+    (which removes the density's s^{k-1} singularity at 0); every term is <= 1, no overflow."""
+    if t_s <= 0.0:
+        return 0.0
+    shape, scale = 1.0 / scv, mean_s * scv
+    x = 0.5 * (_NODES + 1.0)
+    s = t_s * x ** (1.0 / shape)
+    log_terms = shape * math.log(t_s / scale) - math.lgamma(shape + 1.0) - s / scale
+    values = np.exp(log_terms - rate * (t_s - s))
+    return float(min(1.0, 0.5 * np.dot(_WEIGHTS, values)))
+
+
+def whitt_response_tail(
     t_s: float, arrival_rate: float, servers: int, service_s: float, scv: float
 ) -> float:
-    """P(S + W > t) under Whitt's (1993) approximation with gamma service (see module doc)."""
-    from scipy import special
-
-    load = arrival_rate * service_s
-    wait_p = erlang_c(servers, load)
+    """P(S + W > t), SCV > 1: Kingman-Whitt exponential wait, gamma service (module doc)."""
+    wait_p = erlang_c(servers, arrival_rate * service_s)
     theta = 2.0 * (servers / service_s - arrival_rate) / (1.0 + scv)
-    shape = 1.0 / scv
-    scale = service_s * scv
-    served = float(special.gammaincc(shape, t_s / scale))
-    rate = 1.0 / scale - theta  # S + E: integrate f_S(s) e^{-theta (t - s)}
-    if rate > 0:
-        mgf = (1.0 / (1.0 - theta * scale)) ** shape
-        inner = mgf * float(special.gammainc(shape, t_s * rate))
-    else:  # exponential dominates: bound by direct quadrature
-        grid = np.linspace(0.0, t_s, 2001)
-        density = np.exp(
-            (shape - 1) * np.log(np.maximum(grid, 1e-300))
-            - grid / scale
-            - special.gammaln(shape)
-            - shape * math.log(scale)
-            + theta * grid
-        )
-        inner = float(np.trapezoid(density, grid))
-    waited = served + math.exp(-theta * t_s) * inner
-    return float((1.0 - wait_p) * served + wait_p * min(waited, 1.0))
+    served = gamma_tail(t_s, service_s, scv)
+    waited = served + _gamma_integral(t_s, service_s, scv, theta)
+    return (1.0 - wait_p) * served + wait_p * min(waited, 1.0)
+
+
+def response_tail(
+    t_s: float, arrival_rate: float, servers: int, service_s: float, scv: float
+) -> float:
+    """P(R > t) under the module's model for this SCV."""
+    if scv == 0.0:
+        return mdc_response_tail(t_s, arrival_rate, servers, service_s)
+    if scv < 1.0:
+        return (1.0 - scv) * mdc_response_tail(
+            t_s, arrival_rate, servers, service_s
+        ) + scv * mmc_response_tail(t_s, arrival_rate, servers, service_s)
+    if scv == 1.0:
+        return mmc_response_tail(t_s, arrival_rate, servers, service_s)
+    return whitt_response_tail(t_s, arrival_rate, servers, service_s, scv)
+
+
+def unloaded_response_tail(t_s: float, service_s: float, scv: float) -> float:
+    """P(R > t) with no queue at all (infinitely many replicas): the floor of the P99."""
+    if scv == 0.0:
+        return 1.0 if t_s < service_s else 0.0
+    if scv < 1.0:
+        floor = 1.0 if t_s < service_s else 0.0
+        return (1.0 - scv) * floor + scv * math.exp(-t_s / service_s)
+    return gamma_tail(t_s, service_s, scv)
+
+
+def quantile_of_tail(tail: object, scale_s: float, q: float) -> float:
+    """The smallest t with tail(t) <= 1 - q, by doubling then bisection (tail decreasing)."""
+    assert callable(tail)
+    high = scale_s
+    for _ in range(2000):
+        if tail(high) <= 1.0 - q:
+            break
+        high *= 2.0
+    return _bisect(lambda t: (1.0 - q) - tail(t), 0.0, high, 1e-12 * high)
+
+
+def response_quantile(
+    arrival_rate: float, servers: int, service_s: float, scv: float, q: float = 0.99
+) -> Quantile:
+    """The q-quantile of the M/G/c response time under the module's model for this SCV."""
+    if servers <= arrival_rate * service_s:
+        return Quantile(math.inf, math.inf, math.inf, "unstable")
+    if scv == 0.0:
+        return mdc_response_quantile(arrival_rate, servers, service_s, q)
+    load = arrival_rate * service_s
+    bounded = scv < 1.0 and mdc_waiting_cdf(load, servers) is None
+    value = quantile_of_tail(
+        lambda t: response_tail(t, arrival_rate, servers, service_s, scv), service_s, q
+    )
+    method = "exact" if scv == 1.0 else "bounded" if bounded else "approximation"
+    return Quantile(value, value, value, method)
 
 
 def response_quantile_s(
     arrival_rate: float, servers: int, service_s: float, scv: float, q: float = 0.99
 ) -> float:
-    """The q-quantile of the M/G/c response time (s): exact at SCV 0 and 1, else Whitt."""
-    if servers <= arrival_rate * service_s:
-        return math.inf
+    """The q-quantile of the M/G/c response time (s); inf for an unstable queue."""
+    return response_quantile(arrival_rate, servers, service_s, scv, q).value_s
+
+
+def unloaded_quantile_s(service_s: float, scv: float, q: float = 0.99) -> float:
+    """The q-quantile of the response time with no queue: D at SCV 0, else the model's floor."""
     if scv == 0.0:
-        return mdc_response_quantile_s(arrival_rate, servers, service_s, q)
-    from scipy.optimize import brentq
-
-    def gap(t: float) -> float:
-        return mgc_tail_approx(t, arrival_rate, servers, service_s, scv) - (1.0 - q)
-
-    high = service_s * 10.0
-    while gap(high) > 0.0:
-        high *= 2.0
-    return float(brentq(gap, 0.0, high, xtol=1e-12 * service_s))
+        return service_s
+    return quantile_of_tail(lambda t: unloaded_response_tail(t, service_s, scv), service_s, q)

@@ -32,17 +32,19 @@ Everything here depends only on (model size, strategy): plans are cached per sce
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
-import pickle
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Final
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.decide import meets
-from constraintlab.model.queueing import response_quantile_s
+from constraintlab.model.planstore import PlanStore, Progress
+from constraintlab.model.queueing import (
+    Quantile,
+    mdc_p99_bracket_s,
+    response_quantile,
+    unloaded_quantile_s,
+)
 from constraintlab.model.uptime import AvailabilityPlan, availability_plan, unavailable_plan
 
 # strategy -> (tensor-parallel degree, pipeline-parallel degree)
@@ -78,6 +80,7 @@ class ServingPlan:
     availability: AvailabilityPlan
     p99_ms: float  # with all n replicas up
     p99_at_required_ms: float  # with exactly r up
+    p99_method: str = "exact"  # "exact", "bounded" (Kingman, within D) or "approximation"
 
     @property
     def replicas(self) -> int:
@@ -139,135 +142,98 @@ def stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float,
     return max(compute, weight_read), tp_comm, hop, collectives
 
 
-def p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
-    """fixed delay + the M/G/c response-time P99 (ms); inf for an unstable fleet."""
-    q = response_quantile_s(
+def p99(servers: int, service_s: float, fixed_s: float) -> Quantile:
+    """fixed delay + the M/G/c response-time P99 (:mod:`queueing`), in seconds."""
+    found = response_quantile(
         sc.ARRIVAL_RATE_PER_S, servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE
     )
-    return (fixed_s + q) * 1e3
+    return Quantile(
+        fixed_s + found.value_s, fixed_s + found.low_s, fixed_s + found.high_s, found.method
+    )
 
 
-def approx_p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
-    """A quick guess used only to start the exact search: D + ln(C / 0.01) / theta'.
-
-    Whitt's (1993) exponential wait tail with rate theta' = 2 (c mu - lambda) / (1 + SCV).
-    """
-    from constraintlab.model.queueing import erlang_c
-
-    load = sc.ARRIVAL_RATE_PER_S * service_s
-    if servers <= load:
-        return math.inf
-    wait_p = erlang_c(servers, load)
-    theta = 2.0 * (servers / service_s - sc.ARRIVAL_RATE_PER_S) / (1.0 + sc.SERVICE_TIME_SCV)
-    wait = math.log(wait_p / (1.0 - P99_QUANTILE)) / theta if wait_p > 1.0 - P99_QUANTILE else 0.0
-    return (fixed_s + service_s + wait) * 1e3
+def p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
+    """fixed delay + the M/G/c response-time P99 (ms); inf for an unstable fleet."""
+    return p99(servers, service_s, fixed_s).value_s * 1e3
 
 
 def unloaded_p99_ms(service_s: float, fixed_s: float) -> float:
     """The P99 with no queue at all: fixed delay + the service time's own P99 (ms).
 
     No replica count can do better. With SCV = 0 it is fixed delay + D; otherwise the
-    gamma service time's 99th percentile.
+    floor of the queue model's response time as c grows without bound (:mod:`queueing`).
     """
-    if sc.SERVICE_TIME_SCV == 0.0:
-        return (fixed_s + service_s) * 1e3
-    from scipy import stats
+    return (fixed_s + unloaded_quantile_s(service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE)) * 1e3
 
-    shape = 1.0 / sc.SERVICE_TIME_SCV
-    quantile = float(stats.gamma.ppf(P99_QUANTILE, shape, scale=service_s / shape))
-    return (fixed_s + quantile) * 1e3
+
+def _meets_ms(value_s: float) -> bool:
+    return bool(meets("p99_latency", value_s * 1e3))
 
 
 def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
     """r: the fewest replicas whose P99 meets the SLO (by the verdict's rule), or None.
 
-    No count can when even an idle replica is too slow: fixed delay + D >= SLO (for SCV > 0,
-    the service time's own P99 is used). Otherwise start at the approximate answer and step
-    with the exact P99, which falls as c grows.
+    No count can when even an idle replica is too slow (the unloaded floor fails). Otherwise
+    the P99 falls as c grows, so r is found by bisection between the stability floor
+    floor(a) + 1 and a count that passes. At SCV = 0 Kingman's bracket (:mod:`queueing`)
+    decides every count whose bracket lies on one side of the SLO, with no FFT: only the
+    few counts whose bracket straddles it are solved exactly.
     """
     if not meets("p99_latency", unloaded_p99_ms(service_s, fixed_s) * (1.0 + 1e-9)):
         return None
     load = sc.ARRIVAL_RATE_PER_S * service_s
     lowest = math.floor(load) + 1
-    guess = lowest
-    while not meets("p99_latency", approx_p99_ms(guess, service_s, fixed_s)):
-        guess = max(guess + 1, math.ceil(guess * 1.02))
+    deterministic = sc.SERVICE_TIME_SCV == 0.0
 
     def ok(c: int) -> bool:
-        return bool(meets("p99_latency", p99_ms(c, service_s, fixed_s)))
+        if deterministic:
+            low, high = mdc_p99_bracket_s(sc.ARRIVAL_RATE_PER_S, c, service_s, P99_QUANTILE)
+            if not _meets_ms(fixed_s + low):
+                return False
+            if _meets_ms(fixed_s + high):
+                return True
+        return _meets_ms(p99(c, service_s, fixed_s).value_s)
 
-    step = max(1, round(0.01 * guess))
-    if ok(guess):  # bracket downwards: find a failing count (or the stability floor)
-        high, low = guess, guess - step
-        while low >= lowest and ok(low):
-            high, low, step = low, low - 2 * step, 2 * step
-        low = max(low, lowest - 1)
-    else:  # bracket upwards
-        low, high = guess, guess + step
-        while not ok(high):
-            low, high, step = high, high + 2 * step, 2 * step
-    while high - low > 1:  # ok(high), not ok(low) (low may be the unstable lowest - 1)
-        mid = (low + high) // 2
-        if ok(mid):
-            high = mid
+    high, step = lowest, 1
+    while not ok(high):  # gallop up from the stability floor to a passing count
+        high, step = high + step, 2 * step
+    low = max(lowest - 1, high - step // 2 if step > 1 else lowest - 1)
+    while high - low > 1:  # ok(high); not ok(low), or low = lowest - 1 (unstable)
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
         else:
-            low = mid
+            low = middle
     return int(high)
 
 
-_PLANS: dict[tuple[float, str], ServingPlan] = {}
+def _encode(plan: ServingPlan) -> dict[str, object]:
+    return asdict(plan)
+
+
+def _decode(data: dict[str, object]) -> ServingPlan:
+    fields = dict(data)
+    availability = fields.pop("availability")
+    assert isinstance(availability, dict)
+    return ServingPlan(availability=AvailabilityPlan(**availability), **fields)  # type: ignore[arg-type]
 
 
 def serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
     """Size the serving fleet for one model and strategy and compute its P99 (module doc).
 
-    Plans are kept per scenario (cleared when it changes); the grid's 210 pairs are also kept
-    on disk, keyed by the constants they read and this code (:func:`warm_grid_plans`).
+    Every caller asks this one function; the plans' owner is :data:`PLANS` (memory and
+    disk, keyed by the constants a plan reads: :mod:`constraintlab.model.planstore`).
     """
-    key = (float(model_size_b), strategy)
-    plan = _PLANS.get(key)
-    if plan is None:
-        plan = _PLANS[key] = _serving_plan(*key)
+    plan = PLANS.get(model_size_b, strategy)
+    assert isinstance(plan, ServingPlan)
     return plan
 
 
-def _cache_path() -> Path:
-    root = Path(os.environ.get("CONSTRAINTLAB_CACHE", Path.home() / ".cache" / "constraintlab"))
-    code = hashlib.sha256()
-    for name in ("serving.py", "queueing.py", "uptime.py", "decide.py"):
-        code.update(Path(__file__).with_name(name).read_bytes())
-    for item in sc.CONSTANTS:  # the constants a serving plan can read
-        if item.key.split(".")[0] in ("workload", "targets", "hardware", "reliability", "serving"):
-            code.update(f"{item.key}={item.value!r};".encode())
-    return root / f"serving-{code.hexdigest()[:20]}.pickle"
-
-
-def warm_grid_plans(sizes: list[float], strategies: list[str]) -> None:
-    """Fill the plan cache for a grid of pairs, from the disk cache when it has them."""
-    wanted = [(float(m), s) for m in sizes for s in strategies]
-    if all(key in _PLANS for key in wanted):
-        return
-    path = _cache_path()
-    try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)
-        if isinstance(stored, dict):
-            _PLANS.update(stored)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        pass
-    missing = [key for key in wanted if key not in _PLANS]
-    if not missing:
-        return
-    for key in missing:
-        serving_plan(*key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(dict(_PLANS), handle)
-        temporary.replace(path)
-    except OSError:
-        pass
+def warm_grid_plans(
+    sizes: list[float], strategies: list[str], progress: Progress | None = None
+) -> None:
+    """Make the plans of a grid of pairs available (from disk where they are already there)."""
+    PLANS.warm([(float(m), s) for m in sizes for s in strategies], progress)
 
 
 def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
@@ -282,13 +248,15 @@ def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
     fixed_s = (pp - 1) * service_s
     load = sc.ARRIVAL_RATE_PER_S * service_s
     required = fewest_replicas(service_s, fixed_s) if fits else None
+    method = "exact"
     if required is None:  # no count holds the SLO: show the unloaded floor of the P99
         avail = unavailable_plan(math.floor(load) + 1, gpus)
         shown_p99 = at_required = unloaded_p99_ms(service_s, fixed_s)
     else:
         avail = availability_plan(required, gpus)
         at_required = p99_ms(required, service_s, fixed_s)
-        shown_p99 = p99_ms(avail.n_replicas, service_s, fixed_s)
+        shown = p99(avail.n_replicas, service_s, fixed_s)
+        shown_p99, method = shown.value_s * 1e3, shown.method
     layers, d_model = model_shape(params)
     return ServingPlan(
         strategy=strategy,
@@ -318,7 +286,8 @@ def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
         availability=avail,
         p99_ms=shown_p99,
         p99_at_required_ms=at_required,
+        p99_method=method,
     )
 
 
-sc.on_change(_PLANS.clear)
+PLANS = PlanStore(_serving_plan, _encode, _decode)

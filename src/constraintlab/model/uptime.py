@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from constraintlab.model import scenario as sc
 
 
@@ -54,14 +56,31 @@ def replica_down_share(gpus_per_replica: int) -> float:
 
 
 def binomial_cdf(count: int, trials: int, p: float) -> float:
-    """P(X <= count) for X ~ Binomial(trials, p), summed in logs (stable for large n)."""
+    """P(X <= count) for X ~ Binomial(trials, p), summed in logs over the counts within 40
+    standard deviations of the mean (the rest is below 1e-300): bounded for any n, no scipy."""
     if count < 0:
         return 0.0
-    if count >= trials:
+    if count >= trials or p <= 0.0:
         return 1.0
-    from scipy import stats
-
-    return float(stats.binom.cdf(count, trials, p))
+    if p >= 1.0:
+        return 0.0
+    mean = trials * p
+    spread = 40.0 * math.sqrt(mean * (1.0 - p)) + 40.0
+    low = max(0, math.floor(mean - spread))
+    high = min(count, math.ceil(mean + spread))
+    if high < low:  # count lies below every count that carries mass
+        return 0.0
+    log_first = (
+        math.lgamma(trials + 1.0)
+        - math.lgamma(low + 1.0)
+        - math.lgamma(trials - low + 1.0)
+        + low * math.log(p)
+        + (trials - low) * math.log1p(-p)
+    )
+    k = np.arange(low + 1, high + 1, dtype=np.float64)
+    steps = np.log((trials - k + 1.0) / k) + (math.log(p) - math.log1p(-p))
+    log_pmf = np.concatenate(([log_first], log_first + np.cumsum(steps)))
+    return float(min(1.0, np.exp(log_pmf).sum()))
 
 
 def availability(n_replicas: int, replicas_required: int, gpus_per_replica: int) -> float:
@@ -78,15 +97,30 @@ def availability_met(value: float) -> bool:
 
 
 def availability_plan(replicas_required: int, gpus_per_replica: int) -> AvailabilityPlan:
-    """The fewest replicas n >= r whose availability reaches the target (see module doc)."""
+    """The fewest replicas n >= r whose availability reaches the target (see module doc).
+
+    Availability rises with n (one more replica can only help), so n is found by galloping
+    up from r and bisecting: a few evaluations, whatever the fleet's size.
+    """
     q = replica_down_share(gpus_per_replica)
-    n = replicas_required
-    value = availability(n, replicas_required, gpus_per_replica)
-    while not availability_met(value):
-        n += 1
-        value = availability(n, replicas_required, gpus_per_replica)
-    rate_per_day = n * gpus_per_replica / sc.GPU_MTBF_H * 24.0
-    return AvailabilityPlan(replicas_required, n, gpus_per_replica, q, rate_per_day, value)
+    r = replicas_required
+
+    def met(n: int) -> bool:
+        return availability_met(availability(n, r, gpus_per_replica))
+
+    high, step = r, 1
+    while not met(high):
+        high, step = high + step, 2 * step
+    low = high - step // 2 if step > 1 else r - 1
+    while high - low > 1:  # met(high); not met(low), or low = r - 1
+        middle = (low + high) // 2
+        if met(middle):
+            high = middle
+        else:
+            low = middle
+    value = availability(high, r, gpus_per_replica)
+    rate_per_day = high * gpus_per_replica / sc.GPU_MTBF_H * 24.0
+    return AvailabilityPlan(r, high, gpus_per_replica, q, rate_per_day, value)
 
 
 def unavailable_plan(replicas: int, gpus_per_replica: int) -> AvailabilityPlan:

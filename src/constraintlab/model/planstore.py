@@ -1,0 +1,174 @@
+"""The serving plans' one owner: computed once per scenario, kept in memory and on disk.
+
+Every caller (the scalar engine, the vectorised engine, the advice sweeps, the census tables,
+the simulator's fleet checks, the carbon baseline) asks :func:`constraintlab.model.serving.
+serving_plan`, which asks the store below. A plan depends on (model size, strategy) and on
+the scenario constants it reads (:data:`PLAN_INPUTS`), nothing else, so the key is exactly
+those values and a digest of the code that turns them into a plan: an edit of the carbon
+target or the training constants keeps every plan.
+
+On disk (``$CONSTRAINTLAB_CACHE``, default ``~/.cache/constraintlab``) each plan is one small
+JSON file, written as it is computed (a temporary file renamed over it), so a killed process
+keeps what it finished and a reader never sees half a file. JSON, not pickle: a cache folder
+shared by a class (read-only for students, filled by the instructor) can hold no code. A
+folder that cannot be written is only read. Plan folders of other keys beyond the newest
+:data:`KEEP_KEYS` are removed, and so are the version-2 pickles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from constraintlab.model import scenario as sc
+
+PLAN_INPUTS: Final = (
+    "workload.hospital_count",
+    "workload.inferences_per_hospital_per_day",
+    "targets.p99_slo_ms",
+    "targets.uptime_target",
+    "hardware.h100_hbm_bandwidth_gb_per_s",
+    "hardware.h100_dense_fp16_tflops",
+    "hardware.h100_memory_gb",
+    "hardware.nvlink_gb_per_s_per_direction",
+    "hardware.infiniband_gbit_per_s",
+    "hardware.tp_collective_latency_us",
+    "hardware.pipeline_hop_latency_us",
+    "reliability.gpu_mtbf_h",
+    "reliability.cold_restart_min",
+    "serving.images_per_study",
+    "serving.tokens_per_image",
+    "serving.bytes_per_param_serving",
+    "serving.serving_memory_usable_fraction",
+    "serving.serving_mfu",
+    "serving.model_aspect_ratio",
+    "serving.service_time_scv",
+)
+CODE_FILES: Final = ("serving.py", "queueing.py", "uptime.py", "decide.py", "planstore.py")
+KEEP_KEYS: Final = 16
+PREFIX: Final = "serving-v3-"
+
+Progress = Callable[[int, int], None]
+
+
+def cache_root() -> Path:
+    """$CONSTRAINTLAB_CACHE, or ~/.cache/constraintlab."""
+    configured = os.environ.get("CONSTRAINTLAB_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "constraintlab"
+
+
+_CODE_DIGEST: list[str] = []
+
+
+def _code_digest() -> str:
+    if not _CODE_DIGEST:
+        digest = hashlib.sha256()
+        for name in CODE_FILES:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+        _CODE_DIGEST.append(digest.hexdigest())
+    return _CODE_DIGEST[0]
+
+
+_KEYS: dict[str, str] = {}  # scenario fingerprint -> plan key
+
+
+def plan_key() -> str:
+    """A digest of the plan code and the values of :data:`PLAN_INPUTS` in the scenario."""
+    key = _KEYS.get(sc.FINGERPRINT)
+    if key is None:
+        digest = hashlib.sha256(_code_digest().encode())
+        for name in PLAN_INPUTS:
+            digest.update(f"{name}={sc.constant(name).value!r};".encode())
+        key = _KEYS[sc.FINGERPRINT] = digest.hexdigest()[:20]
+    return key
+
+
+class PlanStore:
+    """Plans by (key, model size, strategy): memory first, then the disk folder of the key."""
+
+    def __init__(
+        self,
+        compute: Callable[[float, str], Any],
+        encode: Callable[[Any], dict[str, Any]],
+        decode: Callable[[dict[str, Any]], Any],
+    ) -> None:
+        self._compute, self._encode, self._decode = compute, encode, decode
+        self._memory: dict[tuple[str, float, str], Any] = {}
+        self._pruned = False
+        self.computed = 0  # plans computed (not read) by this process, for tests and benchmarks
+
+    def folder(self, key: str | None = None) -> Path:
+        return cache_root() / f"{PREFIX}{key or plan_key()}"
+
+    def get(self, model_size_b: float, strategy: str) -> Any:
+        """The plan of one pair: from memory, else from disk, else computed and written."""
+        key = plan_key()
+        slot = (key, float(model_size_b), strategy)
+        plan = self._memory.get(slot)
+        if plan is None:
+            plan = self._read(key, slot[1], strategy)
+            if plan is None:
+                plan = self._compute(slot[1], strategy)
+                self.computed += 1
+                self._write(key, slot[1], strategy, plan)
+            self._memory[slot] = plan
+        return plan
+
+    def warm(self, pairs: list[tuple[float, str]], progress: Progress | None = None) -> None:
+        """Make every pair's plan available, reporting ``progress(done, total)`` as it goes."""
+        key = plan_key()
+        total = len(pairs)
+        for done, (size, strategy) in enumerate(pairs, start=1):
+            if (key, float(size), strategy) not in self._memory:
+                self.get(size, strategy)
+            if progress is not None:
+                progress(done, total)
+
+    def forget(self) -> None:
+        """Drop the plans held in memory (the disk keeps them)."""
+        self._memory.clear()
+
+    def _file(self, key: str, size: float, strategy: str) -> Path:
+        return self.folder(key) / f"{size!r}-{strategy}.json"
+
+    def _read(self, key: str, size: float, strategy: str) -> Any:
+        try:
+            with self._file(key, size, strategy).open(encoding="utf-8") as handle:
+                return self._decode(json.load(handle))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def _write(self, key: str, size: float, strategy: str, plan: Any) -> None:
+        folder = self.folder(key)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".plan-", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(self._encode(plan), stream)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide a shared cache from a class
+            os.replace(temporary, self._file(key, size, strategy))
+        except OSError:
+            return  # a read-only or full cache folder: the plan stays in memory only
+        if not self._pruned:
+            self._pruned = True
+            prune(folder.parent, keep=folder)
+
+
+def prune(root: Path, keep: Path) -> None:
+    """Remove version-2 pickles and plan folders beyond the :data:`KEEP_KEYS` newest."""
+    with contextlib.suppress(OSError):
+        entries = [p for p in root.iterdir() if p.name.startswith("serving-") and p != keep]
+        for old in [p for p in entries if p.suffix == ".pickle"]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+        folders = [p for p in entries if p.is_dir() and p.name.startswith(PREFIX)]
+        folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in folders[KEEP_KEYS - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)
