@@ -90,12 +90,39 @@ def goodput(job_gpus: Real, interval_min: Real) -> Real:
 
 
 def optimal_interval_min(failure_rate_per_h: float) -> float:
-    """T* maximising the exact goodput: lambda T* = 1 + lambda C + W0(-e^{-(1 + lambda C)})."""
-    from scipy.special import lambertw
+    """T* maximising the exact goodput: lambda T* = 1 + lambda C + W0(-e^{-(1 + lambda C)}).
 
+    With y = lambda T* - lambda C = 1 + W0(...), the Lambert equation is y + ln(1 - y) =
+    -lambda C: solved for y by Newton from sqrt(2 lambda C), directly in y, so no digits are
+    lost near W0's branch point (small lambda C, where 1 + W0 is the difference of two
+    numbers close to 1) and no scipy is needed.
+    """
     lam_c = failure_rate_per_h * checkpoint_write_h()
-    x = 1.0 + lam_c + float(lambertw(-math.exp(-(1.0 + lam_c))).real)
-    return x / failure_rate_per_h * 60.0
+    y = lambert_gap(lam_c)
+    return (y + lam_c) / failure_rate_per_h * 60.0
+
+
+def lambert_gap(epsilon: float) -> float:
+    """y in (0, 1) with y + ln(1 - y) = -epsilon (epsilon > 0): 1 + W0(-e^{-(1 + epsilon)})."""
+
+    def f(y: float) -> float:
+        if y < 1e-4:  # y + ln(1 - y) = -(y^2/2 + y^3/3 + ...), without the cancellation
+            return -(y * y * (0.5 + y * (1.0 / 3.0 + y * (0.25 + y * 0.2)))) + epsilon
+        return y + math.log1p(-y) + epsilon
+
+    y = min(math.sqrt(2.0 * epsilon), 0.5)
+    for _ in range(100):
+        slope = -y / (1.0 - y)
+        step = f(y) / slope
+        nxt = y - step
+        if nxt >= 1.0:
+            nxt = 0.5 * (y + 1.0)
+        elif nxt <= 0.0:
+            nxt = 0.5 * y
+        if abs(nxt - y) <= 1e-15 * y:
+            return nxt
+        y = nxt
+    return y
 
 
 @lru_cache(maxsize=256)
