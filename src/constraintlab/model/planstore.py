@@ -101,7 +101,7 @@ class PlanStore:
     ) -> None:
         self._compute, self._encode, self._decode = compute, encode, decode
         self._memory: dict[tuple[str, float, str], Any] = {}
-        self._pruned = False
+        self._pruned: set[Path] = set()  # cache roots already pruned by this process
         self.computed = 0  # plans computed (not read) by this process, for tests and benchmarks
 
     def folder(self, key: str | None = None) -> Path:
@@ -156,8 +156,8 @@ class PlanStore:
             os.replace(temporary, self._file(key, size, strategy))
         except OSError:
             return  # a read-only or full cache folder: the plan stays in memory only
-        if not self._pruned:
-            self._pruned = True
+        if folder.parent not in self._pruned:
+            self._pruned.add(folder.parent)
             prune(folder.parent, keep=folder)
 
 

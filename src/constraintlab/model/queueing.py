@@ -191,16 +191,33 @@ def mdc_p99_bracket_s(
 
 
 def _bisect(function: object, low: float, high: float, tolerance: float) -> float:
-    """The root of an increasing function on [low, high] (f(low) < 0 <= f(high))."""
+    """The root of an increasing function on [low, high] (f(low) < 0 <= f(high)), by the
+    Illinois variant of regula falsi: the bracket always holds the root, and it converges
+    superlinearly (a few evaluations where bisection takes forty)."""
     assert callable(function)
+    f_low, f_high = float(function(low)), float(function(high))
+    if f_low >= 0.0:
+        return low
+    if f_high < 0.0:
+        return high
+    side = 0
     for _ in range(200):
         if high - low <= tolerance:
             break
-        middle = 0.5 * (low + high)
-        if function(middle) < 0.0:
-            low = middle
+        middle = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < middle < high:
+            middle = 0.5 * (low + high)
+        f_middle = float(function(middle))
+        if f_middle < 0.0:
+            low, f_low = middle, f_middle
+            if side == -1:
+                f_high *= 0.5
+            side = -1
         else:
-            high = middle
+            high, f_high = middle, f_middle
+            if side == 1:
+                f_low *= 0.5
+            side = 1
     return high
 
 

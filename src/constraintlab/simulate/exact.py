@@ -183,6 +183,16 @@ def _decay_root(load: float, servers: int) -> float:
     return float(brentq(gap, low, high))
 
 
+MAX_CHAIN_STATES = 20_000  # about 0.5 s and 200 MB for the sparse solve; past it, no reference
+
+
+def mdc_chain_states(arrival_rate: float, servers: int, mean_service: float) -> int:
+    """The truncation ``top`` the chain below needs: it grows like 1 / (1 - rho) near rho = 1,
+    so callers that must stay bounded check it against :data:`MAX_CHAIN_STATES` first."""
+    load = arrival_rate * mean_service
+    return servers + _poisson_reach(load) + math.ceil(40.0 / math.log(_decay_root(load, servers)))
+
+
 @lru_cache(maxsize=64)
 def mdc_number_in_system(arrival_rate: float, servers: int, mean_service: float) -> FloatArray:
     """Stationary distribution p[n] = P(N = n) of the number in an M/D/c system.
@@ -193,7 +203,7 @@ def mdc_number_in_system(arrival_rate: float, servers: int, mean_service: float)
     """
     check_queue(arrival_rate, servers, "det", mean_service)
     load = arrival_rate * mean_service
-    top = servers + _poisson_reach(load) + math.ceil(40.0 / math.log(_decay_root(load, servers)))
+    top = mdc_chain_states(arrival_rate, servers, mean_service)
     p = _solve_truncated_chain(load, servers, top)
     normalised: FloatArray = p / p.sum()
     normalised.setflags(write=False)

@@ -156,12 +156,20 @@ def exact_response_quantile(
     """The exact q-quantile of ``fixed_delay + W + S`` where one is known, else None.
 
     M/D/c for scv = 0 (Crommelin 1932, Franx 2001), M/M/c for the gamma law with scv = 1
-    (Erlang C); see :mod:`constraintlab.simulate.exact`.
+    (Erlang C); see :mod:`constraintlab.simulate.exact`. None too for an M/D/c queue so close
+    to rho = 1 that its chain would pass ``MAX_CHAIN_STATES`` (the simulation still judges).
     """
-    from constraintlab.simulate.exact import mdc_response_quantile, mmc_response_quantile
+    from constraintlab.simulate.exact import (
+        MAX_CHAIN_STATES,
+        mdc_chain_states,
+        mdc_response_quantile,
+        mmc_response_quantile,
+    )
 
     check_mgc(arrival_rate, servers, mean_service, scv, family)
     if scv == 0.0:
+        if mdc_chain_states(arrival_rate, servers, mean_service) > MAX_CHAIN_STATES:
+            return None
         return fixed_delay + mdc_response_quantile(arrival_rate, servers, mean_service, q)
     if scv == 1.0 and family == "gamma":
         return fixed_delay + mmc_response_quantile(arrival_rate, servers, mean_service, q)

@@ -1,0 +1,108 @@
+"""Every value the scenario validator accepts either gives finite results or is refused at
+load by name, in bounded time and memory: each value that used to crash, exhaust memory or
+take minutes (issue 23, Why 3) is run as a user types it, under a 2 GB address-space limit
+and a 30 s time limit, through `evaluate`, `explore census` and the lab's own cells."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from constraintlab.model import scenario as sc
+
+LIMIT_BYTES = 2 * 2**30
+LIMIT_S = 30.0
+CASES = {
+    "serving_mfu_0.45": "[serving]\nserving_mfu = 0.45\n",
+    "hospital_count_10000000": "[workload]\nhospital_count = 10000000\n",
+    "hospital_count_2000": "[workload]\nhospital_count = 2000\n",
+    "p99_slo_ms_1000000": "[targets]\np99_slo_ms = 1000000\n",
+    "service_time_scv_2.5": "[serving]\nservice_time_scv = 2.5\n",
+    "service_time_scv_4": "[serving]\nservice_time_scv = 4.0\n",
+}
+NOT_FINITE = re.compile(r"\b(nan|inf|infinity|n/a)\b", re.IGNORECASE)
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+
+
+def _constraintlab(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    code = "from constraintlab.cli.main import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_S,
+        preexec_fn=_limited,
+        env={**os.environ, "CONSTRAINTLAB_CACHE": str(cache), "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def _strict(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _refused_by_name(done: subprocess.CompletedProcess[str], key: str) -> bool:
+    lines = done.stderr.strip().splitlines()
+    return done.returncode == 2 and len(lines) == 1 and "scenario" in lines[0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_an_accepted_value_gives_finite_results_or_is_refused_by_name(
+    name: str, tmp_path: Path
+) -> None:
+    scenario = tmp_path / f"{name}.toml"
+    scenario.write_text(CASES[name], encoding="utf-8")
+    key = CASES[name].split("\n")[1].split(" =")[0]
+    cache = tmp_path / "cache"  # the census's plans are the ones evaluate then reads
+    census = _constraintlab("explore", "census", "--scenario", str(scenario), "--json", cache=cache)
+    card = _constraintlab(
+        "evaluate",
+        "--scenario",
+        str(scenario),
+        "--model-size-b",
+        "21",
+        "--parallelism",
+        "3d",
+        cache=cache,
+    )
+    for done in (census, card):
+        assert "Traceback" not in done.stderr, done.stderr[-2000:]
+        if done.returncode == 2:
+            assert _refused_by_name(done, key), done.stderr
+            continue
+        assert done.returncode == 0, done.stderr[-2000:]
+    if census.returncode == 0:
+        _strict(census.stdout)
+    if card.returncode == 0:
+        assert not NOT_FINITE.search(card.stdout), card.stdout
+
+
+def test_the_lab_draws_act_two_at_a_load_next_to_one(tmp_path: Path) -> None:
+    """serving_mfu = 0.45, 21 B on 3d: the page said "An internal error occurred"."""
+    from constraintlab import Design
+    from test_app_headless import both_predictions, designed, run_lab
+
+    scenario = tmp_path / "mfu.toml"
+    scenario.write_text(CASES["serving_mfu_0.45"], encoding="utf-8")
+    sc.use_scenario(scenario)
+    try:
+        html, _ = run_lab(
+            **both_predictions(), **designed(Design(model_size_b=21.0, parallelism="3d"))
+        )
+    finally:
+        sc.use_scenario(None)
+    assert "P99 latency" in html
+    assert "internal error" not in html.lower()
