@@ -4,6 +4,7 @@ that budget whatever the load, the replica count or the arrival rate."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import tracemalloc
 
@@ -119,7 +120,7 @@ def test_the_quantile_falls_as_replicas_are_added_across_the_method_boundary() -
     d = 0.0166
     rate = 20.99998 / d
     values = [queueing.mdc_response_quantile(rate, c, d).value_s for c in range(21, 40)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 def test_the_simulator_judges_the_solver_near_rho_one() -> None:
