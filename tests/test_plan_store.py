@@ -124,3 +124,29 @@ def test_progress_reports_every_pair(empty_cache: Path) -> None:
     seen: list[tuple[int, int]] = []
     serving.warm_grid_plans([1.0, 2.0], ["dp", "3d"], progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_cold_census_shows_a_plan_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, building plans shows "serving plans k/210" on stderr (rich)."""
+    import pty
+
+    code = "from constraintlab.cli.main import main; main(['explore', 'census', '--json'])"
+    leader, follower = pty.openpty()
+    env = {**os.environ, "CONSTRAINTLAB_CACHE": str(tmp_path / "cold"), "COLUMNS": "100"}
+    with open(os.devnull, "wb") as sink:
+        done = subprocess.run(
+            [sys.executable, "-c", code], stdout=sink, stderr=follower, env=env, check=False
+        )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"serving plans" in seen and b"/210" in seen

@@ -198,6 +198,12 @@ def _():
 
 @app.cell
 def _():
+    _missing = wiring.missing_grid_plans()
+    if _missing:  # a first start (or a new scenario): a visible line while the plans build
+        with mo.status.progress_bar(
+            total=len(_missing), title=prose.PLANS_BUILDING_TITLE, remove_on_exit=True
+        ) as _bar:
+            wiring.build_plans(_missing, _bar.update)
     lab_census = census()
     return (lab_census,)
 

@@ -54,6 +54,20 @@ SLIDERS: Final = (
 )
 
 
+def missing_grid_plans() -> list[tuple[float, str]]:
+    """The grid's serving plans not yet in the plan store (all of them on a first start)."""
+    from constraintlab.model.serving import PLANS, grid_pairs
+
+    return PLANS.missing(grid_pairs())
+
+
+def build_plans(pairs: list[tuple[float, str]], step: Callable[[], None]) -> None:
+    """Build ``pairs``' plans, calling ``step()`` after each (the page's progress bar)."""
+    from constraintlab.model.serving import PLANS
+
+    PLANS.warm(pairs, lambda _done, _total: step())
+
+
 def slider_range(name: str) -> tuple[float | int, float | int, float | int]:
     """(start, stop, step) of the control's evenly spaced grid.
 

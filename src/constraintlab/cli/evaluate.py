@@ -21,8 +21,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict(
 @with_design_flags
 def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
     """Score one design against the six constraints and the 10,000-GPU budget."""
+    from constraintlab.cli.plans import build_plans, sweep_pairs
     from constraintlab.model.engine import evaluate
 
+    if not as_json:  # the table's advice sweeps every size at the design's strategy
+        build_plans(sweep_pairs(design))
     card = evaluate(design)
     if as_json:
         typer.echo(json.dumps(card.to_dict(), indent=2))

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from constraintlab.cli.options import with_design_flags
+from constraintlab.cli.plans import build_plans, grid_pairs, sweep_pairs
 from constraintlab.model.design import CONTROLS, Design, DesignError
 
 PROGRESS_DELAY_S = 1.0
@@ -78,6 +79,7 @@ def census_command(as_json: JsonFlag = False) -> None:
     """Count every design of the grid exactly: approved, passing each constraint, ranges."""
     from constraintlab.explore import census
 
+    build_plans(grid_pairs())
     with working("counting the grid"):
         result = census()
     if as_json:
@@ -157,6 +159,7 @@ def nearest_command(design: Design, as_json: JsonFlag = False) -> None:
     """The approved grid design reached with the fewest changes, then the smallest move."""
     from constraintlab.explore import nearest_approved
 
+    build_plans(grid_pairs())
     with working("searching the approved designs"):
         result = nearest_approved(design)
     if as_json:
@@ -193,6 +196,7 @@ def sensitivity_command(design: Design, as_json: JsonFlag = False) -> None:
     """Each control's one-step-down and one-step-up effect on every constraint's margin."""
     from constraintlab.explore import sensitivity
 
+    build_plans(sweep_pairs(design))
     with working("stepping each control"):
         result = sensitivity(design)
     if as_json:
@@ -234,6 +238,7 @@ def slice_command(design: Design, x: XControl, y: YControl, as_json: JsonFlag = 
     """Constraints met over two controls: at your other values, and the best over them."""
     from constraintlab.explore import feasibility_slice
 
+    build_plans(grid_pairs())
     try:
         with working("mapping the slice"):
             result = feasibility_slice(design, x, y)

@@ -131,6 +131,16 @@ class PlanStore:
             if progress is not None:
                 progress(done, total)
 
+    def missing(self, pairs: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """The pairs whose plan is neither in memory nor on disk (what :meth:`warm` computes)."""
+        key = plan_key()
+        return [
+            (size, strategy)
+            for size, strategy in pairs
+            if (key, float(size), strategy) not in self._memory
+            and not self._file(key, float(size), strategy).is_file()
+        ]
+
     def forget(self) -> None:
         """Drop the plans held in memory (the disk keeps them)."""
         self._memory.clear()

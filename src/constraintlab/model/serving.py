@@ -229,6 +229,24 @@ def serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
     return plan
 
 
+def grid_pairs() -> list[tuple[float, str]]:
+    """Every (model size, strategy) pair of the design grid: what the census reads."""
+    from constraintlab.model.design import CONTROLS
+
+    sizes = [float(m) for m in CONTROLS["model_size_b"].grid()]
+    return [(m, str(s)) for m in sizes for s in CONTROLS["parallelism"].grid()]
+
+
+def sweep_pairs(model_size_b: float, strategy: str) -> list[tuple[float, str]]:
+    """The pairs one design's advice sweeps read: every grid size at its strategy, and its
+    own size at every strategy."""
+    from constraintlab.model.design import CONTROLS
+
+    pairs = [(float(m), strategy) for m in CONTROLS["model_size_b"].grid()]
+    pairs += [(float(model_size_b), str(s)) for s in CONTROLS["parallelism"].grid()]
+    return list(dict.fromkeys(pairs))
+
+
 def warm_grid_plans(
     sizes: list[float], strategies: list[str], progress: Progress | None = None
 ) -> None:

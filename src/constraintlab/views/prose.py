@@ -17,6 +17,9 @@ INVARIANT_FAMILIES = (
     ("Ethics", "Chouldechova · the DP ε-δ trade-off", "cl-fam-ethics"),
 )
 
+PLANS_BUILDING_TITLE = (
+    "Sizing the serving fleet of every model size and strategy (once per scenario)..."
+)
 STRATEGY_LABELS = {
     "dp": "Data parallel only (one GPU per replica)",
     "tp_dp": "Tensor + data parallel (TP 8 in one node)",

@@ -1,0 +1,47 @@
+"""A progress line while serving plans are built ("serving plans 37/210"), on a terminal.
+
+Plans are built once per scenario and then read from the plan store (memory and disk), so
+this shows only on a cold cache: a command first asks which plans its work will read are
+missing, builds those under a rich progress bar on stderr, and then runs as usual.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from constraintlab.model.design import Design
+
+PROGRESS_FROM = 8  # plans: fewer are built in well under a second
+
+
+def grid_pairs() -> list[tuple[float, str]]:
+    """Every (model size, strategy) pair of the grid: what the census and slices read."""
+    from constraintlab.model.serving import grid_pairs as pairs
+
+    return pairs()
+
+
+def sweep_pairs(design: Design) -> list[tuple[float, str]]:
+    """The pairs one design's advice sweeps read (:func:`serving.sweep_pairs`)."""
+    from constraintlab.model.serving import sweep_pairs as pairs
+
+    return pairs(design.model_size_b, design.parallelism)
+
+
+def build_plans(pairs: list[tuple[float, str]]) -> None:
+    """Build the missing plans of ``pairs``, with a progress bar on a terminal stderr."""
+    from constraintlab.model.serving import PLANS
+
+    missing = PLANS.missing(pairs)
+    if not missing:
+        return
+    if len(missing) < PROGRESS_FROM or not sys.stderr.isatty():
+        PLANS.warm(missing)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("serving plans"), MofNCompleteColumn(), BarColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("plans", total=len(missing))
+        PLANS.warm(missing, lambda done, _total: progress.update(task, completed=done))
