@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,bench,hub]'
-	@echo "preparing the model's serving plans (once per model version, about a minute)"
+	@echo "preparing the model's serving plans (once per model version, a few seconds)"
 	$(PY) -c "from constraintlab.explore.census import census; census()"
 	touch $(STAMP)
 

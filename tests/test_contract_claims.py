@@ -1,4 +1,4 @@
-"""One test per claim of shared/spec/MODEL_CONTRACT.md (version 2), named after the claim.
+"""One test per claim of shared/spec/MODEL_CONTRACT.md (version 3), named after the claim.
 
 Claims that speak of the grid are checked on all 232,848,000 designs through the census
 (exact; tests/test_explore_census.py checks the census against the scalar engine)."""
@@ -435,3 +435,30 @@ def test_claim_15_validate_shows_it(capsys: pytest.CaptureFixture[str]) -> None:
     checks = ("p99_ms", "availability", "goodput")
     assert report["all_inside"], [report[k]["sentence"] for k in checks]
     assert uptime.availability(5, 4, 8) < 1.0
+
+
+def test_claim_16_every_grid_plan_is_computed_within_a_fixed_memory_budget() -> None:
+    """All 210 grid plans from nothing (the store bypassed) under 100 MiB of allocations, each
+    as exact as the independent chain where that chain fits (tests/test_queueing_solver.py
+    bounds the rest), and every P99 exact or bracketed within D, never NaN."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        plans = [serving._serving_plan(float(m), str(s)) for m, s in serving.grid_pairs()]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * 2**20
+    assert all(math.isfinite(p.p99_ms) and p.p99_method == "exact" for p in plans)
+    assert plans == [serving.serving_plan(float(m), str(s)) for m, s in serving.grid_pairs()]
+
+
+def test_claim_16_plans_are_computed_once_per_scenario_and_shared() -> None:
+    design = Design(model_size_b=23.0, parallelism="3d")
+    serving.serving_plan(23.0, "3d")
+    computed = serving.PLANS.computed
+    evaluate(design)
+    evaluate_many(model_size_b=[23.0, 23.0], parallelism="3d")
+    assert serving.PLANS.computed == computed
+    assert serving.serving_plan(23.0, "3d") is serving.serving_plan(23.0, "3d")

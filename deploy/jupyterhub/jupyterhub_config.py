@@ -7,6 +7,8 @@
 #   python3 -m venv /opt/constraintlab
 #   /opt/constraintlab/bin/pip install 'jupyterhub>=5,<7' 'constraintlab[hub]'  # or the wheel
 #   apt-get install -y nodejs npm && npm install -g configurable-http-proxy
+#   CONSTRAINTLAB_CACHE=/opt/constraintlab/plans /opt/constraintlab/bin/constraintlab explore census
+#       (builds the model's serving plans once, read-only for the class: see "Plan cache")
 #   useradd -m alice   # one account per student (or an authenticator of your choice below)
 # Start:
 #   /opt/constraintlab/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py
@@ -36,6 +38,8 @@ c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/constraintlab/"
 # The lab always uses the student's own home for the ledger (~/.mlsys/), even if
 # CONSTRAINTLAB_LEDGER were set: two students can never share one ledger file.
+# Every lab reads the serving plans built at install time instead of building its own.
+c.Spawner.environment = {"CONSTRAINTLAB_CACHE": f"{VENV}/plans"}
 # The lab and marimo take a while to start on a busy machine; the hub should wait for them.
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
