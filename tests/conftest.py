@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# The model's serving plans take about 40 s to build and are kept on disk under
+# The model's serving plans take a few seconds to build and are kept on disk under
 # ~/.cache/constraintlab (keyed by the constants and the code). Tests give each lab a private
 # HOME; without this they (and every lab server they start) would build the plans again.
 os.environ.setdefault("CONSTRAINTLAB_CACHE", str(Path.home() / ".cache" / "constraintlab"))
