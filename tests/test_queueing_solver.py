@@ -130,3 +130,12 @@ def test_the_simulator_judges_the_solver_near_rho_one() -> None:
     queue = ServingQueue(c, d * 1e3, 0.0, 0.0, rate)
     check, _ = check_p99(queue, engine_ms, customers=600_000, replications=10, seed=3)
     assert check.inside, check.sentence
+
+
+def test_the_simulator_judges_whitts_approximation_at_scv_one_half() -> None:
+    """Gamma service with SCV 0.5 at rho = 0.92: the engine's P99 inside the 99 % interval."""
+    rate, c, d = _queue(56, 0.923, 0.0166)
+    engine_ms = queueing.response_quantile_s(rate, c, d, 0.5) * 1e3
+    queue = ServingQueue(c, d * 1e3, 0.5, 0.0, rate, "gamma")
+    check, _ = check_p99(queue, engine_ms, customers=400_000, replications=10, seed=5)
+    assert check.inside, check.sentence

@@ -56,7 +56,7 @@ def _strict(text: str) -> object:
 
 def _refused_by_name(done: subprocess.CompletedProcess[str], key: str) -> bool:
     lines = done.stderr.strip().splitlines()
-    return done.returncode == 2 and len(lines) == 1 and "scenario" in lines[0]
+    return done.returncode == 2 and len(lines) == 1 and key.split(".")[-1] in lines[0]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -65,7 +65,7 @@ def test_an_accepted_value_gives_finite_results_or_is_refused_by_name(
 ) -> None:
     scenario = tmp_path / f"{name}.toml"
     scenario.write_text(CASES[name], encoding="utf-8")
-    key = CASES[name].split("\n")[1].split(" =")[0]
+    key = CASES[name].split("\n")[1].split(" =")[0]  # the leaf, as the refusal names it
     cache = tmp_path / "cache"  # the census's plans are the ones evaluate then reads
     census = _constraintlab("explore", "census", "--scenario", str(scenario), "--json", cache=cache)
     card = _constraintlab(
@@ -88,6 +88,16 @@ def test_an_accepted_value_gives_finite_results_or_is_refused_by_name(
         _strict(census.stdout)
     if card.returncode == 0:
         assert not NOT_FINITE.search(card.stdout), card.stdout
+
+
+def test_scv_past_one_is_refused_where_validate_showed_the_formula_optimistic(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "scv.toml"
+    scenario.write_text(CASES["service_time_scv_2.5"], encoding="utf-8")
+    done = _constraintlab("evaluate", "--scenario", str(scenario), cache=tmp_path / "c")
+    assert done.returncode == 2
+    assert "serving.service_time_scv" in done.stderr and "[0, 1]" in done.stderr
 
 
 def test_the_lab_draws_act_two_at_a_load_next_to_one(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ RULES: dict[str, Rule] = {
     "serving.serving_memory_usable_fraction": _FRACTION,
     "serving.serving_mfu": _FRACTION,
     "serving.model_aspect_ratio": _P,
-    "serving.service_time_scv": Rule(0.0, 4.0),
+    "serving.service_time_scv": Rule(0.0, 1.0),  # where validate confirms the P99 (queueing)
     "training.finetune_tokens_per_day": Rule(0.0, 1e15),
     "training.training_flop_per_param_token": _P,
     "training.training_mfu": _FRACTION,
