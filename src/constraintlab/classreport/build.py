@@ -165,6 +165,7 @@ def _write_everything(
             files_read=files_read,
             files_skipped=skipped,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            students=db.students(),
         )
         progress("writing report", 0, 1)
         _write_outputs(staging, db, page)
@@ -182,7 +183,7 @@ def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
     """Write the output files but entries.parquet."""
     from constraintlab.classreport.html import render_report
 
-    outputs.write_students_csv(out_dir / "students.csv", db.students())
+    outputs.write_students_csv(out_dir / "students.csv", page.students)
     outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
     outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
     outputs.write_text(out_dir / "report.html", render_report(page))

@@ -69,6 +69,7 @@ class Attempt:
     chapter: str
     number: int
     design: dict[str, JsonScalar]
+    recorded_at: str | None = None
 
 
 @dataclass(frozen=True)
