@@ -50,6 +50,7 @@ class ProblemKind:
     DUPLICATE: Final = "duplicate content"
     CONFLICT: Final = "student id conflict"
     UNPLACED: Final = "unplaced entries"
+    NOT_COLLECTED: Final = "not collected"  # a student's ledger the collector could not export
 
 
 @dataclass(frozen=True)
