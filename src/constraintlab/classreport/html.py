@@ -340,6 +340,11 @@ the 32 labs before the capstone; the capstone is its own column. The heat map sh
 is missing, when all six saved constraint flags are true).</li>
 <li>Attempts count the capstone saves a ledger recorded (layout A history, or the attempts of
 our export) up to the first approved one; layout B keeps only the last save (one attempt).</li>
+<li>"Who needs help" and the capstone columns of students.csv (capstone_attempts, hints_used,
+reveals_used, failing_in_last_attempt, last_attempt_at) read every capstone save. The lab counts
+hints and reveals per session, so each save adds its rise over the save before it, or its whole
+count after a drop (a new session began); layout B keeps only the last save, so its counts are
+those of the last session. The last attempt's time is in constraintlab's own export only.</li>
 <li>Duplicates: of files with identical content, the first in sorted path order is read. Of
 different files naming the same student, the first in sorted path order is kept and the others
 are listed as conflicts. Files marked as sample data are skipped.</li>
