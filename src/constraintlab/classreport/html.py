@@ -49,6 +49,9 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.path{font-family:ui-monospace,monospace;word-break:break-all}
 .note{color:#566573;font-size:.9rem}
 .warn{color:#a04000}
+.tw{overflow-x:auto;max-width:100%}
+@media (max-width:600px){main{padding:12px} .cards{grid-template-columns:repeat(2,1fr)}
+  .grid2{grid-template-columns:1fr} th,td{padding:4px}}
 """
 
 
@@ -183,7 +186,7 @@ def _domain_section(domains: Sequence[DomainStat]) -> str:
         f"<td class='n'>{_pct(d.prediction_accuracy_std)}</td></tr>"
         for d in domains
     )
-    return f"{figures}<table>{head}{rows}</table>"
+    return f"{figures}<div class='tw'><table>{head}{rows}</table></div>"
 
 
 def _capstone_section(page: ReportPage) -> str:
@@ -219,7 +222,7 @@ def _capstone_table(page: ReportPage) -> str:
     ]
     body = "".join(f"<tr><td>{_e(k)}</td><td class='n'>{_e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<h3 style='margin:8px'>Capstone outcomes</h3><table>{body}</table>"
+        f"<h3 style='margin:8px'>Capstone outcomes</h3><div class='tw'><table>{body}</table></div>"
         "<p class='note' style='margin:8px'>Attempts count the capstone saves a ledger"
         " recorded, up to the first approved one. Layout B ledgers keep only the last save of"
         " each lab, so those students show as one attempt.</p>"
@@ -256,15 +259,15 @@ def _help_section(students: Sequence[StudentRow]) -> str:
     )
     return (
         f"<h3 id='help-stuck'>{_students(len(stuck))} saved a capstone that is not approved</h3>"
-        + (f"<table>{stuck_head}{stuck_rows}</table>" if stuck else "")
+        + (f"<div class='tw'><table>{stuck_head}{stuck_rows}</table></div>" if stuck else "")
         + _more(len(stuck))
         + f"<h3 id='help-none'>{_students(len(never))} saved no capstone</h3>"
-        + (f"<table>{never_head}{never_rows}</table>" if never else "")
+        + (f"<div class='tw'><table>{never_head}{never_rows}</table></div>" if never else "")
         + _more(len(never))
         + "<p class='note'>Hints and reveals are the help the lab showed before each attempt"
-        " (blank: the ledger did not record it); the last attempt's time is recorded in"
-        " constraintlab's own export only. A student whose file could not be read is not here:"
-        " see the files that could not be used below.</p>"
+        " (—: the lab that saved them did not count it); the last attempt's time is recorded"
+        " in constraintlab's own export only. A student whose file could not be read is not"
+        " here: see the files that could not be used below.</p>"
     )
 
 
@@ -276,7 +279,7 @@ def _students(n: int) -> str:
 
 
 def _count(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
+    return "—" if value is None else f"{value:,}"
 
 
 def _more(rows: int) -> str:
@@ -322,8 +325,9 @@ def _problems_section(problems: Sequence[Problem]) -> str:
         else ""
     )
     return (
-        "<table><tr><th>input</th><th>problem</th><th>detail</th><th>what happened</th></tr>"
-        f"{rows}</table>{more}"
+        "<div class='tw'><table><tr><th>input</th><th>problem</th><th>detail</th>"
+        "<th>what happened</th></tr>"
+        f"{rows}</table></div>{more}"
     )
 
 
