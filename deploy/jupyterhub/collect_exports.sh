@@ -66,19 +66,29 @@ for home in "$homes"/*/; do
   students=$((students + 1))
   name=$(basename "$home")
   owner=$(stat -c %U "$home/.mlsys")
-  # the student writes into a folder of their own; root moves the result into OUT_DIR
-  drop=""
-  if drop=$(as_owner mktemp -d) && why=$(export_one 2>&1 >/dev/null); then
-    install -m 0644 "$drop/$name.json" "$out/$name.json"
-    collected=$((collected + 1))
+  # the student writes into a folder of their own, and reads the result out of it for root
+  # (as the student, so a file swapped for a link to something only root may read is refused)
+  drop="" why=""
+  if ! drop=$(as_owner mktemp -d); then
+    drop="" why="no folder could be made as $owner"
+  elif ! why=$(export_one 2>&1 >/dev/null); then
+    why=${why:-the export failed}
+  elif ! as_owner cat -- "$drop/$name.json" >"$out/.$name.json.partial"; then
+    why="the export could not be read back as $owner"
   else
-    why=$(printf '%s' "${why:-could not make a folder as $owner}" | head -n 1)
+    chmod 0644 "$out/.$name.json.partial"
+    mv -f -- "$out/.$name.json.partial" "$out/$name.json"
+    collected=$((collected + 1))
+    why=""
+  fi
+  if [ -n "$why" ]; then
+    rm -f -- "$out/.$name.json.partial"
+    why=$(printf '%s' "${why:-the export failed}" | head -n 1)
     echo "skipped $name: its ledger could not be exported (${why})" >&2
     printf '%s,%s,%s\n' "$(csv_field "$name")" "$(csv_field "$home/.mlsys")" \
       "$(csv_field "the ledger could not be exported: ${why}")" >>"$skipped_csv"
   fi
-  [ -z "$drop" ] || rm -rf "$drop"
-  why=""
+  [ -z "$drop" ] || as_owner rm -rf -- "$drop"
 done
 echo "$students students with a ledger: collected $collected, skipped $((students - collected))" \
   "(named in $skipped_csv) into $out"
