@@ -326,7 +326,7 @@ def _check_ledger(path: Path) -> None:
     assert entry["context"] == "renewable"
     # two earlier labs cannot grade Act I (views.questions.judge_act1): not counted as right
     assert entry["act1_prediction"] == "D" and entry["act1_correct"] is False
-    assert entry["curriculum_complete"] is True
+    assert entry["curriculum_complete"] is False  # two of the 32 earlier labs (issue 25)
 
 
 def _report(latencies: list[float], outside: list[str]) -> None:

@@ -112,7 +112,7 @@ def test_other_key_spellings_and_junk_are_tolerated() -> None:
 
 def test_the_full_sample_journey() -> None:
     result = arch.audit(sample_entries())
-    assert result.totals == arch.Totals(32, 32, 13, 32, False)
+    assert result.totals == arch.Totals(32, 32, 12, 32, False)
     assert result.accuracy.vol1 == arch.Ratio(11, 16)
     assert result.accuracy.vol2 == arch.Ratio(13, 16)
     assert result.accuracy.overall == arch.Ratio(24, 32)
@@ -128,7 +128,7 @@ def test_the_full_sample_journey() -> None:
             "Scale": 0.5,
             "Networking": 1.0,
             "Reliability": 0.0,
-            "Privacy/Ethics": 0.75,
+            "Privacy/Ethics": 0.5,  # 50 points behind Networking: Act I can grade (issue 25)
             "Economics": 1 / 3,
         }
     )

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from constraintlab.ledger import Ledger, audit, open_ledger
 from constraintlab.ledger.archaeology import LAB_DONE, LAB_TODO
-from constraintlab.ledger.keys import CAPSTONE_KEY
+from constraintlab.ledger.keys import CAPSTONE_KEY, EARLIER_LAB_KEYS
 from constraintlab.ledger.sample import write_sample
 from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
 from constraintlab.model.design import CONTROLS, Design, NumericControl
@@ -137,7 +137,8 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
             is_sample = access.ledger.is_sample
         except Exception as problem:
             warnings.append(f"{type(problem).__name__}: {problem}")
-    return Journey(audit(entries), is_sample, tuple(warnings), notes)
+    store = str(access.ledger.path) if is_sample and access.ledger is not None else None
+    return Journey(audit(entries), is_sample, tuple(warnings), notes, sample_store=store)
 
 
 def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
@@ -197,7 +198,10 @@ def capstone_entry(
     reveals_used: int = 0,
 ) -> dict[str, Any]:
     """The v2_17 ledger entry with the published field names, plus the help the student asked
-    for before submitting (``hints_used``: hint steps shown; ``reveals_used``: "show me")."""
+    for before submitting (``hints_used``: hint steps shown; ``reveals_used``: "show me").
+
+    ``curriculum_complete`` is False here: only the store the entry goes into can say whether
+    the student did the curriculum, and :meth:`EntrySaver.submit` sets it from that."""
     d = card.design
     entry: dict[str, Any] = {
         "context": d.context,
@@ -220,12 +224,39 @@ def capstone_entry(
             "act2_result": "approved" if card.approved else "infeasible",
             "act2_decision": d.parallelism,
             "constraint_hit": not card.approved,
-            "curriculum_complete": True,
+            "curriculum_complete": False,  # EntrySaver.submit says, from the store it goes to
             "hints_used": int(hints_used),
             "reveals_used": int(reveals_used),
         }
     )
     return entry
+
+
+def curriculum_complete(ledger: Ledger | None) -> bool:
+    """The published ``curriculum_complete`` field, told honestly: true only for a student's
+    own ledger (not a sample store) that holds every one of the 32 labs before the capstone.
+    A store that cannot be read says False (never raises)."""
+    try:
+        if ledger is None or ledger.is_sample:
+            return False
+        return set(EARLIER_LAB_KEYS) <= set(ledger.entries())
+    except Exception:  # the save that follows reports the store's problem
+        return False
+
+
+def is_sample_store(ledger: Ledger | None) -> bool:
+    """True for a sample store; False for none, the student's own, or one that cannot be read."""
+    try:
+        return ledger is not None and ledger.is_sample
+    except Exception:  # the save reports the store's problem
+        return False
+
+
+def store_name(ledger: Ledger | None) -> str:
+    """How a status line names the store: the sample store by its path, else the student's."""
+    if ledger is not None and is_sample_store(ledger):
+        return f"the SAMPLE store {ledger.path}"
+    return "your Design Ledger"
 
 
 @dataclass
@@ -240,14 +271,17 @@ class EntrySaver:
         """Save if changed; returns a one-line status for the page."""
         if self.access.ledger is None:
             return f"Not saved: the ledger could not be opened ({self.access.problem})."
+        where = store_name(self.access.ledger)
         if entry == self.last_saved:
-            return f"Saved to your Design Ledger as {CAPSTONE_KEY} (no change since)."
+            return f"Saved to {where} as {CAPSTONE_KEY} (no change since)."
         try:
             self.access.ledger.save(CAPSTONE_KEY, entry)
         except Exception as problem:  # a failed save is reported in the page, not raised
             return f"Not saved: {type(problem).__name__}: {problem}"
         self.last_saved = dict(entry)
-        return f"Saved to your Design Ledger as {CAPSTONE_KEY}."
+        if is_sample_store(self.access.ledger):
+            return f"Saved to {where} as {CAPSTONE_KEY}, not to a ledger of your own."
+        return f"Saved to {where} as {CAPSTONE_KEY}."
 
     def record_attempt(self, entry: dict[str, Any]) -> str:
         """Record one submitted architecture; returns a one-line status."""
@@ -266,10 +300,14 @@ class EntrySaver:
         the course's ledger files learn it (:func:`write_back_capstone`).
 
         Only a submission writes v2_17 (moving a slider writes nothing), so the ledger, the
-        timeline and the HUD all show what was submitted."""
+        timeline and the HUD all show what was submitted. The entry's ``curriculum_complete``
+        is set here, in place, from the store it goes into (:func:`curriculum_complete`), so
+        the page shows what was saved."""
+        entry["curriculum_complete"] = curriculum_complete(self.access.ledger)
         attempt = self.record_attempt(entry)
         saved = self.save(entry)
-        note = attempt if saved.startswith("Saved") else f"{attempt} {saved}"
+        sample = is_sample_store(self.access.ledger)
+        note = attempt if saved.startswith("Saved") and not sample else f"{attempt} {saved}"
         return f"{note} {write_back_capstone(self.access)}".strip()
 
 

@@ -8,9 +8,11 @@ Tables (one in-memory database per report):
 * ``entries(student_id, chapter, context, ..., design_json)``: one row per lab a student saved
   (the canonical entry, i.e. the last save); the known fields typed, everything in
   ``design_json``. A boolean column is NULL when the field is missing or not a JSON boolean.
-* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>)``: every save of
-  the capstone, in the order the ledger recorded it (1-based); the other labs' saves are not
-  kept (no query reads them, and they are most of the rows).
+* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>, hints_used,
+  reveals_used, recorded_at)``: every save of the capstone, in the order the ledger recorded
+  it (1-based), with the help the lab had counted by then and the time our export recorded
+  (NULL in the course's layouts); the other labs' saves are not kept (no query reads them,
+  and they are most of the rows).
 * ``student_domains(student_id, domain, hit_rate, prediction_accuracy)``: each student's Act I
   numbers per domain (NULL = no data). A report derives them from ``entries`` by Act I's rule
   (:meth:`ClassDatabase.derive_student_domains`; a test checks them against the ledger's
@@ -39,6 +41,7 @@ import numpy as np
 from constraintlab.classreport.columns import (
     BOOL_FIELDS,
     FALSE,
+    HELP_FIELDS,
     LAB_INDEX,
     TEXT_FIELDS,
     TRUE,
@@ -48,7 +51,12 @@ from constraintlab.classreport.columns import (
     as_number,
     as_text,
 )
-from constraintlab.classreport.model import CAPSTONE_FLAGS, CAPSTONE_KEY, StudentLedger
+from constraintlab.classreport.model import (
+    CAPSTONE_FLAG_LABELS,
+    CAPSTONE_FLAGS,
+    CAPSTONE_KEY,
+    StudentLedger,
+)
 from constraintlab.classreport.results import (
     AttemptsBucket,
     ClassTotals,
@@ -62,6 +70,11 @@ from constraintlab.classreport.results import (
 
 __all__ = ["BOOL_FIELDS", "TEXT_FIELDS", "ClassDatabase", "as_bool", "as_number", "as_text"]
 
+_FAILING_NAMES = ", ".join(
+    f"CASE WHEN NOT {flag} THEN '{CAPSTONE_FLAG_LABELS[flag]}' END" for flag in CAPSTONE_FLAGS
+)
+"""The names of the constraints a save failed, in the lab's order (a flag not saved: none)."""
+
 _SCHEMA = f"""
 CREATE TABLE labs (chapter VARCHAR PRIMARY KEY, position INTEGER, volume INTEGER, lab INTEGER);
 CREATE TABLE domain_labs (domain VARCHAR, position INTEGER, chapter VARCHAR);
@@ -73,7 +86,9 @@ CREATE TABLE entries (student_id VARCHAR, chapter VARCHAR,
                       {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS)},
                       design_json VARCHAR);
 CREATE TABLE attempts (student_id VARCHAR, chapter VARCHAR, attempt INTEGER,
-                       {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS[2:])});
+                       {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS[2:])},
+                       {", ".join(f"{name} DOUBLE" for name in HELP_FIELDS)},
+                       recorded_at VARCHAR);
 CREATE TABLE student_domains (student_id VARCHAR, domain VARCHAR, hit_rate DOUBLE,
                               prediction_accuracy DOUBLE);
 -- approved: the lab's own verdict if it saved one, else all six flags if all six were saved
@@ -101,6 +116,23 @@ CREATE VIEW student_summary AS
     LEFT JOIN entries e USING (student_id)
     LEFT JOIN capstones c USING (student_id)
     GROUP BY ALL;
+-- help asked for: the lab counts hints and reveals per session, cumulatively, so a save adds
+-- its rise over the save before it, or its whole count after a drop (a new session began)
+CREATE MACRO help_added(now, before) AS
+    CASE WHEN before IS NULL OR now < before THEN now ELSE now - before END;
+CREATE VIEW capstone_progress AS
+    WITH a AS (
+        SELECT *, lag(hints_used) OVER w AS hints_before, lag(reveals_used) OVER w
+                   AS reveals_before,
+               row_number() OVER (PARTITION BY student_id ORDER BY attempt DESC) AS from_last,
+               nullif(concat_ws('; ', {_FAILING_NAMES}), '') AS failing
+        FROM capstone_attempts WINDOW w AS (PARTITION BY student_id ORDER BY attempt))
+    SELECT student_id, count(*) AS attempts,
+           sum(help_added(hints_used, hints_before))::BIGINT AS hints_used,
+           sum(help_added(reveals_used, reveals_before))::BIGINT AS reveals_used,
+           any_value(failing) FILTER (WHERE from_last = 1) AS failing_in_last_attempt,
+           any_value(recorded_at) FILTER (WHERE from_last = 1) AS last_attempt_at
+    FROM a GROUP BY student_id;
 """
 
 
@@ -279,10 +311,14 @@ class ClassDatabase:
         return [DomainStat(*row) for row in rows]
 
     def students(self) -> list[StudentRow]:
-        """One row per student, sorted by id (the numbers of ``students.csv``)."""
+        """One row per student, sorted by id (the numbers of ``students.csv``), with their
+        capstone's progress (0 attempts and NULLs for a student with no capstone)."""
         rows = self._rows(
             "SELECT student_id, labs_done, constraint_hits, prediction_accuracy,"
-            " capstone_approved, source_path, layout FROM student_summary ORDER BY student_id"
+            " capstone_approved, source_path, layout, coalesce(p.attempts, 0), p.hints_used,"
+            " p.reveals_used, p.failing_in_last_attempt, p.last_attempt_at"
+            " FROM student_summary LEFT JOIN capstone_progress p USING (student_id)"
+            " ORDER BY student_id"
         )
         return [StudentRow(*row) for row in rows]
 
@@ -473,8 +509,8 @@ def _decoded(name: str) -> str:
         return f"list_extract($texts::VARCHAR[], {name} + 1)"
     if name in BOOL_FIELDS:
         return f"CASE {name} WHEN {TRUE} THEN true WHEN {FALSE} THEN false END"
-    if name == "act2_result":
-        return "CASE WHEN isnan(act2_result) THEN NULL ELSE act2_result END"
+    if name == "act2_result" or name in HELP_FIELDS:
+        return f"CASE WHEN isnan({name}) THEN NULL ELSE {name} END"
     return name
 
 
@@ -483,7 +519,7 @@ def student_columns(students: Sequence[StudentLedger]) -> ClassColumns:
     columns = ClassColumns()
     for s in students:
         row = (s.student_id, s.source_path, s.layout, s.id_source, s.unplaced_entries)
-        saves = ((a.chapter, a.number, a.design) for a in s.attempts)
+        saves = ((a.chapter, a.number, a.design, a.recorded_at) for a in s.attempts)
         columns.add_student(row, s.entries, saves)
     columns.seal()
     return columns

@@ -62,11 +62,14 @@ def build_class_report(
     on_progress: OnProgress | None = None,
     heatmap_rows: int = DEFAULT_HEATMAP_ROWS,
     workers: int | None = None,
+    not_collected: Sequence[Problem] = (),
 ) -> ReportOutcome:
     """Read every input, analyse the class and write the report files into ``out_dir``.
 
     ``workers``: processes that parse the files (default: as many as pay off for the class
     size, up to the CPUs; 1 reads in this process). The outputs do not depend on it.
+    ``not_collected``: students a collector could not export
+    (:mod:`~constraintlab.classreport.skipped`), listed and counted as skipped.
     """
     progress = on_progress or _no_progress
     found = expand_inputs(inputs)
@@ -91,7 +94,7 @@ def build_class_report(
     batches = ChunkBatches(db)
     loaded = load_class(chunks, batches)
     batches.flush()
-    problems = (*found.problems, *loaded.problems)
+    problems = (*found.problems, *loaded.problems, *not_collected)
     if not loaded.students_read:
         raise ClassReportError(_nothing_read(len(found.files), loaded.problems))
     progress("analysing", 0, 1)
@@ -165,6 +168,7 @@ def _write_everything(
             files_read=files_read,
             files_skipped=skipped,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            students=db.students(),
         )
         progress("writing report", 0, 1)
         _write_outputs(staging, db, page)
@@ -182,7 +186,7 @@ def _write_outputs(out_dir: Path, db: ClassDatabase, page: ReportPage) -> None:
     """Write the output files but entries.parquet."""
     from constraintlab.classreport.html import render_report
 
-    outputs.write_students_csv(out_dir / "students.csv", db.students())
+    outputs.write_students_csv(out_dir / "students.csv", page.students)
     outputs.write_domains_csv(out_dir / "domains.csv", page.domains)
     outputs.write_problems_csv(out_dir / "problems.csv", page.problems)
     outputs.write_text(out_dir / "report.html", render_report(page))

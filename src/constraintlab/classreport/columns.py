@@ -11,7 +11,9 @@ Python object per value, which is what makes both steps cheap:
   (index into the course's lab keys) as integer arrays; the text fields as integer codes into
   :attr:`ClassColumns.texts` (-1 = NULL); booleans as bytes (:data:`FALSE`, :data:`TRUE`,
   :data:`UNKNOWN`); ``act2_result`` as doubles (NaN = NULL: NaN is never a valid value);
-  ``act2_result_text`` and ``design_json`` as lists of strings. ``design_json`` is
+  ``act2_result_text`` and ``design_json`` as lists of strings. A save also keeps the help
+  the student had asked for (``hints_used``, ``reveals_used``: doubles, NaN = NULL) and when
+  it was recorded (``recorded_at``: text, our export's attempts only). ``design_json`` is
   :func:`~constraintlab.ledger.validation.canonical_json`, which the ledger's parser makes
   while it checks the design: the one time a design is serialised on the way in.
 
@@ -42,6 +44,8 @@ TEXT_FIELDS = ("context", "act1_prediction", "act2_decision")
 BOOL_FIELDS = ("act1_correct", "constraint_hit", "constraints_all_met", *CAPSTONE_FLAGS)
 VERDICT_FIELDS = BOOL_FIELDS[2:]
 """The capstone's verdict fields, kept for each of its saves (the ``attempts`` table)."""
+HELP_FIELDS = ("hints_used", "reveals_used")
+"""The help counters the lab saves with each capstone attempt (per session, cumulative)."""
 
 FALSE: Final = 0
 TRUE: Final = 1
@@ -52,6 +56,8 @@ LAB_INDEX: Final = {key: i for i, key in enumerate(CHAPTER_KEYS)}
 """A chapter column holds the position of the lab's key in :data:`CHAPTER_KEYS`."""
 
 Design = Mapping[str, JsonScalar]
+Save = tuple[str, int, Design] | tuple[str, int, Design, str | None]
+"""(chapter, attempt number, design) of one save, optionally with its ``recorded_at``."""
 Column = array | bytes | list[Any]  # type: ignore[type-arg]
 
 
@@ -98,7 +104,7 @@ class ClassColumns:
     attempt_rows: list[int] = field(default_factory=list)
     _entry_chapters: list[str] = field(default_factory=list)
     _designs: list[Design] = field(default_factory=list)
-    _saves: list[tuple[str, int, Design]] = field(default_factory=list)
+    _saves: list[Save] = field(default_factory=list)
     _design_json: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -108,15 +114,15 @@ class ClassColumns:
         self,
         row: tuple[str, str, str, str, int],
         entries: Mapping[str, Design],
-        saves: Iterable[tuple[str, int, Design]],
+        saves: Iterable[Save],
         entry_json: Mapping[str, str] | None = None,
     ) -> None:
         """One student: its ``students`` row, its entries (chapter -> design) and its saves.
 
-        ``saves`` are (chapter, attempt number, design) in the order the ledger recorded them;
-        the capstone's are kept. ``entry_json``: each entry's canonical JSON where the caller
-        has it already (the ledger's parser makes it while checking the design); else it is
-        made here.
+        ``saves`` are (chapter, attempt number, design[, recorded_at]) in the order the ledger
+        recorded them; the capstone's are kept. ``entry_json``: each entry's canonical JSON
+        where the caller has it already (the ledger's parser makes it while checking the
+        design); else it is made here.
         """
         for column, value in zip(self.students, row, strict=True):
             column.append(value)
@@ -148,12 +154,14 @@ class ClassColumns:
             **_sparse_bool_columns(designs, VERDICT_FIELDS),
             "design_json": self._design_json,
         }
-        saved = [design for _, _, design in self._saves]
+        saved = [save[2] for save in self._saves]
         self.attempts = {
             "student": _owners(self.attempt_rows),
-            "chapter": _lab_positions([chapter for chapter, _, _ in self._saves]),
-            "attempt": array("i", [number for _, number, _ in self._saves]),
+            "chapter": _lab_positions([save[0] for save in self._saves]),
+            "attempt": array("i", [save[1] for save in self._saves]),
             **{name: _bool_bytes(_field(saved, name)) for name in VERDICT_FIELDS},
+            **{name: _numbers(_field(saved, name)) for name in HELP_FIELDS},
+            "recorded_at": [save[3] if len(save) > 3 else None for save in self._saves],
         }
         self._entry_chapters, self._designs, self._saves, self._design_json = [], [], [], []
 

@@ -23,11 +23,13 @@ from constraintlab.classreport.results import (
     FailingConstraint,
     FunnelStage,
     LabCompletion,
+    StudentRow,
 )
 
 PLOTLY_BEGIN = "<!-- plotly.js (inlined) -->"
 PLOTLY_END = "<!-- /plotly.js -->"
 MAX_PROBLEM_ROWS = 500
+MAX_HELP_ROWS = 500
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 _CSS = """
@@ -47,6 +49,9 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td.path{font-family:ui-monospace,monospace;word-break:break-all}
 .note{color:#566573;font-size:.9rem}
 .warn{color:#a04000}
+.tw{overflow-x:auto;max-width:100%}
+@media (max-width:600px){main{padding:12px} .cards{grid-template-columns:repeat(2,1fr)}
+  .grid2{grid-template-columns:1fr} th,td{padding:4px}}
 """
 
 
@@ -65,6 +70,7 @@ class ReportPage:
     files_read: int
     files_skipped: int
     generated_at: str
+    students: Sequence[StudentRow] = ()
 
 
 def render_report(page: ReportPage) -> str:
@@ -76,6 +82,7 @@ def render_report(page: ReportPage) -> str:
                 "domains", "Design Ledger archaeology, class view", _domain_section(page.domains)
             ),
             _section("capstone", "The capstone", _capstone_section(page)),
+            _section("help", "Who needs help", _help_section(page.students)),
             _section("completion", "Lab completion", _completion_section(page)),
             _section("problems", "Files that could not be used", _problems_section(page.problems)),
             _section("notes", "How the numbers are computed", _NOTES),
@@ -179,7 +186,7 @@ def _domain_section(domains: Sequence[DomainStat]) -> str:
         f"<td class='n'>{_pct(d.prediction_accuracy_std)}</td></tr>"
         for d in domains
     )
-    return f"{figures}<table>{head}{rows}</table>"
+    return f"{figures}<div class='tw'><table>{head}{rows}</table></div>"
 
 
 def _capstone_section(page: ReportPage) -> str:
@@ -215,11 +222,70 @@ def _capstone_table(page: ReportPage) -> str:
     ]
     body = "".join(f"<tr><td>{_e(k)}</td><td class='n'>{_e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<h3 style='margin:8px'>Capstone outcomes</h3><table>{body}</table>"
+        f"<h3 style='margin:8px'>Capstone outcomes</h3><div class='tw'><table>{body}</table></div>"
         "<p class='note' style='margin:8px'>Attempts count the capstone saves a ledger"
         " recorded, up to the first approved one. Layout B ledgers keep only the last save of"
         " each lab, so those students show as one attempt.</p>"
     )
+
+
+def _help_section(students: Sequence[StudentRow]) -> str:
+    """The students without an approved capstone: those who saved one, most attempts first,
+    then those who saved none, most labs first (every name escaped)."""
+    stuck = sorted(
+        (s for s in students if s.needs_help and s.capstone_attempts > 0),
+        key=lambda s: (-s.capstone_attempts, s.student_id),
+    )
+    never = sorted(
+        (s for s in students if s.capstone_attempts == 0),
+        key=lambda s: (-s.labs_done, s.student_id),
+    )
+    stuck_head = (
+        "<tr><th>student</th><th class='n'>attempts</th><th class='n'>hints</th>"
+        "<th class='n'>reveals</th><th>failing in the last attempt</th><th>last attempt</th></tr>"
+    )
+    stuck_rows = "".join(
+        f"<tr><td>{_e(s.student_id)}</td><td class='n'>{s.capstone_attempts:,}</td>"
+        f"<td class='n'>{_count(s.hints_used)}</td><td class='n'>{_count(s.reveals_used)}</td>"
+        f"<td>{_e(s.failing_in_last_attempt or _NO_FAILING)}</td>"
+        f"<td>{_e(s.last_attempt_at or 'not recorded')}</td></tr>"
+        for s in stuck[:MAX_HELP_ROWS]
+    )
+    never_head = "<tr><th>student</th><th class='n'>labs done (of 32)</th><th>file</th></tr>"
+    never_rows = "".join(
+        f"<tr><td>{_e(s.student_id)}</td><td class='n'>{s.labs_done:,}</td>"
+        f"<td class='path'>{_e(s.source_path)}</td></tr>"
+        for s in never[:MAX_HELP_ROWS]
+    )
+    return (
+        f"<h3 id='help-stuck'>{_students(len(stuck))} saved a capstone that is not approved</h3>"
+        + (f"<div class='tw'><table>{stuck_head}{stuck_rows}</table></div>" if stuck else "")
+        + _more(len(stuck))
+        + f"<h3 id='help-none'>{_students(len(never))} saved no capstone</h3>"
+        + (f"<div class='tw'><table>{never_head}{never_rows}</table></div>" if never else "")
+        + _more(len(never))
+        + "<p class='note'>Hints and reveals are the help the lab showed before each attempt"
+        " (—: the lab that saved them did not count it); the last attempt's time is recorded"
+        " in constraintlab's own export only. A student whose file could not be read is not"
+        " here: see the files that could not be used below.</p>"
+    )
+
+
+_NO_FAILING = "none recorded as failing"
+
+
+def _students(n: int) -> str:
+    return "No student" if n == 0 else f"{n:,} student{'' if n == 1 else 's'}"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _more(rows: int) -> str:
+    if rows <= MAX_HELP_ROWS:
+        return ""
+    return f"<p class='note'>Showing {MAX_HELP_ROWS:,} of {rows:,}; students.csv has all.</p>"
 
 
 def _completion_section(page: ReportPage) -> str:
@@ -259,8 +325,9 @@ def _problems_section(problems: Sequence[Problem]) -> str:
         else ""
     )
     return (
-        "<table><tr><th>input</th><th>problem</th><th>detail</th><th>what happened</th></tr>"
-        f"{rows}</table>{more}"
+        "<div class='tw'><table><tr><th>input</th><th>problem</th><th>detail</th>"
+        "<th>what happened</th></tr>"
+        f"{rows}</table></div>{more}"
     )
 
 
@@ -277,6 +344,11 @@ the 32 labs before the capstone; the capstone is its own column. The heat map sh
 is missing, when all six saved constraint flags are true).</li>
 <li>Attempts count the capstone saves a ledger recorded (layout A history, or the attempts of
 our export) up to the first approved one; layout B keeps only the last save (one attempt).</li>
+<li>"Who needs help" and the capstone columns of students.csv (capstone_attempts, hints_used,
+reveals_used, failing_in_last_attempt, last_attempt_at) read every capstone save. The lab counts
+hints and reveals per session, so each save adds its rise over the save before it, or its whole
+count after a drop (a new session began); layout B keeps only the last save, so its counts are
+those of the last session. The last attempt's time is in constraintlab's own export only.</li>
 <li>Duplicates: of files with identical content, the first in sorted path order is read. Of
 different files naming the same student, the first in sorted path order is kept and the others
 are listed as conflicts. Files marked as sample data are skipped.</li>

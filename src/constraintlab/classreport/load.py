@@ -197,19 +197,24 @@ def domain_scores(entries: dict[str, dict[str, JsonScalar]]) -> list[DomainScore
     ]
 
 
-def _numbered_saves(parsed: ParsedLedger) -> Iterator[tuple[str, int, dict[str, JsonScalar]]]:
-    """Every save as (chapter, number, design), numbered 1, 2, ... per chapter in file order."""
+def _numbered_saves(
+    parsed: ParsedLedger,
+) -> Iterator[tuple[str, int, dict[str, JsonScalar], str | None]]:
+    """Every save as (chapter, number, design, recorded_at), numbered 1, 2, ... per chapter
+    in file order."""
     counts: dict[str, int] = {}
     for save in parsed.attempts:
         counts[save.chapter] = number = counts.get(save.chapter, 0) + 1
-        yield save.chapter, number, save.design
+        yield save.chapter, number, save.design, save.recorded_at
 
 
-def _capstone_saves(parsed: ParsedLedger) -> list[tuple[str, int, dict[str, JsonScalar]]]:
+def _capstone_saves(
+    parsed: ParsedLedger,
+) -> list[tuple[str, int, dict[str, JsonScalar], str | None]]:
     """The capstone's saves as :func:`_numbered_saves` numbers them (the only ones the class
     columns keep), without going through every other lab's."""
-    saves = [save.design for save in parsed.attempts if save.chapter == CAPSTONE_KEY]
-    return [(CAPSTONE_KEY, number, design) for number, design in enumerate(saves, 1)]
+    saves = [save for save in parsed.attempts if save.chapter == CAPSTONE_KEY]
+    return [(CAPSTONE_KEY, n, save.design, save.recorded_at) for n, save in enumerate(saves, 1)]
 
 
 def _duplicate(

@@ -50,6 +50,7 @@ class ProblemKind:
     DUPLICATE: Final = "duplicate content"
     CONFLICT: Final = "student id conflict"
     UNPLACED: Final = "unplaced entries"
+    NOT_COLLECTED: Final = "not collected"  # a student's ledger the collector could not export
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Attempt:
     chapter: str
     number: int
     design: dict[str, JsonScalar]
+    recorded_at: str | None = None
 
 
 @dataclass(frozen=True)

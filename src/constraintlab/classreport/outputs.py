@@ -33,6 +33,11 @@ STUDENT_COLUMNS = (
     "capstone_approved",
     "source_path",
     "layout",
+    "capstone_attempts",
+    "hints_used",
+    "reveals_used",
+    "failing_in_last_attempt",
+    "last_attempt_at",
 )
 DOMAIN_COLUMNS = (
     "domain",

@@ -38,7 +38,13 @@ class DomainStat:
 
 @dataclass(frozen=True)
 class StudentRow:
-    """One row of ``students.csv``."""
+    """One row of ``students.csv``: Act I's totals, then the capstone's progress.
+
+    ``capstone_attempts``: saves of the capstone (0: none yet); ``hints_used`` and
+    ``reveals_used``: help asked for over all of them (None: the saves did not say);
+    ``failing_in_last_attempt``: the constraints the last save failed ("; " between, None
+    when none or not saved); ``last_attempt_at``: when it was recorded (our export only).
+    """
 
     student_id: str
     labs_done: int
@@ -47,6 +53,16 @@ class StudentRow:
     capstone_approved: bool | None
     source_path: str
     layout: str
+    capstone_attempts: int = 0
+    hints_used: int | None = None
+    reveals_used: int | None = None
+    failing_in_last_attempt: str | None = None
+    last_attempt_at: str | None = None
+
+    @property
+    def needs_help(self) -> bool:
+        """No approved capstone: none saved, or the last verdict not an approval."""
+        return self.capstone_approved is not True
 
 
 @dataclass(frozen=True)

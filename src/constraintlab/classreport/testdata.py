@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from constraintlab.classreport.model import CAPSTONE_FLAGS, CAPSTONE_KEY
+from constraintlab.classreport.model import CAPSTONE_FLAG_LABELS, CAPSTONE_FLAGS, CAPSTONE_KEY
 
 VOLUME1: Final = tuple(str(n) for n in range(1, 17))
 VOLUME2: Final = tuple(f"v2_{n:02d}" for n in range(1, 18))
@@ -58,6 +58,17 @@ class ExpectedStudent:
 
 
 @dataclass(frozen=True)
+class ExpectedCapstone:
+    """A student's capstone progress in ``students.csv`` as it must come out."""
+
+    attempts: int
+    hints_used: int | None
+    reveals_used: int | None
+    failing_in_last_attempt: str | None
+    last_attempt_at: str | None
+
+
+@dataclass(frozen=True)
 class ExpectedDomain:
     """One row of ``domains.csv`` as it must come out (population SD)."""
 
@@ -72,6 +83,7 @@ class ClassAnswers:
     """Everything the report must say about a generated class."""
 
     students: dict[str, ExpectedStudent] = field(default_factory=dict)
+    capstones: dict[str, ExpectedCapstone] = field(default_factory=dict)
     domains: dict[str, ExpectedDomain] = field(default_factory=dict)
     attempts_needed: dict[int, int] = field(default_factory=dict)
     failing: dict[str, int] = field(default_factory=dict)
@@ -83,6 +95,17 @@ class ClassAnswers:
     def approved(self) -> int:
         """Students whose capstone is approved."""
         return sum(s.capstone_approved is True for s in self.students.values())
+
+    @property
+    def stuck(self) -> list[str]:
+        """Students who saved a capstone that is not approved, most attempts first."""
+        ids = [sid for sid, s in self.students.items() if s.capstone_approved is False]
+        return sorted(ids, key=lambda sid: (-self.capstones[sid].attempts, sid))
+
+    @property
+    def without_capstone(self) -> list[str]:
+        """Students who never saved a capstone (read, but not one v2_17 save)."""
+        return sorted(sid for sid, s in self.students.items() if s.capstone_approved is None)
 
     @property
     def not_approved(self) -> int:
@@ -159,7 +182,7 @@ def _make_student(
         entries[chapter] = _design(rng, bias)
     saves: list[Design] = []
     if CAPSTONE in entries:
-        saves = _capstone_saves(rng)
+        saves = _with_help(student_id, _capstone_saves(rng))
         entries[CAPSTONE] = {**entries[CAPSTONE], **saves[-1]}
     layout = "native" if student_id == XSS_NAMED_ID else rng.choice(["A", "A", "B", "native"])
     named = layout == "native" and (student_id == XSS_NAMED_ID or rng.random() < 0.5)
@@ -194,6 +217,24 @@ def _capstone_saves(rng: random.Random) -> list[Design]:
             flags[rng.choice(["accuracy_met", "fault_tolerance_met", "carbon_met"])] = False
         saves.append({**flags, "constraints_all_met": all(flags.values())})
     return saves
+
+
+def _with_help(student_id: str, saves: list[Design]) -> list[Design]:
+    """The lab's help counters on each save: per session and cumulative, so they rise, or
+    start again from a new session's count; one student in ten's lab saved none (an older
+    lab). A random stream of the student's own, so the rest of the class is unchanged."""
+    rng = random.Random(f"help-{student_id}")
+    if rng.random() < 0.1:
+        return saves
+    hints = reveals = 0
+    out = []
+    for save in saves:
+        if rng.random() < 0.25:  # a new session
+            hints = reveals = 0
+        hints += rng.choice([0, 0, 1, 2, 3])
+        reveals += rng.random() < 0.2
+        out.append({**save, "hints_used": hints, "reveals_used": reveals})
+    return out
 
 
 def _file_text(rng: random.Random, student: _Student) -> str:
@@ -297,12 +338,43 @@ def expected_domains(classes: Sequence[Mapping[str, Design]]) -> dict[str, Expec
     return out
 
 
+def help_asked_for(counts: Sequence[int | None]) -> int | None:
+    """Help over a capstone's saves from the lab's per-session cumulative counters: each save
+    adds its rise over the one before, or its whole count after a drop (a new session)."""
+    if all(count is None for count in counts):
+        return None
+    total, before = 0, None
+    for count in counts:
+        if count is None:
+            continue
+        total += count if before is None or count < before else count - before
+        before = count
+    return total
+
+
+def expected_capstone(student: _Student) -> ExpectedCapstone:
+    """The capstone columns of ``students.csv`` for a student who saved one."""
+    saves, last = student.capstone_saves, student.capstone_saves[-1]
+    failing = [CAPSTONE_FLAG_LABELS[flag] for flag in SIX_FLAGS if last.get(flag) is False]
+    return ExpectedCapstone(
+        attempts=len(saves),
+        hints_used=help_asked_for([s.get("hints_used") for s in saves]),
+        reveals_used=help_asked_for([s.get("reveals_used") for s in saves]),
+        failing_in_last_attempt="; ".join(failing) or None,
+        last_attempt_at=f"2026-04-{len(saves):02d}T10:00:00Z"
+        if student.layout == "native"
+        else None,
+    )
+
+
 def _capstone_answers(students: Sequence[_Student], answers: ClassAnswers) -> None:
-    """Attempts to approval (first approved save) and failing flags of non-approved capstones."""
+    """Attempts to approval (first approved save) and failing flags of non-approved capstones;
+    each capstone's progress (attempts, help, the last save's failures and time)."""
     for student in students:
         final = student.entries.get(CAPSTONE)
         if final is None:
             continue
+        answers.capstones[student.student_id] = expected_capstone(student)
         if final["constraints_all_met"]:
             needed = next(
                 n for n, s in enumerate(student.capstone_saves, 1) if s["constraints_all_met"]

@@ -48,6 +48,15 @@ SampleLedgerPath = Annotated[
         show_default=False,
     ),
 ]
+SampleJourney = Annotated[
+    str,
+    typer.Option(
+        "--journey",
+        help="Which sample: 'graded' (one domain dominates, so Act I grades the answer) or"
+        " 'cannot-grade' (two domains tie, so Act I says it cannot grade).",
+        metavar="NAME",
+    ),
+]
 JsonFlag = Annotated[
     bool,
     typer.Option(
@@ -317,14 +326,21 @@ def sync_command(ledger: LedgerPath = None, course_dir: CourseFolder = None) -> 
 
 
 @ledger_app.command("sample")
-def sample_command(ledger: SampleLedgerPath = None) -> None:
+def sample_command(ledger: SampleLedgerPath = None, journey: SampleJourney = "graded") -> None:
     """Write a made-up, clearly labelled journey (all 32 earlier labs) into its own store."""
-    from constraintlab.ledger.sample import write_sample
+    from constraintlab.ledger.sample import SAMPLE_JOURNEYS, write_sample
 
-    written = write_sample(ledger)
-    typer.echo(f"Wrote a SAMPLE journey (32 labs, made-up data) to {written}.")
+    if journey not in SAMPLE_JOURNEYS:
+        allowed = " or ".join(SAMPLE_JOURNEYS)
+        raise typer.BadParameter(f"{journey!r} is not {allowed}", param_hint="--journey")
+    written = write_sample(ledger, journey)
+    typer.echo(f"Wrote a SAMPLE journey ({journey!r}: 32 labs, made-up data) to {written}.")
     typer.echo(f"Try it:  constraintlab run --ledger {written}")
     typer.echo(f"         constraintlab ledger show --ledger {written}")
+    typer.echo(
+        "A capstone you submit in that lab is saved into the sample store, not into a ledger"
+        " of your own; run the lab without --ledger to keep your work."
+    )
 
 
 @contextmanager

@@ -63,21 +63,44 @@ Workers = Annotated[
     ),
 ]
 
+Skipped = Annotated[
+    str | None,
+    typer.Option(
+        "--skipped",
+        metavar="FILE",
+        show_default=False,
+        help="A CSV (student,path,reason) of students whose ledger could not be collected"
+        " (deploy/jupyterhub/collect_exports.sh writes it): each is listed as skipped.",
+    ),
+]
+
 
 def class_report_command(
-    inputs: Inputs, out_text: OutDir, heatmap_rows: HeatmapRows = 200, workers: Workers = None
+    inputs: Inputs,
+    out_text: OutDir,
+    heatmap_rows: HeatmapRows = 200,
+    workers: Workers = None,
+    skipped_list: Skipped = None,
 ) -> None:
     """Read a class's ledger exports and write an HTML report with CSV and parquet data."""
     from constraintlab.classreport.build import ClassReportError, build_class_report
+    from constraintlab.classreport.skipped import SkippedListError, read_skipped
     from constraintlab.userpaths import user_path
 
     out = user_path(out_text, "--out")
     try:
+        listed = user_path(skipped_list, "--skipped") if skipped_list is not None else None
+        not_collected = read_skipped(listed) if listed is not None else []
         with _progress_bar() as on_progress:
             outcome = build_class_report(
-                inputs, out, on_progress=on_progress, heatmap_rows=heatmap_rows, workers=workers
+                inputs,
+                out,
+                on_progress=on_progress,
+                heatmap_rows=heatmap_rows,
+                workers=workers,
+                not_collected=not_collected,
             )
-    except ClassReportError as problem:
+    except (ClassReportError, SkippedListError) as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
     skipped = (

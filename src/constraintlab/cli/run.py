@@ -111,6 +111,11 @@ def check_port(host: str, port: int) -> None:
         ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
+        if os.name == "posix":
+            # judge the port as the server will bind it (uvicorn sets SO_REUSEADDR): a port
+            # whose last connections are in TIME_WAIT (a lab just killed, and restarted by
+            # jupyter-server-proxy on the same port) is free; one with a listener is not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as problem:

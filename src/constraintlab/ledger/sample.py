@@ -5,9 +5,18 @@ and every design carries ``"sample_data": true``; the store it goes into is mark
 store, so the app and ``constraintlab ledger show`` say "sample data". It never goes into a
 student's own ledger.
 
-The journey is shaped to give Act I something to find: Networking hits a constraint in every
-lab (the most-violated domain), Privacy/Ethics has the weakest predictions (1 of 4), Compute
-never hits one, and "cloud" is the most common context.
+There are two journeys, each chosen for what Act I can show with it (Act I's rule,
+:func:`constraintlab.views.questions.judge_act1`: a domain dominates when its hit rate beats
+every other counted domain's by more than 25 points):
+
+* ``graded`` (the default): Networking hits a constraint in every lab (100%), the next domain
+  (Memory) in two of three (67%), 33 points behind: Networking dominates and Act I's answer
+  is graded.
+* ``cannot-grade``: Privacy/Ethics hits in all four of its labs too, so two domains lead at
+  100% together: a tie, and Act I says it cannot grade the answer.
+
+In both, Privacy/Ethics has the weakest predictions (1 of 4), Compute never hits one, and
+"cloud" is the most common context.
 """
 
 from __future__ import annotations
@@ -22,17 +31,22 @@ from constraintlab.ledger.store import Ledger, store_path
 from constraintlab.ledger.validation import Design
 
 SAMPLE_FIELD: Final = "sample_data"
+GRADED: Final = "graded"
+CANNOT_GRADE: Final = "cannot-grade"
+SAMPLE_JOURNEYS: Final = (GRADED, CANNOT_GRADE)
+"""The sample journeys, the default first."""
 # labs whose design hit a constraint, and labs whose Act I prediction was wrong
-_HITS: Final = frozenset(
-    {"3", "5", "8", "13", "15", "16", "v2_01", "v2_02", "v2_03", "v2_06", "v2_08", "v2_12", "v2_13"}
+_HITS_GRADED: Final = frozenset(
+    {"3", "5", "8", "13", "15", "v2_01", "v2_02", "v2_03", "v2_06", "v2_08", "v2_12", "v2_13"}
 )
+_HITS: Final = {GRADED: _HITS_GRADED, CANNOT_GRADE: _HITS_GRADED | {"16", "v2_16"}}
 _WRONG: Final = frozenset({"2", "6", "10", "15", "16", "v2_04", "v2_13", "v2_14"})
 _VOLUME1_CONTEXTS: Final = ("cloud", "edge", "mobile", "tiny")
 _VOLUME2_CONTEXTS: Final = ("cloud", "fleet")
 _DECISIONS: Final = ("quantize", "batch", "shard", "replicate", "cache", "checkpoint")
 
 
-def _design(index: int, key: str) -> Design:
+def _design(index: int, key: str, hits: frozenset[str]) -> Design:
     number = lab_number(key)
     contexts = _VOLUME1_CONTEXTS if volume_of(key) == 1 else _VOLUME2_CONTEXTS
     return {
@@ -41,23 +55,28 @@ def _design(index: int, key: str) -> Design:
         "act1_correct": key not in _WRONG,
         "act2_result": round(12.5 + 7.25 * index, 2),
         "act2_decision": _DECISIONS[index % len(_DECISIONS)],
-        "constraint_hit": key in _HITS,
+        "constraint_hit": key in hits,
         SAMPLE_FIELD: True,
     }
 
 
-def sample_entries() -> dict[str, Design]:
-    """The sample journey: chapter key -> design for the 32 labs before the capstone."""
-    return {key: _design(i, key) for i, key in enumerate(EARLIER_LAB_KEYS)}
+def sample_entries(journey: str = GRADED) -> dict[str, Design]:
+    """A sample journey (one of :data:`SAMPLE_JOURNEYS`): chapter key -> design for the 32
+    labs before the capstone. An unknown name is a ``ValueError`` naming the allowed ones."""
+    if journey not in _HITS:
+        raise ValueError(f"sample journey {journey!r}: expected one of {', '.join(_HITS)}")
+    hits = _HITS[journey]
+    return {key: _design(i, key, hits) for i, key in enumerate(EARLIER_LAB_KEYS)}
 
 
-def write_sample(path: str | os.PathLike[str] | None = None) -> Path:
-    """Write the sample journey into its own store (default ``~/.mlsys/constraintlab-sample...``).
+def write_sample(path: str | os.PathLike[str] | None = None, journey: str = GRADED) -> Path:
+    """Write a sample journey into its own store (default ``~/.mlsys/constraintlab-sample...``).
 
     Rewrites an existing sample store; refuses (:class:`LedgerError`) a store holding a real
     ledger. Returns the store's path.
     """
+    entries = sample_entries(journey)
     target = store_path(path) if path is not None else default_sample_path()
     with Ledger.open(target) as ledger:
-        ledger.load_sample(sample_entries())
+        ledger.load_sample(entries)
     return target

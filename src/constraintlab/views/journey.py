@@ -37,6 +37,7 @@ class Journey:
     is_sample: bool = False
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    sample_store: str | None = None  # the lab runs on this sample store: Submit saves there
 
     @property
     def is_empty(self) -> bool:
@@ -97,16 +98,26 @@ def ledger_notes_html(journey: Journey) -> str:
             callout(
                 "sample",
                 "SAMPLE DATA, not your journey",
-                text(
-                    "p",
-                    "Everything in Act I below comes from a made-up sample journey kept in its"
-                    " own file, not from your labs. Your capstone is still saved to your own"
-                    " ledger.",
-                ),
+                text("p", _sample_sentence(journey)),
                 id_="sample-banner",
             )
         )
     return join(parts)
+
+
+def _sample_sentence(journey: Journey) -> str:
+    """Where the Act I figures come from, and where a submitted capstone goes."""
+    source = (
+        "Everything in Act I below comes from a made-up sample journey kept in its own file,"
+        " not from your labs."
+    )
+    if journey.sample_store is None:
+        return f"{source} Your capstone is still saved to your own ledger."
+    return (
+        f"{source} This lab was started on that sample store ({journey.sample_store}), so a"
+        " capstone you submit is saved there, marked as sample data, and no ledger of your"
+        " own is created. To keep your work, start the lab without --ledger."
+    )
 
 
 def empty_state_html(journey: Journey) -> str:
