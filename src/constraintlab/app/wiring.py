@@ -17,7 +17,7 @@ from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.sample import write_sample
 from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
 from constraintlab.model.design import CONTROLS, Design, NumericControl
-from constraintlab.model.engine import Scorecard
+from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.views.coach import HINT_STEPS
 from constraintlab.views.journey import Journey
 
@@ -124,6 +124,35 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
         except Exception as problem:
             warnings.append(f"{type(problem).__name__}: {problem}")
     return Journey(audit(entries), is_sample, tuple(warnings), notes)
+
+
+@dataclass(frozen=True)
+class MonteCarloAnswer:
+    """What the Monte Carlo button shows: the simulation's report and response times, or the
+    one sentence saying why there is none (``cannot``)."""
+
+    report: dict[str, Any] | None = None
+    sample_ms: Any = None
+    cannot: str | None = None
+
+
+def monte_carlo(
+    design: Design, simulate: Callable[[Design], tuple[Any, Any]] | None = None
+) -> MonteCarloAnswer:
+    """The button's answer for ``design``. Never raises: a design with nothing to simulate
+    (:func:`montecarlo.why_not_simulated`) says so before simulating, and a simulation that
+    raises becomes a sentence on the page instead of a traceback in the server's log."""
+    from constraintlab.simulate.fleet import quick_check
+    from constraintlab.views import montecarlo
+
+    try:
+        reason = montecarlo.why_not_simulated(evaluate(design))
+        if reason is not None:
+            return MonteCarloAnswer(cannot=reason)
+        report, sample_ms = (simulate or quick_check)(design)
+    except Exception as problem:  # the page says what stopped it; the lab works on
+        return MonteCarloAnswer(cannot=montecarlo.simulation_failed_sentence(problem))
+    return MonteCarloAnswer(dict(report), sample_ms)
 
 
 def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
