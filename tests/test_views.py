@@ -12,7 +12,7 @@ from constraintlab import CONTROLS, Design, evaluate
 from constraintlab.model import scenario
 from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
 from constraintlab.model.explain import derivation_line
-from constraintlab.views import journey, prose, questions, scorecards
+from constraintlab.views import instruments, journey, prose, questions, scorecards
 from constraintlab.views.html import esc
 
 HOSTILE = (
@@ -418,3 +418,69 @@ def test_verdicts_are_the_cells_verdicts_in_order_of_first_sight(
         found = verdicts_of(cut)
         assert found.kinds == expected_kinds
         assert found.index.tolist() == expected_index
+
+
+# --- issue 25, finding 7: the page's words ---------------------------------------------
+
+
+def test_the_act2_reveal_says_right_once_in_title_and_body() -> None:
+    from constraintlab.explore import census
+
+    card = evaluate(Design())
+    for earned in (False, True):
+        fb = questions.act2_reveal("B", card, census(), earned=earned)
+        words = " ".join((fb.title, *fb.paragraphs))
+        assert fb.title.startswith("Right") and words.count("Right") == 1, (earned, words)
+
+
+def test_the_nearest_design_counts_its_changes_in_words() -> None:
+    from types import SimpleNamespace
+
+    change = SimpleNamespace(control="model_size_b", from_value=7, to_value=14)
+    one = instruments.nearest_html(SimpleNamespace(changes=[change]), asked=True)
+    two = instruments.nearest_html(SimpleNamespace(changes=[change, change]), asked=True)
+    assert "changes 1 control:" in one and "changes 2 controls:" in two
+    assert "(s)" not in one + two
+
+
+def test_the_heatmap_summary_counts_cells_with_thousands_separators() -> None:
+    from types import SimpleNamespace
+
+    from constraintlab.views.chart_text import heatmap_summary
+
+    xs, ys = list(range(70)), list(range(100))
+    grid = SimpleNamespace(
+        x_values=xs,
+        y_values=ys,
+        n_met=[[6] * 70 for _ in ys],
+        approved=[[True] * 70 for _ in ys],
+        best_approved=[[True] * 70 for _ in ys],
+        current=(7, 50),
+    )
+    words = heatmap_summary(grid, "model_size_b", "flexible_job_pct")
+    assert "7,000 of 7,000 cells" in words and "7000" not in words
+
+
+def test_one_leading_domain_is_named_in_the_singular() -> None:
+    one = questions.LedgerFacts(
+        labs_done=3, top_hit_domains=[("Memory", 1.0)], most_hit=None, weakest=None
+    )
+    two = questions.LedgerFacts(
+        labs_done=3,
+        top_hit_domains=[("Memory", 1.0), ("Networking", 0.5)],
+        most_hit=None,
+        weakest=None,
+    )
+    said_one = " ".join(questions.act1_reveal("D", one).paragraphs)
+    said_two = " ".join(questions.act1_reveal("D", two).paragraphs)
+    assert "the domain with the highest hit rate is Memory (100%)" in said_one
+    assert "the domains with the highest hit rates are Memory (100%), Networking" in said_two
+
+
+def test_the_not_enough_data_line_states_the_rule_it_applies() -> None:
+    facts = questions.LedgerFacts(
+        labs_done=1, top_hit_domains=[], most_hit=None, weakest=None, domain_hits=[("Memory", 1, 1)]
+    )
+    said = " ".join(questions.act1_reveal("D", facts).paragraphs)
+    assert "labs that recorded whether a constraint was hit" in said
+    assert "recorded a hit" not in said

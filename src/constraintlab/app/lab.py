@@ -28,7 +28,6 @@ with app.setup:
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.model.explain import derivation_line
-    from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import (
         chart_text,
         coach,
@@ -431,10 +430,15 @@ def _(design_on_screen, montecarlo_button):
         mo.Html(montecarlo.montecarlo_html(None, None)),
     )
     with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
-        _simulated = quick_check(design_on_screen["design"])
+        _answer = wiring.monte_carlo(design_on_screen["design"])
+    # the result, or one sentence saying why there is none (never a blank panel)
     mo.Html(
         scorecards.answer_for_html(design_on_screen["design"])
-        + montecarlo.montecarlo_html(*_simulated)
+        + (
+            montecarlo.cannot_simulate_html(_answer.cannot)
+            if _answer.cannot
+            else montecarlo.montecarlo_html(_answer.report, _answer.sample_ms)
+        )
     )
     return
 
@@ -602,15 +606,17 @@ def _(
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
-    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them
+def _(act2_pred, capstone_record, card, get_reveals, hint_levels):
+    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them.
+    # The submission's note is drawn once, under the Submit button; the footer says what is
+    # on record (capstone_record), not the note again.
     footer_drawn = True
     StepHtml(
         scorecards.hud_html(
             card,
             prediction=act2_pred.value,
             prediction_correct=qs.ACT2_PREDICTION.is_correct(act2_pred.value),
-            notes=[attempt_note],
+            notes=(),
             help_used=(sum(hint_levels.values()), get_reveals()),
             submitted=capstone_record,
         )

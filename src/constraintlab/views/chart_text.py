@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from constraintlab.model.design import CONTROLS
-from constraintlab.views.html import esc, tag, text
+from constraintlab.views.html import counted, esc, tag, text
 from constraintlab.views.instruments import (
     SensitivityRowLike,
     SliceLike,
@@ -51,8 +51,9 @@ def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     where = f"{format_value(x, cx)} and {format_value(y, cy)}"
     met = f" meets {here} of 6 constraints" if here is not None else ""
     return (
-        f"Your design, at {where},{met}. {int(approved.sum())} of {approved.size} cells on this"
-        f" map are approved as the other controls stand; {int(reach.sum())} more could be with"
+        f"Your design, at {where},{met}. {int(approved.sum()):,} of"
+        f" {counted(int(approved.size), 'cell')} on this map are approved as the other controls"
+        f" stand; {int(reach.sum()):,} more could be with"
         " other settings of the other controls (hatched)."
     )
 

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraintlab.model.design import CONTROLS
-from constraintlab.views.html import esc, join, tag, text
+from constraintlab.views.html import counted, esc, join, tag, text
 from constraintlab.views.prose import control_label, format_value
 
 # levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
@@ -404,7 +404,7 @@ def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
     count = len(result.changes)
     return tag(
         "div",
-        text("p", f"The nearest approved design changes {count} control(s):")
+        text("p", f"The nearest approved design changes {counted(count, 'control')}:")
         + tag("ul", items)
         + text("p", "Not applied: move the controls yourself to try it.", cls="cl-muted"),
         cls="cl-nearest",
