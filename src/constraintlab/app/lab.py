@@ -146,15 +146,26 @@ def _(act1_pred, lab_journey):
     return
 
 
+@app.cell
+def _():
+    # the reflections' answers, so a reflection rebuilt because the student changed their
+    # prediction keeps the answer already given (written by the radio, read only at rebuild)
+    answer_memory = {}
+    return (answer_memory,)
+
+
 @app.cell(hide_code=True)
-def _(act1_pred):
+def _(act1_pred, answer_memory):
     # the reflection opens after the prediction, so its feedback cannot give that answer away
     mo.stop(
         act1_pred.value is None,
         mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
     )
     act1_reflection = mo.ui.radio(
-        options=qs.ACT1_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT1_REFLECTION.prompt}"
+        options=qs.ACT1_REFLECTION.labels(),
+        value=wiring.remembered(answer_memory, qs.ACT1_REFLECTION),
+        label=f"**Reflection.** {qs.ACT1_REFLECTION.prompt}",
+        on_change=wiring.remember(answer_memory, qs.ACT1_REFLECTION),
     )
     act1_reflection
     return (act1_reflection,)
@@ -525,13 +536,16 @@ def _(get_reveal_view):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred):
+def _(act2_pred, answer_memory):
     mo.stop(
         act2_pred.value is None,
         mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
     )
     act2_reflection = mo.ui.radio(
-        options=qs.ACT2_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT2_REFLECTION.prompt}"
+        options=qs.ACT2_REFLECTION.labels(),
+        value=wiring.remembered(answer_memory, qs.ACT2_REFLECTION),
+        label=f"**Reflection.** {qs.ACT2_REFLECTION.prompt}",
+        on_change=wiring.remember(answer_memory, qs.ACT2_REFLECTION),
     )
     act2_reflection
     return (act2_reflection,)

@@ -20,6 +20,7 @@ from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.views.coach import HINT_STEPS
 from constraintlab.views.journey import Journey
+from constraintlab.views.questions import Question
 
 
 def _scenario_from_environment() -> None:
@@ -165,6 +166,28 @@ def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html:
         return False
     set_(html)
     return True
+
+
+def remember(memory: dict[str, str], question: Question) -> Callable[[str | None], None]:
+    """A question's radio ``on_change``: keeps the answer (its letter) in ``memory``.
+
+    A radio rebuilt by marimo (its cell re-ran because something it reads changed, such as
+    the prediction above it) starts empty; built with ``value=remembered(memory, question)``
+    it keeps the answer the student already gave."""
+
+    def keep(letter: str | None) -> None:
+        if letter is None:
+            memory.pop(question.key, None)
+        else:
+            memory[question.key] = letter
+
+    return keep
+
+
+def remembered(memory: dict[str, str], question: Question) -> str | None:
+    """The radio label of the answer ``memory`` holds for ``question`` (None: not answered)."""
+    letter = memory.get(question.key)
+    return None if letter is None else question.label_for(letter)
 
 
 def count_click(clicks: int) -> int:
