@@ -277,7 +277,7 @@ def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
     assert all(esc(name) in html for name in instruments.LEVEL_NAMES)
     assert 'id="heat-current"' in html and "your design" in html
     # the pointer on the design's own cell says it is approved
-    cx, cy = re.search(r'id="heat-current"><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
+    cx, cy = re.search(r'id="heat-current"[^>]*><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
     assert "approved" in _tooltip_at(html, float(cx), float(cy))
     assert "failing: Accuracy" in html  # small models fail accuracy
     assert 'fill="url(#cl-hatch)"' in html

@@ -495,12 +495,7 @@ def _(card, design, footer_drawn, heat_axes):
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
         )
     _rows = cached_sensitivity(design)
-    StepHtml(
-        _view
-        + chart_text.tornado_figure(
-            instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
-        )
-    )
+    StepHtml(_view + chart_text.sensitivity_figure(_rows, card.n_met, CONSTRAINT_LABELS))
     return
 
 
