@@ -368,8 +368,7 @@ def heatmap_html(
     return (
         f'<svg id="heatmap" class="cl-chart cl-chart-wide"'
         f' viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" role="img" style="{_FONT}"'
-        f' font-size="12">{map_html}{_marker(frame, i, j)}</svg>'
-        + HATCH_DEFS
+        f' font-size="12">{map_html}{_marker(frame, i, j)}</svg>' + HATCH_DEFS
     )
 
 
