@@ -23,7 +23,7 @@ with app.setup:
     from constraintlab.app import wiring
     from constraintlab.app.cached import cached_heatmap_html, cached_sensitivity
     from constraintlab.app.step_html import StepHtml
-    from constraintlab.explore import census, nearest_approved
+    from constraintlab.explore import census
     from constraintlab.explore.advice import TARGETS, advise
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
@@ -516,9 +516,14 @@ def _(design_on_screen, nearest_button, set_reveals):
         mo.Html(instruments.nearest_html(None, asked=False)),
     )
     set_reveals(wiring.count_click)
+    _nearest, _stopped = wiring.nearest_answer(design_on_screen["design"])
     mo.Html(
         scorecards.answer_for_html(design_on_screen["design"])
-        + instruments.nearest_html(nearest_approved(design_on_screen["design"]), asked=True)
+        + (
+            callout("warn", "No answer this time", esc(_stopped))
+            if _stopped
+            else instruments.nearest_html(_nearest, asked=True)
+        )
     )
     return
 

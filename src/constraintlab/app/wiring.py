@@ -156,6 +156,22 @@ def monte_carlo(
     return MonteCarloAnswer(dict(report), sample_ms)
 
 
+def nearest_answer(
+    design: Design, find: Callable[[Design], Any] | None = None
+) -> tuple[Any, str | None]:
+    """The "show me" button's answer: (the nearest approved design or None, None), or
+    (None, the sentence saying what stopped the search). Never raises."""
+    from constraintlab.explore import nearest_approved
+
+    try:
+        return (find or nearest_approved)(design), None
+    except Exception as problem:  # the page says what stopped it; the lab works on
+        return None, (
+            f"The search for the nearest approved design stopped ({type(problem).__name__}:"
+            f" {problem}). Your design and its scorecards are unaffected; press the button again."
+        )
+
+
 def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
     """Hand ``html`` to a view's state only if it differs from what the view shows.
 
