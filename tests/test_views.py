@@ -484,3 +484,37 @@ def test_the_not_enough_data_line_states_the_rule_it_applies() -> None:
     said = " ".join(questions.act1_reveal("D", facts).paragraphs)
     assert "labs that recorded whether a constraint was hit" in said
     assert "recorded a hit" not in said
+
+
+# --- issue 25, finding 5: the phone's layouts of the wide charts ----------------------------
+
+
+def test_the_phone_heat_map_reuses_the_wide_maps_cells_at_its_own_width() -> None:
+    from constraintlab.explore import feasibility_slice
+    from constraintlab.views import narrow_charts
+
+    cut = feasibility_slice(APPROVED, "model_size_b", "dp_epsilon")
+    wide = instruments.heatmap_html(cut, "model_size_b", "dp_epsilon", CONSTRAINT_LABELS)
+    narrow = narrow_charts.narrow_heatmap_html(cut, "model_size_b", "dp_epsilon")
+    assert 'id="heat-cells"' in wide and '<use href="#heat-cells"' in narrow
+    assert narrow.count("<path") < 5  # the cells are not drawn twice
+    assert f'viewBox="0 0 {narrow_charts.WIDTH:.0f} ' in narrow
+    assert 'id="heat-current-narrow"' in narrow and "your design" in narrow
+    assert all(esc(name) in narrow for name in instruments.LEVEL_NAMES)
+    # the hatching is defined once, outside both charts (a hidden chart's pattern draws nothing)
+    assert wide.count('id="cl-hatch"') == 1 and 'id="cl-hatch"' not in narrow
+    assert 'class="cl-svg-defs"' in wide
+
+
+def test_the_phone_tornado_has_every_control_and_lines_that_fit_its_width() -> None:
+    from constraintlab.explore import sensitivity
+    from constraintlab.views import narrow_charts
+
+    rows = sensitivity(Design())
+    drawn = narrow_charts.narrow_tornado_html(rows, evaluate(Design()).n_met, CONSTRAINT_LABELS)
+    assert drawn.startswith('<svg id="tornado-narrow"')
+    for row in rows:
+        assert esc(CONTROLS[row.control].label) in drawn
+    lines = re.findall(r"<text [^>]*>([^<]*)", drawn)
+    per_line = narrow_charts.WIDTH / (narrow_charts.CHAR_PX * 11 / 12)  # the 11 px lines' room
+    assert lines and max(len(line) for line in lines) <= per_line, max(lines, key=len)
