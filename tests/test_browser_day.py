@@ -229,6 +229,11 @@ def _the_page_fits_a_phone(page: Any) -> None:
         assert found["past"] == [], (name, found["past"])
     for figure in ("heatmap-figure", "tornado-figure", "chart-hit-rate", "domain-table"):
         page.locator(f"#{figure}").screenshot(path=str(ARTIFACTS / f"day-390-{figure}.png"))
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(300)
+    for figure in ("heatmap-figure", "tornado-figure"):
+        page.locator(f"#{figure}").screenshot(path=str(ARTIFACTS / f"day-390-dark-{figure}.png"))
+    page.emulate_media(color_scheme="light")
     marker = page.locator("#heat-current-narrow").bounding_box()
     assert marker is not None and marker["x"] >= 0 and marker["x"] + marker["width"] <= 390
     page.set_viewport_size({"width": 1280, "height": 900})
