@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from browser_day import seed_day_ledger, students_day
 from test_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -29,7 +30,6 @@ from test_browser import (
     STEP_S,
     full_page,
     lab_server,
-    seed_ledger,
     slider,
 )
 
@@ -104,7 +104,7 @@ LABELS_OUTSIDE_BUTTONS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A seeded ledger and the lab serving it, for the whole module."""
+    """A seeded ledger and the lab serving it, for the whole module (both tests)."""
     folder = tmp_path_factory.mktemp("page")
     home = folder / "home"
     home.mkdir()
@@ -112,7 +112,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         patch.setenv("CONSTRAINTLAB_LEDGER", str(ledger))
-        seed_ledger(ledger)
+        seed_day_ledger(ledger)
         with lab_server(ledger, home) as url:
             yield url, folder
 
@@ -280,3 +280,20 @@ def _screenshots_and_layout(page: Any) -> None:
         "() => getComputedStyle(document.querySelector('.cl-card')).backgroundColor"
     )
     assert background != "rgb(255, 255, 255)", "the scorecards follow the dark scheme"
+
+
+def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Path]) -> None:
+    """Issue 25 (findings 2, 5, 6, 7) on this module's server: see ``browser_day``."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = lab
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(STEP_S * 1000)
+            page.goto(url, timeout=START_S * 1000)
+            page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
+            students_day(page)
+        finally:
+            browser.close()

@@ -1,7 +1,8 @@
 """A student's day in chromium (issue 25): no silent button, no lost answer, a page that fits
-a phone.
+a phone: the steps that ``test_browser_page`` runs on its own lab server (one server start
+for both of its tests).
 
-One lab server and one page, driven as a student would:
+One page, driven as a student would:
 
 * by keyboard, Tab into a radio group with an answer checked lands on that answer (marimo's
   group landed on its last one; the lab's head script moves it);
@@ -20,28 +21,13 @@ Screenshots at 390 and 1280 px go to ``artifacts/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from constraintlab import Design, evaluate
 from constraintlab.views.questions import ACT1_REFLECTION
 from constraintlab.views.scorecards import design_key
-from test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    START_S,
-    STEP_S,
-    full_page,
-    lab_server,
-    seed_ledger,
-    slider,
-)
-
-pytestmark = pytest.mark.browser
+from test_browser import ARTIFACTS, START_S, STEP_S, full_page, seed_ledger, slider
 
 JOB_CANNOT_KEEP_UP = Design(
     model_size_b=70,
@@ -115,32 +101,8 @@ def seed_day_ledger(path: Path) -> None:
         ledger.save(key, {"constraint_hit": True, "act1_correct": False})
 
 
-@pytest.fixture(scope="module")
-def day_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    folder = tmp_path_factory.mktemp("day")
-    home = folder / "home"
-    home.mkdir()
-    ledger = folder / "ledger.sqlite3"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
-        patch.setenv("CONSTRAINTLAB_LEDGER", str(ledger))
-        seed_day_ledger(ledger)
-        with lab_server(ledger, home) as url, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.set_default_timeout(STEP_S * 1000)
-                page.goto(url, timeout=START_S * 1000)
-                page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
-                yield page
-            finally:
-                browser.close()
-
-
-def test_a_students_day_keyboard_answers_buttons_and_a_phone(day_page: Any) -> None:
-    page = day_page
+def students_day(page: Any) -> None:
+    """Every step below, in order, on a page just opened at 1280 px."""
     ARTIFACTS.mkdir(exist_ok=True)
     _tab_lands_on_the_checked_answer(page)
     _a_changed_prediction_keeps_the_reflection(page)
