@@ -41,12 +41,14 @@ def test_a_cached_heat_map_is_the_map_drawn_afresh_for_every_design() -> None:
     from constraintlab.model.engine import CONSTRAINT_LABELS
     from constraintlab.views.chart_text import heatmap_figure
     from constraintlab.views.instruments import heatmap_html
+    from constraintlab.views.narrow_charts import narrow_heatmap_html
 
     labels = CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"}
     x, y = "model_size_b", "dp_epsilon"
     for design in [*DESIGNS, replace(DESIGNS[0], model_size_b=30.0, dp_epsilon=0.5)]:
         fresh = feasibility_slice(design, x, y)
-        drawn = heatmap_figure(heatmap_html(fresh, x, y, labels), fresh, x, y, labels)
+        chart = heatmap_html(fresh, x, y, labels) + narrow_heatmap_html(fresh, x, y)
+        drawn = heatmap_figure(chart, fresh, x, y, labels)
         assert cached.cached_heatmap_html(design, x, y, labels) == drawn
 
 

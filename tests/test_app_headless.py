@@ -251,3 +251,30 @@ def test_running_the_file_as_a_script_exits_0(lab_env: LabEnv) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not (lab_env.home / ".mlsys" / "constraintlab.sqlite3").exists()
+
+
+def test_a_submission_says_its_note_once_not_twice(lab_env: LabEnv) -> None:
+    """Issue 25, finding 7: "Attempt 1 ... recorded" was drawn under Submit and in the footer."""
+    html, names = run_lab(**both_predictions(), submit_button=submitted())
+    note = names["attempt_note"]
+    assert note.startswith("Attempt 1 of this session recorded")
+    assert html.count("Attempt 1 of this session recorded") == 1
+
+
+def test_the_monte_carlo_button_on_a_job_that_cannot_keep_up_says_why(lab_env: LabEnv) -> None:
+    """Issue 25, finding 2: the panel went blank and the log had a ValueError."""
+    job_cannot_keep_up = Design(
+        model_size_b=70,
+        dp_epsilon=0.1,
+        adv_weight=0.75,
+        parallelism="tp_dp",
+        checkpoint_interval_min=30,
+        flexible_job_pct=20,
+        context="renewable",
+    )
+    html, names = run_lab(
+        **both_predictions(), **designed(job_cannot_keep_up), montecarlo_button=submitted()
+    )
+    assert names["design"] == job_cannot_keep_up
+    assert 'id="mc-cannot"' in html and "cannot be simulated" in html
+    assert "Press the button to simulate" not in html  # replaced by the reason, not blank

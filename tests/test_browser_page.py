@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from browser_day import seed_day_ledger, students_day
 from test_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -29,7 +30,6 @@ from test_browser import (
     STEP_S,
     full_page,
     lab_server,
-    seed_ledger,
     slider,
 )
 
@@ -63,11 +63,14 @@ WIDGET_ARIA_JS = """() => {
   return out;
 }"""
 
-# the smallest chart text on screen, in CSS px: font size x the SVG's scale
+# the smallest chart text on screen, in CSS px: font size x the SVG's scale (of the chart's
+# phone layout, ``#heatmap-narrow``, where that is the one drawn)
 SMALLEST_CHART_TEXT_JS = """(ids) => {
   const sizes = {};
   for (const id of ids) {
-    const svg = document.querySelector(`${id} svg`) ?? document.querySelector(id);
+    const drawn = (sel) => { const el = document.querySelector(sel);
+      return el && el.getBoundingClientRect().width ? el : null; };
+    const svg = drawn(`${id} svg`) ?? drawn(id) ?? drawn(`${id}-narrow`);
     if (!svg || !svg.viewBox.baseVal) continue;
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     const px = [...svg.querySelectorAll('text')]
@@ -101,7 +104,7 @@ LABELS_OUTSIDE_BUTTONS_JS = """() => {
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A seeded ledger and the lab serving it, for the whole module."""
+    """A seeded ledger and the lab serving it, for the whole module (both tests)."""
     folder = tmp_path_factory.mktemp("page")
     home = folder / "home"
     home.mkdir()
@@ -109,7 +112,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         patch.setenv("CONSTRAINTLAB_LEDGER", str(ledger))
-        seed_ledger(ledger)
+        seed_day_ledger(ledger)
         with lab_server(ledger, home) as url:
             yield url, folder
 
@@ -263,7 +266,7 @@ def _screenshots_and_layout(page: Any) -> None:
         full_page(page, ARTIFACTS / f"page-{width}-light.png", width)
     sizes = page.evaluate(SMALLEST_CHART_TEXT_JS, list(CHARTS))
     assert set(sizes) == set(CHARTS)
-    # at 390 px every chart's text stays at 11 px or more (wide charts scroll in their box)
+    # at 390 px every chart's text stays at 11 px or more (wide charts redrawn for a phone)
     assert min(sizes.values()) >= 11, sizes
     columns = page.evaluate(
         "() => new Set([...document.querySelectorAll('.cl-sliders marimo-slider')]"
@@ -277,3 +280,20 @@ def _screenshots_and_layout(page: Any) -> None:
         "() => getComputedStyle(document.querySelector('.cl-card')).backgroundColor"
     )
     assert background != "rgb(255, 255, 255)", "the scorecards follow the dark scheme"
+
+
+def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Path]) -> None:
+    """Issue 25 (findings 2, 5, 6, 7) on this module's server: see ``browser_day``."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = lab
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(STEP_S * 1000)
+            page.goto(url, timeout=START_S * 1000)
+            page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
+            students_day(page)
+        finally:
+            browser.close()

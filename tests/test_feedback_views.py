@@ -176,3 +176,36 @@ def esc_text(text: str) -> str:
     from constraintlab.views.html import esc
 
     return esc(text)
+
+
+def test_a_rebuilt_reflection_keeps_the_answer_already_given() -> None:
+    """Issue 25, finding 6: changing the Act I prediction rebuilt the reflection empty. The
+    radio's on_change keeps the letter; the rebuilt radio starts from its label."""
+    import marimo as mo
+
+    memory: dict[str, str] = {}
+    question = questions.ACT1_REFLECTION
+    assert wiring.remembered(memory, question) is None
+    wiring.remember(memory, question)("B")
+    label = wiring.remembered(memory, question)
+    assert label == question.label_for("B")
+    rebuilt = mo.ui.radio(options=question.labels(), value=label)
+    assert rebuilt.value == "B"
+    wiring.remember(memory, question)(None)
+    assert wiring.remembered(memory, question) is None
+    assert wiring.remembered(memory, questions.ACT2_REFLECTION) is None  # one key per question
+
+
+def test_the_show_me_button_answers_or_says_what_stopped_it() -> None:
+    """Issue 25, finding 2: every button shows its result or one sentence why it cannot."""
+    from constraintlab.explore import nearest_approved
+
+    found, stopped = wiring.nearest_answer(Design())
+    assert stopped is None and found == nearest_approved(Design())
+
+    def broken(design: Design) -> object:
+        raise MemoryError("no room for the grid's tables")
+
+    found, stopped = wiring.nearest_answer(Design(), broken)
+    assert found is None and stopped is not None
+    assert "MemoryError: no room for the grid's tables" in stopped

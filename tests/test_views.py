@@ -12,7 +12,7 @@ from constraintlab import CONTROLS, Design, evaluate
 from constraintlab.model import scenario
 from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES, ConstraintResult
 from constraintlab.model.explain import derivation_line
-from constraintlab.views import journey, prose, questions, scorecards
+from constraintlab.views import instruments, journey, prose, questions, scorecards
 from constraintlab.views.html import esc
 
 HOSTILE = (
@@ -277,7 +277,7 @@ def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
     assert all(esc(name) in html for name in instruments.LEVEL_NAMES)
     assert 'id="heat-current"' in html and "your design" in html
     # the pointer on the design's own cell says it is approved
-    cx, cy = re.search(r'id="heat-current"><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
+    cx, cy = re.search(r'id="heat-current"[^>]*><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
     assert "approved" in _tooltip_at(html, float(cx), float(cy))
     assert "failing: Accuracy" in html  # small models fail accuracy
     assert 'fill="url(#cl-hatch)"' in html
@@ -418,3 +418,103 @@ def test_verdicts_are_the_cells_verdicts_in_order_of_first_sight(
         found = verdicts_of(cut)
         assert found.kinds == expected_kinds
         assert found.index.tolist() == expected_index
+
+
+# --- issue 25, finding 7: the page's words ---------------------------------------------
+
+
+def test_the_act2_reveal_says_right_once_in_title_and_body() -> None:
+    from constraintlab.explore import census
+
+    card = evaluate(Design())
+    for earned in (False, True):
+        fb = questions.act2_reveal("B", card, census(), earned=earned)
+        words = " ".join((fb.title, *fb.paragraphs))
+        assert fb.title.startswith("Right") and words.count("Right") == 1, (earned, words)
+
+
+def test_the_nearest_design_counts_its_changes_in_words() -> None:
+    from types import SimpleNamespace
+
+    change = SimpleNamespace(control="model_size_b", from_value=7, to_value=14)
+    one = instruments.nearest_html(SimpleNamespace(changes=[change]), asked=True)
+    two = instruments.nearest_html(SimpleNamespace(changes=[change, change]), asked=True)
+    assert "changes 1 control:" in one and "changes 2 controls:" in two
+    assert "(s)" not in one + two
+
+
+def test_the_heatmap_summary_counts_cells_with_thousands_separators() -> None:
+    from types import SimpleNamespace
+
+    from constraintlab.views.chart_text import heatmap_summary
+
+    xs, ys = list(range(70)), list(range(100))
+    grid = SimpleNamespace(
+        x_values=xs,
+        y_values=ys,
+        n_met=[[6] * 70 for _ in ys],
+        approved=[[True] * 70 for _ in ys],
+        best_approved=[[True] * 70 for _ in ys],
+        current=(7, 50),
+    )
+    words = heatmap_summary(grid, "model_size_b", "flexible_job_pct")
+    assert "7,000 of 7,000 cells" in words and "7000" not in words
+
+
+def test_one_leading_domain_is_named_in_the_singular() -> None:
+    one = questions.LedgerFacts(
+        labs_done=3, top_hit_domains=[("Memory", 1.0)], most_hit=None, weakest=None
+    )
+    two = questions.LedgerFacts(
+        labs_done=3,
+        top_hit_domains=[("Memory", 1.0), ("Networking", 0.5)],
+        most_hit=None,
+        weakest=None,
+    )
+    said_one = " ".join(questions.act1_reveal("D", one).paragraphs)
+    said_two = " ".join(questions.act1_reveal("D", two).paragraphs)
+    assert "the domain with the highest hit rate is Memory (100%)" in said_one
+    assert "the domains with the highest hit rates are Memory (100%), Networking" in said_two
+
+
+def test_the_not_enough_data_line_states_the_rule_it_applies() -> None:
+    facts = questions.LedgerFacts(
+        labs_done=1, top_hit_domains=[], most_hit=None, weakest=None, domain_hits=[("Memory", 1, 1)]
+    )
+    said = " ".join(questions.act1_reveal("D", facts).paragraphs)
+    assert "labs that recorded whether a constraint was hit" in said
+    assert "recorded a hit" not in said
+
+
+# --- issue 25, finding 5: the phone's layouts of the wide charts ----------------------------
+
+
+def test_the_phone_heat_map_reuses_the_wide_maps_cells_at_its_own_width() -> None:
+    from constraintlab.explore import feasibility_slice
+    from constraintlab.views import narrow_charts
+
+    cut = feasibility_slice(APPROVED, "model_size_b", "dp_epsilon")
+    wide = instruments.heatmap_html(cut, "model_size_b", "dp_epsilon", CONSTRAINT_LABELS)
+    narrow = narrow_charts.narrow_heatmap_html(cut, "model_size_b", "dp_epsilon")
+    assert 'id="heat-cells"' in wide and '<use href="#heat-cells"' in narrow
+    assert narrow.count("<path") < 5  # the cells are not drawn twice
+    assert f'viewBox="0 0 {narrow_charts.WIDTH:.0f} ' in narrow
+    assert 'id="heat-current-narrow"' in narrow and "your design" in narrow
+    assert all(esc(name) in narrow for name in instruments.LEVEL_NAMES)
+    # the hatching is defined once, outside both charts (a hidden chart's pattern draws nothing)
+    assert wide.count('id="cl-hatch"') == 1 and 'id="cl-hatch"' not in narrow
+    assert 'class="cl-svg-defs"' in wide
+
+
+def test_the_phone_tornado_has_every_control_and_lines_that_fit_its_width() -> None:
+    from constraintlab.explore import sensitivity
+    from constraintlab.views import narrow_charts
+
+    rows = sensitivity(Design())
+    drawn = narrow_charts.narrow_tornado_html(rows, evaluate(Design()).n_met, CONSTRAINT_LABELS)
+    assert drawn.startswith('<svg id="tornado-narrow"')
+    for row in rows:
+        assert esc(CONTROLS[row.control].label) in drawn
+    lines = re.findall(r"<text [^>]*>([^<]*)", drawn)
+    per_line = narrow_charts.WIDTH / (narrow_charts.CHAR_PX * 11 / 12)  # the 11 px lines' room
+    assert lines and max(len(line) for line in lines) <= per_line, max(lines, key=len)

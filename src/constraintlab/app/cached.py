@@ -21,6 +21,7 @@ from constraintlab.explore.grid import full_grid, nearest_index
 from constraintlab.model.design import CONTROLS, Design
 from constraintlab.views.chart_text import heatmap_figure, verdict_table
 from constraintlab.views.instruments import heatmap_html, heatmap_map_html, verdicts_of
+from constraintlab.views.narrow_charts import narrow_heatmap_html
 
 SLICES_KEPT = 64  # distinct (other five controls, axes) combinations, ~40 KB drawn each
 DESIGNS_KEPT = 256  # about 4 KB of sensitivity each
@@ -70,5 +71,5 @@ def cached_heatmap_html(design: Design, x: str, y: str, labels: Mapping[str, str
     its box with its text alternative."""
     result = cached_slice(design, x, y)
     map_html, table_html = _drawn_map(slice_key(design, x, y), x, y, tuple(labels.items()))
-    chart = heatmap_html(result, x, y, map_html=map_html)
+    chart = heatmap_html(result, x, y, map_html=map_html) + narrow_heatmap_html(result, x, y)
     return heatmap_figure(chart, result, x, y, table_html=table_html)

@@ -23,12 +23,11 @@ with app.setup:
     from constraintlab.app import wiring
     from constraintlab.app.cached import cached_heatmap_html, cached_sensitivity
     from constraintlab.app.step_html import StepHtml
-    from constraintlab.explore import census, nearest_approved
+    from constraintlab.explore import census
     from constraintlab.explore.advice import TARGETS, advise
     from constraintlab.model.design import CONTROLS
     from constraintlab.model.engine import CONSTRAINT_LABELS, evaluate
     from constraintlab.model.explain import derivation_line
-    from constraintlab.simulate.fleet import quick_check
     from constraintlab.views import (
         chart_text,
         coach,
@@ -147,15 +146,26 @@ def _(act1_pred, lab_journey):
     return
 
 
+@app.cell
+def _():
+    # the reflections' answers, so a reflection rebuilt because the student changed their
+    # prediction keeps the answer already given (written by the radio, read only at rebuild)
+    answer_memory = {}
+    return (answer_memory,)
+
+
 @app.cell(hide_code=True)
-def _(act1_pred):
+def _(act1_pred, answer_memory):
     # the reflection opens after the prediction, so its feedback cannot give that answer away
     mo.stop(
         act1_pred.value is None,
         mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
     )
     act1_reflection = mo.ui.radio(
-        options=qs.ACT1_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT1_REFLECTION.prompt}"
+        options=qs.ACT1_REFLECTION.labels(),
+        value=wiring.remembered(answer_memory, qs.ACT1_REFLECTION),
+        label=f"**Reflection.** {qs.ACT1_REFLECTION.prompt}",
+        on_change=wiring.remember(answer_memory, qs.ACT1_REFLECTION),
     )
     act1_reflection
     return (act1_reflection,)
@@ -437,10 +447,15 @@ def _(design_on_screen, montecarlo_button):
         mo.Html(montecarlo.montecarlo_html(None, None)),
     )
     with mo.status.spinner(title="Simulating requests, failures and checkpoints..."):
-        _simulated = quick_check(design_on_screen["design"])
+        _answer = wiring.monte_carlo(design_on_screen["design"])
+    # the result, or one sentence saying why there is none (never a blank panel)
     mo.Html(
         scorecards.answer_for_html(design_on_screen["design"])
-        + montecarlo.montecarlo_html(*_simulated)
+        + (
+            montecarlo.cannot_simulate_html(_answer.cannot)
+            if _answer.cannot
+            else montecarlo.montecarlo_html(_answer.report, _answer.sample_ms)
+        )
     )
     return
 
@@ -486,12 +501,7 @@ def _(card, design, footer_drawn, heat_axes):
             CONSTRAINT_LABELS | {"gpu_budget": "GPU budget"},
         )
     _rows = cached_sensitivity(design)
-    StepHtml(
-        _view
-        + chart_text.tornado_figure(
-            instruments.tornado_html(_rows, card.n_met, CONSTRAINT_LABELS), _rows, CONSTRAINT_LABELS
-        )
-    )
+    StepHtml(_view + chart_text.sensitivity_figure(_rows, card.n_met, CONSTRAINT_LABELS))
     return
 
 
@@ -512,9 +522,14 @@ def _(design_on_screen, nearest_button, set_reveals):
         mo.Html(instruments.nearest_html(None, asked=False)),
     )
     set_reveals(wiring.count_click)
+    _nearest, _stopped = wiring.nearest_answer(design_on_screen["design"])
     mo.Html(
         scorecards.answer_for_html(design_on_screen["design"])
-        + instruments.nearest_html(nearest_approved(design_on_screen["design"]), asked=True)
+        + (
+            callout("warn", "No answer this time", esc(_stopped))
+            if _stopped
+            else instruments.nearest_html(_nearest, asked=True)
+        )
     )
     return
 
@@ -527,13 +542,16 @@ def _(get_reveal_view):
 
 
 @app.cell(hide_code=True)
-def _(act2_pred):
+def _(act2_pred, answer_memory):
     mo.stop(
         act2_pred.value is None,
         mo.Html(callout("warn", "Locked", esc("The reflection opens after your prediction."))),
     )
     act2_reflection = mo.ui.radio(
-        options=qs.ACT2_REFLECTION.labels(), label=f"**Reflection.** {qs.ACT2_REFLECTION.prompt}"
+        options=qs.ACT2_REFLECTION.labels(),
+        value=wiring.remembered(answer_memory, qs.ACT2_REFLECTION),
+        label=f"**Reflection.** {qs.ACT2_REFLECTION.prompt}",
+        on_change=wiring.remember(answer_memory, qs.ACT2_REFLECTION),
     )
     act2_reflection
     return (act2_reflection,)
@@ -608,15 +626,17 @@ def _(
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, attempt_note, capstone_record, card, get_reveals, hint_levels):
-    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them
+def _(act2_pred, capstone_record, card, get_reveals, hint_levels):
+    # the footer; the instruments wait for it (footer_drawn), so it is not held up by them.
+    # The submission's note is drawn once, under the Submit button; the footer says what is
+    # on record (capstone_record), not the note again.
     footer_drawn = True
     StepHtml(
         scorecards.hud_html(
             card,
             prediction=act2_pred.value,
             prediction_correct=qs.ACT2_PREDICTION.is_correct(act2_pred.value),
-            notes=[attempt_note],
+            notes=(),
             help_used=(sum(hint_levels.values()), get_reveals()),
             submitted=capstone_record,
         )

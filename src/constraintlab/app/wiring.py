@@ -17,9 +17,10 @@ from constraintlab.ledger.keys import CAPSTONE_KEY, EARLIER_LAB_KEYS
 from constraintlab.ledger.sample import write_sample
 from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
 from constraintlab.model.design import CONTROLS, Design, NumericControl
-from constraintlab.model.engine import Scorecard
+from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.views.coach import HINT_STEPS
 from constraintlab.views.journey import Journey
+from constraintlab.views.questions import Question
 
 
 def _scenario_from_environment() -> None:
@@ -141,6 +142,51 @@ def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:
     return Journey(audit(entries), is_sample, tuple(warnings), notes, sample_store=store)
 
 
+@dataclass(frozen=True)
+class MonteCarloAnswer:
+    """What the Monte Carlo button shows: the simulation's report and response times, or the
+    one sentence saying why there is none (``cannot``)."""
+
+    report: dict[str, Any] | None = None
+    sample_ms: Any = None
+    cannot: str | None = None
+
+
+def monte_carlo(
+    design: Design, simulate: Callable[[Design], tuple[Any, Any]] | None = None
+) -> MonteCarloAnswer:
+    """The button's answer for ``design``. Never raises: a design with nothing to simulate
+    (:func:`montecarlo.why_not_simulated`) says so before simulating, and a simulation that
+    raises becomes a sentence on the page instead of a traceback in the server's log."""
+    from constraintlab.simulate.fleet import quick_check
+    from constraintlab.views import montecarlo
+
+    try:
+        reason = montecarlo.why_not_simulated(evaluate(design))
+        if reason is not None:
+            return MonteCarloAnswer(cannot=reason)
+        report, sample_ms = (simulate or quick_check)(design)
+    except Exception as problem:  # the page says what stopped it; the lab works on
+        return MonteCarloAnswer(cannot=montecarlo.simulation_failed_sentence(problem))
+    return MonteCarloAnswer(dict(report), sample_ms)
+
+
+def nearest_answer(
+    design: Design, find: Callable[[Design], Any] | None = None
+) -> tuple[Any, str | None]:
+    """The "show me" button's answer: (the nearest approved design or None, None), or
+    (None, the sentence saying what stopped the search). Never raises."""
+    from constraintlab.explore import nearest_approved
+
+    try:
+        return (find or nearest_approved)(design), None
+    except Exception as problem:  # the page says what stopped it; the lab works on
+        return None, (
+            f"The search for the nearest approved design stopped ({type(problem).__name__}:"
+            f" {problem}). Your design and its scorecards are unaffected; press the button again."
+        )
+
+
 def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
     """Hand ``html`` to a view's state only if it differs from what the view shows.
 
@@ -151,6 +197,28 @@ def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html:
         return False
     set_(html)
     return True
+
+
+def remember(memory: dict[str, str], question: Question) -> Callable[[str | None], None]:
+    """A question's radio ``on_change``: keeps the answer (its letter) in ``memory``.
+
+    A radio rebuilt by marimo (its cell re-ran because something it reads changed, such as
+    the prediction above it) starts empty; built with ``value=remembered(memory, question)``
+    it keeps the answer the student already gave."""
+
+    def keep(letter: str | None) -> None:
+        if letter is None:
+            memory.pop(question.key, None)
+        else:
+            memory[question.key] = letter
+
+    return keep
+
+
+def remembered(memory: dict[str, str], question: Question) -> str | None:
+    """The radio label of the answer ``memory`` holds for ``question`` (None: not answered)."""
+    letter = memory.get(question.key)
+    return None if letter is None else question.label_for(letter)
 
 
 def count_click(clicks: int) -> int:

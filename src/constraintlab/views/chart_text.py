@@ -1,11 +1,12 @@
 """Text alternatives and phone layout for the instruments' wide charts.
 
-The heat map and the tornado are drawn 760 units wide (:mod:`constraintlab.views.instruments`).
-On a phone their text would shrink below 11 px, so each sits in a box of its own that keeps the
-chart legible and scrolls sideways (``.cl-scroll`` in ``lab.css``). The box is one keyboard stop
-named by the chart, and carries the chart's numbers as text: a description of the heat map
-(where the design stands, how many cells pass) with its verdicts as a table, and the tornado as
-a table.
+The heat map and the tornado are drawn 760 and 940 units wide
+(:mod:`constraintlab.views.instruments`) and again for a phone
+(:mod:`constraintlab.views.narrow_charts`); each pair sits in a box of its own that shows the
+layout its width fits (``.cl-chart-box`` in ``lab.css``), so no box scrolls sideways. The box is
+a region named by the chart, and carries the chart's numbers as text: a description of the heat
+map (where the design stands, how many cells pass) with its verdicts as a table, and the
+tornado as a table.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from constraintlab.model.design import CONTROLS
-from constraintlab.views.html import esc, tag, text
+from constraintlab.views.html import counted, esc, tag, text
 from constraintlab.views.instruments import (
     SensitivityRowLike,
     SliceLike,
@@ -28,12 +29,13 @@ from constraintlab.views.ledger_charts import numbers_table
 from constraintlab.views.prose import format_value
 
 
-def scroll_figure(chart_html: str, name: str, description_html: str, id_: str) -> str:
-    """``chart_html`` in a sideways-scrolling region named ``name``, described by the text."""
+def chart_figure(chart_html: str, name: str, description_html: str, id_: str) -> str:
+    """``chart_html`` (its wide and its phone layout) in a region named ``name``, described by
+    the text. The region is the container whose width picks the layout (``.cl-chart-box``)."""
     described = f"{id_}-text"
     return tag(
         "figure",
-        f'<div class="cl-scroll" tabindex="0" role="region" aria-label="{esc(name)}"'
+        f'<div class="cl-chart-box" role="region" aria-label="{esc(name)}"'
         f' aria-describedby="{esc(described)}">{chart_html}</div>'
         + tag("div", description_html, id_=described, cls="cl-chart-text"),
         cls="cl-figure",
@@ -51,8 +53,9 @@ def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     where = f"{format_value(x, cx)} and {format_value(y, cy)}"
     met = f" meets {here} of 6 constraints" if here is not None else ""
     return (
-        f"Your design, at {where},{met}. {int(approved.sum())} of {approved.size} cells on this"
-        f" map are approved as the other controls stand; {int(reach.sum())} more could be with"
+        f"Your design, at {where},{met}. {int(approved.sum()):,} of"
+        f" {counted(int(approved.size), 'cell')} on this map are approved as the other controls"
+        f" stand; {int(reach.sum()):,} more could be with"
         " other settings of the other controls (hatched)."
     )
 
@@ -112,19 +115,19 @@ def heatmap_figure(
     *,
     table_html: str | None = None,
 ) -> str:
-    """The heat map in its scrolling box with :func:`heatmap_summary` under it, and its
+    """The heat map in its box with :func:`heatmap_summary` under it, and its
     :func:`verdict_table` (``table_html``, if the caller kept it for this slice)."""
     name = f"Feasibility map: {CONTROLS[x].label} across, {CONTROLS[y].label} up"
     if table_html is None:
         table_html = verdict_table(result, x, y, labels or {})
     summary = text("p", heatmap_summary(result, x, y), cls="cl-muted") + table_html
-    return scroll_figure(chart_html, name, summary, "heatmap-figure")
+    return chart_figure(chart_html, name, summary, "heatmap-figure")
 
 
 def tornado_figure(
     chart_html: str, rows: Sequence[SensitivityRowLike], labels: Mapping[str, str]
 ) -> str:
-    """The tornado in its scrolling box, every bar also a row of a table."""
+    """The tornado in its box, every bar also a row of a table."""
     table_rows = [
         (
             CONTROLS[row.control].label,
@@ -140,4 +143,15 @@ def tornado_figure(
         table_rows,
     )
     name = "Sensitivity: what each control alone can change"
-    return scroll_figure(chart_html, name, table, "tornado-figure")
+    return chart_figure(chart_html, name, table, "tornado-figure")
+
+
+def sensitivity_figure(
+    rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[str, str]
+) -> str:
+    """The tornado, wide and rotated for a phone, in its box with its table."""
+    from constraintlab.views.instruments import tornado_html
+    from constraintlab.views.narrow_charts import narrow_tornado_html
+
+    chart = tornado_html(rows, now, labels) + narrow_tornado_html(rows, now, labels)
+    return tornado_figure(chart, rows, labels)

@@ -62,6 +62,12 @@ def callout(kind: str, title: str, body_html: str, *, id_: str = "") -> str:
     )
 
 
+def counted(count: int, noun: str, nouns: str = "") -> str:
+    """``count`` with its noun, singular or plural and with thousands separators:
+    ``counted(1, "control")`` is "1 control", ``counted(7000, "cell")`` "7,000 cells"."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def paragraphs(*lines: str) -> str:
     """Escaped paragraphs."""
     return join(text("p", line) for line in lines if line)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraintlab.model.design import CONTROLS
-from constraintlab.views.html import esc, join, tag, text
+from constraintlab.views.html import counted, esc, join, tag, text
 from constraintlab.views.prose import control_label, format_value
 
 # levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
@@ -101,12 +101,17 @@ def _index_of(values: Sequence[Any], value: object) -> int:
 
 
 class _Frame:
-    """Plot geometry of a chart: cell sizes and data-to-pixel mapping."""
+    """Plot geometry of a chart: cell sizes and data-to-pixel mapping.
+
+    The defaults are the wide map's (legend at the right); the phone's map
+    (:mod:`constraintlab.views.narrow_charts`) passes its own."""
 
     width, height = 760.0, 440.0
     left, right, top, bottom = 78.0, 190.0, 46.0, 60.0
 
-    def __init__(self, nx: int, ny: int) -> None:
+    def __init__(self, nx: int, ny: int, **geometry: float) -> None:
+        for name, value in geometry.items():
+            setattr(self, name, value)
         self.nx, self.ny = nx, ny
         self.cw = (self.width - self.left - self.right) / nx
         self.ch = (self.height - self.top - self.bottom) / ny
@@ -218,7 +223,7 @@ def _heat_cells(
     every key press; a cell's position is read off the axes, its verdict off its tooltip (and
     the verdicts are listed in the figure's table)."""
     groups = _rectangles(verdicts.index)
-    parts = ['<g shape-rendering="crispEdges">']
+    parts = ['<g id="heat-cells" shape-rendering="crispEdges">']
     for kind in sorted(groups, key=lambda k: verdicts.kinds[k]):
         level, failing = verdicts.kinds[kind]
         parts.append(
@@ -236,10 +241,14 @@ def _heat_cells(
     return join(parts) + "</g>"
 
 
-_HATCH = (
+# The hatching, in an SVG of its own that is always rendered (zero-sized, never hidden): the
+# wide map and the phone's map (which draws the wide map's cells through <use>) both fill with
+# it, and a pattern inside a hidden SVG would draw nothing.
+HATCH_DEFS = (
+    '<svg class="cl-svg-defs" width="0" height="0" aria-hidden="true" focusable="false">'
     '<defs><pattern id="cl-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'
     ' patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="white"'
-    ' stroke-width="2" stroke-opacity="0.85"/></pattern></defs>'
+    ' stroke-width="2" stroke-opacity="0.85"/></pattern></defs></svg>'
 )
 
 
@@ -302,13 +311,13 @@ def _legend(frame: _Frame) -> str:
     return join(parts)
 
 
-def _marker(frame: _Frame, i: int, j: int) -> str:
+def _marker(frame: _Frame, i: int, j: int, id_: str = "heat-current") -> str:
     cx, cy = frame.x(i + 0.5), frame.y(j) + frame.ch / 2
     anchor = "start" if i < frame.nx * 0.7 else "end"
     dx = 10 if anchor == "start" else -10
     return (
-        f'<g id="heat-current"><circle cx="{cx:.2f}" cy="{cy:.2f}" r="7" fill="white"'
-        ' stroke="black" stroke-width="2"/>'
+        f'<g id="{id_}" class="cl-heat-current"><circle cx="{cx:.2f}" cy="{cy:.2f}" r="7"'
+        ' fill="white" stroke="black" stroke-width="2"/>'
         f'<path d="M{cx - 4:.2f} {cy - 4:.2f} L{cx + 4:.2f} {cy + 4:.2f} M{cx - 4:.2f} {cy + 4:.2f}'
         f' L{cx + 4:.2f} {cy - 4:.2f}" stroke="black" stroke-width="2"/>'
         f'<text x="{cx + dx:.2f}" y="{cy - 10:.2f}" text-anchor="{anchor}" font-weight="700"'
@@ -332,7 +341,6 @@ def heatmap_map_html(
     title = f"Feasibility map: constraints met across {CONTROLS[x].label} × {CONTROLS[y].label}"
     return join(
         [
-            _HATCH,
             _heading(title, "the other controls stay as you set them"),
             _heat_cells(result, frame, labels, verdicts or verdicts_of(result)),
             _axes(frame, xs, ys, x, y),
@@ -358,8 +366,9 @@ def heatmap_html(
         map_html = heatmap_map_html(result, x, y, labels or {})
     i, j = _index_of(xs, result.current[0]), _index_of(ys, result.current[1])
     return (
-        f'<svg id="heatmap" class="cl-chart" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}"'
-        f' role="img" style="{_FONT}" font-size="12">{map_html}{_marker(frame, i, j)}</svg>'
+        f'<svg id="heatmap" class="cl-chart cl-chart-wide"'
+        f' viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" role="img" style="{_FONT}"'
+        f' font-size="12">{map_html}{_marker(frame, i, j)}</svg>' + HATCH_DEFS
     )
 
 
@@ -404,7 +413,7 @@ def nearest_html(result: NearestLike | None, *, asked: bool) -> str:
     count = len(result.changes)
     return tag(
         "div",
-        text("p", f"The nearest approved design changes {count} control(s):")
+        text("p", f"The nearest approved design changes {counted(count, 'control')}:")
         + tag("ul", items)
         + text("p", "Not applied: move the controls yourself to try it.", cls="cl-muted"),
         cls="cl-nearest",
@@ -578,6 +587,7 @@ def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[s
         f' font-weight="600">{esc("Constraints met (of 6)")}</text>'
     )
     return (
-        f'<svg id="tornado" class="cl-chart" viewBox="0 0 {width:.0f} {height:.0f}" role="img"'
+        f'<svg id="tornado" class="cl-chart cl-chart-wide" viewBox="0 0 {width:.0f} {height:.0f}"'
+        ' role="img"'
         f' style="{_FONT}" font-size="12">{join(parts)}</svg>'
     )

@@ -8,11 +8,14 @@ legend) marking the simulated P99, the engine's P99 and the 200 ms SLO.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from constraintlab.views.html import esc, join, tag, text
+if TYPE_CHECKING:
+    from constraintlab.model.engine import Scorecard
+
+from constraintlab.views.html import callout, esc, join, paragraphs, tag, text
 
 _CHECKS = ("p99_ms", "availability", "goodput")
 _W, _H, _LEFT, _BOTTOM, _TOP = 640, 262, 56, 56, 34
@@ -136,4 +139,50 @@ def montecarlo_html(report: Mapping[str, Any] | None, sample_ms: np.ndarray | No
     p99 = report["p99_ms"]
     return comparison_table_html(report) + histogram_svg(
         sample_ms, p99["simulated"]["estimate"], p99["analytic"], float(report["slo_ms"])
+    )
+
+
+def why_not_simulated(card: Scorecard) -> str | None:
+    """Why the Monte Carlo check has nothing to simulate for this design, or None if it has.
+
+    A fine-tuning job that cannot keep up at its checkpoint interval has no size: there is no
+    job whose failures, checkpoints and restarts could be replayed. The sentence names that,
+    the engine's numbers for it (the work the job needs against the most any job size delivers
+    at this interval) and the direction that shrinks the job."""
+    usage = card.budget
+    if usage.training_keeps_up:
+        return None
+    derivation = card.constraints["fault_tolerance"].derivation
+    interval = card.design.checkpoint_interval_min
+    needs = (
+        f"it needs {usage.training_ideal_gpus:,.0f} GPUs' worth of work a day, and at"
+        f" {interval:g} min between checkpoints the most any job size delivers is"
+        f" {float(derivation['training_most_delivered_gpus']):,.0f}"
+    )
+    demand = usage.training_demand_interval_min
+    elsewhere = (
+        f" (at {demand:g} min it would keep up with {usage.training_gpus:,.0f} GPUs)"
+        if np.isfinite(demand) and np.isfinite(usage.training_gpus)
+        else " (no checkpoint interval on the grid lets it keep up)"
+    )
+    return (
+        "This design cannot be simulated: its fine-tuning job cannot keep up, so there is no"
+        f" job to replay. The more GPUs it gets, the more often one fails: {needs}{elsewhere}."
+        " Shrink the job to simulate it: a smaller model, less adversarial training or a larger"
+        " ε each make the day's fine-tuning smaller."
+    )
+
+
+def cannot_simulate_html(reason: str) -> str:
+    """The panel when there is nothing to simulate, or the simulation stopped: one reason."""
+    return callout(
+        "warn", "No Monte Carlo check for this design", paragraphs(reason), id_="mc-cannot"
+    )
+
+
+def simulation_failed_sentence(problem: Exception) -> str:
+    """One sentence for a simulation that raised: what stopped it, and that nothing is lost."""
+    return (
+        f"The simulation stopped before it finished ({type(problem).__name__}: {problem})."
+        " The scorecards above are unaffected; change the design and press the button again."
     )

@@ -178,7 +178,10 @@ def _ledger_note(facts: LedgerFacts) -> str:
     parts = []
     if facts.top_hit_domains:
         listed = ", ".join(f"{name} ({_pct(rate)})" for name, rate in facts.top_hit_domains)
-        parts.append(f"In {where} the domains with the highest hit rates are {listed}.")
+        if len(facts.top_hit_domains) == 1:
+            parts.append(f"In {where} the domain with the highest hit rate is {listed}.")
+        else:
+            parts.append(f"In {where} the domains with the highest hit rates are {listed}.")
     if facts.most_hit is not None:
         name, rate = facts.most_hit
         parts.append(
@@ -267,7 +270,7 @@ def _judgement_sentence(j: Act1Judgement, facts: LedgerFacts) -> str:
         )
         return (
             f"There is not enough in {whose} ledger to grade this: {counted} {MIN_LABS} or more"
-            " labs that recorded a hit. The answer stays open."
+            " labs that recorded whether a constraint was hit. The answer stays open."
         )
     if j.kind == "no_hits":
         return (
@@ -441,8 +444,7 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool 
             " against each other."
         ),
         "B": (
-            "Right: it has to be negotiated. "
-            + region_summary(census)
+            region_summary(census)
             + " The model must be big enough for accuracy and small enough for latency, and"
             " privacy, robustness and carbon compete for the same GPUs."
         ),
@@ -481,8 +483,8 @@ def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
             " everything is for you to find."
         ),
         "B": (
-            "Right: it has to be negotiated. The model must be big enough for accuracy and small"
-            " enough for latency, and privacy, robustness and carbon compete for the same GPUs."
+            "The model must be big enough for accuracy and small enough for latency, and"
+            " privacy, robustness and carbon compete for the same GPUs."
         ),
         "C": (
             f"The budget is necessary, not sufficient: your design uses"
