@@ -102,13 +102,15 @@ def test_scv_past_one_is_refused_where_validate_showed_the_formula_optimistic(
     assert "serving.service_time_scv" in done.stderr and "[0, 1]" in done.stderr
 
 
-def test_the_lab_draws_act_two_at_a_load_next_to_one(tmp_path: Path) -> None:
-    """serving_mfu = 0.45, 21 B on 3d: the page said "An internal error occurred"."""
+@pytest.mark.parametrize("name", ["serving_mfu_0.45", "hospital_count_2000", "p99_slo_ms_1000000"])
+def test_the_lab_draws_act_two_under_each_accepted_value(name: str, tmp_path: Path) -> None:
+    """21 B on 3d under each value the scenario accepts: serving_mfu = 0.45 put 20.99998
+    studies' worth of load on 21 replicas and the page said "An internal error occurred"."""
     from constraintlab import Design
     from test_app_headless import both_predictions, designed, run_lab
 
-    scenario = tmp_path / "mfu.toml"
-    scenario.write_text(CASES["serving_mfu_0.45"], encoding="utf-8")
+    scenario = tmp_path / f"{name}.toml"
+    scenario.write_text(CASES[name], encoding="utf-8")
     sc.use_scenario(scenario)
     try:
         html, _ = run_lab(
@@ -118,3 +120,4 @@ def test_the_lab_draws_act_two_at_a_load_next_to_one(tmp_path: Path) -> None:
         sc.use_scenario(None)
     assert "P99 latency" in html
     assert "internal error" not in html.lower()
+    assert not NOT_FINITE.search(re.sub(r"<[^>]+>", " ", html)), "a non-finite word on the page"
