@@ -24,20 +24,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from constraintlab import Design, evaluate
+from constraintlab import evaluate
 from constraintlab.views.questions import ACT1_REFLECTION
 from constraintlab.views.scorecards import design_key
+from designs import JOB_CANNOT_KEEP_UP
 from test_browser import ARTIFACTS, START_S, STEP_S, full_page, seed_ledger, slider
-
-JOB_CANNOT_KEEP_UP = Design(
-    model_size_b=70,
-    dp_epsilon=0.1,
-    adv_weight=0.75,
-    parallelism="tp_dp",
-    checkpoint_interval_min=30,
-    flexible_job_pct=20,
-    context="renewable",
-)
 
 # the answer in focus inside the first radio group on the page (its value is its label)
 FOCUSED_ANSWER_JS = """() => {

@@ -16,6 +16,7 @@ from constraintlab import Design, evaluate
 from constraintlab.cli.run import lab_path
 from constraintlab.model.engine import CONSTRAINT_LABELS, CONSTRAINT_NAMES
 from constraintlab.views import questions as qs
+from designs import JOB_CANNOT_KEEP_UP
 
 if TYPE_CHECKING:
     from conftest import LabEnv
@@ -263,18 +264,9 @@ def test_a_submission_says_its_note_once_not_twice(lab_env: LabEnv) -> None:
 
 def test_the_monte_carlo_button_on_a_job_that_cannot_keep_up_says_why(lab_env: LabEnv) -> None:
     """Issue 25, finding 2: the panel went blank and the log had a ValueError."""
-    job_cannot_keep_up = Design(
-        model_size_b=70,
-        dp_epsilon=0.1,
-        adv_weight=0.75,
-        parallelism="tp_dp",
-        checkpoint_interval_min=30,
-        flexible_job_pct=20,
-        context="renewable",
-    )
     html, names = run_lab(
-        **both_predictions(), **designed(job_cannot_keep_up), montecarlo_button=submitted()
+        **both_predictions(), **designed(JOB_CANNOT_KEEP_UP), montecarlo_button=submitted()
     )
-    assert names["design"] == job_cannot_keep_up
+    assert names["design"] == JOB_CANNOT_KEEP_UP
     assert 'id="mc-cannot"' in html and "cannot be simulated" in html
     assert "Press the button to simulate" not in html  # replaced by the reason, not blank

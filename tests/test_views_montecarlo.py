@@ -7,6 +7,7 @@ import numpy as np
 from constraintlab import Design
 from constraintlab.simulate.fleet import check_design
 from constraintlab.views.montecarlo import histogram_svg, montecarlo_html
+from designs import JOB_CANNOT_KEEP_UP
 
 
 def test_before_the_click_the_panel_invites_without_numbers() -> None:
@@ -41,19 +42,6 @@ def test_the_verdicts_come_from_the_numbers_not_from_a_typed_excuse() -> None:
 def test_histogram_marks_both_p99s_and_the_slo() -> None:
     svg = histogram_svg(np.array([10.0, 20.0, 30.0, 250.0]), 90.0, 91.0, 200.0)
     assert svg.count("<line") == 3 and "simulated P99 90.0 ms" in svg and "SLO 200 ms" in svg
-
-
-# issue 25, finding 2: 70 B, epsilon 0.1, w 0.75, tp_dp, 30 min, 20 %, renewable: the button
-# raised ValueError (job_gpus 0.0) and the panel went blank
-JOB_CANNOT_KEEP_UP = Design(
-    model_size_b=70,
-    dp_epsilon=0.1,
-    adv_weight=0.75,
-    parallelism="tp_dp",
-    checkpoint_interval_min=30,
-    flexible_job_pct=20,
-    context="renewable",
-)
 
 
 def test_a_design_whose_job_cannot_keep_up_is_not_simulated_and_the_panel_says_why() -> None:
