@@ -11,7 +11,9 @@ characters escaped), and ``--json`` escapes everything outside ASCII.
 
 Reads never write: ``show`` and ``export`` open the store read-only and never create it (a
 missing store reads as empty); ``import`` reads its file before it touches the store, and
-when it fails it removes the store and folders it created, so the file system is as it was.
+when it fails it removes the store and folders this process created (tracked as it made
+them; a symbolic link or anything else that was there is never removed), so the file system
+is as it was.
 A damaged stored row is left out with a ``warning:`` line naming it.
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -227,13 +229,11 @@ def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
 def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
     """Import a ledger file; its entries replace yours for the same labs (last save wins)."""
     from constraintlab.ledger.formats import read_ledger_file
-    from constraintlab.ledger.paths import resolve_store_path
     from constraintlab.userpaths import user_path
 
     source = user_path(file, "FILE")
     parsed = read_ledger_file(source)  # a bad file stops here: nothing touched
-    target = resolve_store_path(ledger)
-    with _created_only_if_done(target), _open(ledger) as store:
+    with _undone_if_failed(_open(ledger)) as store:
         report = store.import_parsed(parsed)
         first_use = store.auto_imported_from or []
     typer.echo(report.summary())
@@ -328,20 +328,15 @@ def sample_command(ledger: SampleLedgerPath = None) -> None:
 
 
 @contextmanager
-def _created_only_if_done(store: Path) -> Iterator[None]:
-    """Remove the store (and the folders made for it) again if the block fails."""
-    missing = [p for p in (store, *store.parents) if not p.exists()]
+def _undone_if_failed(store: Ledger) -> Iterator[Ledger]:
+    """Use ``store``; if the block fails, remove the store and folders that opening it
+    created (tracked when they were made: a link or file that was there is never removed)."""
     try:
-        yield
+        yield store
     except BaseException:
-        for path in missing:  # the store first, then its folders, innermost first
-            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-                with suppress(OSError):
-                    if leftover.is_dir():
-                        leftover.rmdir()
-                    else:
-                        leftover.unlink()
+        store.close(discard_created=True)
         raise
+    store.close()
 
 
 def stdin_is_interactive() -> bool:

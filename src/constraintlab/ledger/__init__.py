@@ -65,7 +65,7 @@ def open_ledger(
         try:
             ledger.set_import_note(import_course_files(ledger))
         except LedgerError:
-            ledger.close()
+            ledger.close(discard_created=True)
             raise
     return ledger
 

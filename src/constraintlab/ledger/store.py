@@ -33,8 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from constraintlab.ledger import exporting, schema
-from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger import exporting, files, schema
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, os_reason, sqlite_reason
 from constraintlab.ledger.formats import MAX_FILE_BYTES, ParsedLedger, read_ledger_file
 from constraintlab.ledger.keys import CAPSTONE_KEY, course_sorted, require_key
 from constraintlab.ledger.records import Attempt, EntryRecord, ImportReport
@@ -148,20 +148,37 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     ) from None
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if absent) the SQLite file, refusing anything that is not our store."""
+def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
+    """Open (creating if absent) the SQLite file, refusing anything that is not our store;
+    the connection and what was created for it (:func:`files.create_new`; removed again if
+    opening fails)."""
     if path.is_dir():
         raise LedgerError(path, "is a folder, not a ledger store")
     schema.check_header(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        created = files.create_new(path)
+    except OSError as error:
+        raise LedgerError(
+            path,
+            f"cannot create the ledger store: {os_reason(error)}",
+            LedgerErrorKind.CANNOT_WRITE,
+        ) from None
+    try:
+        return _connect_created(path), created
+    except BaseException:
+        files.remove_created(created)
+        raise
+
+
+def _connect_created(path: Path) -> sqlite3.Connection:
+    try:
         conn = sqlite3.connect(
             path,
             timeout=schema.BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
-    except (OSError, sqlite3.Error) as error:
+    except sqlite3.Error as error:
         raise LedgerError(
             path, f"cannot open the ledger store: {error}", LedgerErrorKind.CANNOT_WRITE
         ) from None
@@ -177,7 +194,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as error:
         conn.close()
         raise LedgerError(
-            path, f"cannot open the ledger store ({error}); it was left as it is"
+            path, f"cannot open the ledger store ({sqlite_reason(error)}); it was left as it is"
         ) from None
     return conn
 
@@ -185,9 +202,17 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Ledger:
     """A student's Design Ledger: entries by chapter, capstone attempts, metadata."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        *,
+        read_only: bool = False,
+        created: list[Path] | None = None,
+    ) -> None:
         self._path = path
         self._conn = conn
+        self._created = list(created or [])  # what opening it created (files.create_new)
         self._lock = threading.RLock()
         self._import_note: str | None = None
         self._damaged: dict[str, str] = {}
@@ -203,7 +228,8 @@ class Ledger:
         where = store_path(path)
         if read_only:
             return cls(where, _connect_read_only(where), read_only=True)
-        return cls(where, _connect(where))
+        conn, created = _connect(where)
+        return cls(where, conn, created=created)
 
     @property
     def damaged(self) -> list[str]:
@@ -222,10 +248,23 @@ class Ledger:
         """The store's file."""
         return self._path
 
-    def close(self) -> None:
-        """Close the connection (further use raises :class:`LedgerError`)."""
+    def close(self, *, discard_created: bool = False) -> None:
+        """Close the connection (further use raises :class:`LedgerError`).
+
+        ``discard_created``: also remove the store and the folders that opening it created
+        (tracked when they were made, never inferred; a link or a file that was there already
+        is never removed). For a command that failed and should leave the disk as it was.
+        """
         with self._lock:
             self._conn.close()
+            if discard_created:
+                files.remove_created(self._created)
+                self._created = []
+
+    @property
+    def created(self) -> list[Path]:
+        """The store file and folders that opening this ledger created (oldest first)."""
+        return list(self._created)
 
     def __enter__(self) -> Ledger:
         return self
@@ -245,7 +284,7 @@ class Ledger:
             except sqlite3.Error as error:
                 kind = LedgerErrorKind.CANNOT_WRITE if action != "read" else LedgerErrorKind.DAMAGED
                 raise LedgerError(
-                    self._path, f"cannot {action} the ledger store: {error}", kind
+                    self._path, f"cannot {action} the ledger store: {sqlite_reason(error)}", kind
                 ) from None
 
     @contextlib.contextmanager

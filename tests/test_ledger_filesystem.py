@@ -1,0 +1,105 @@
+"""Files and folders as users really have them (issue 24): links kept, permissions answered in
+one line, no ledger mixed into another.
+
+Every command here runs as a user for whom the permission bits bind (:mod:`unprivileged`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from constraintlab.ledger import Ledger
+from ledger_fixtures.builders import design, layout_b, write_json
+from unprivileged import one_error_line, run_cli_unprivileged
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A private HOME with no course files."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def ok_file(tmp_path: Path) -> Path:
+    """A valid course ledger file (layout B) holding two labs."""
+    return write_json(tmp_path / "ok.json", layout_b({"1": design(1), "2": design(2)}))
+
+
+@pytest.fixture
+def locked(tmp_path: Path) -> Iterator[Path]:
+    """A folder without any permission (``chmod 000``), opened again afterwards."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    yield folder
+    folder.chmod(0o700)
+
+
+def _listing(folder: Path) -> dict[str, str]:
+    """Every name under ``folder`` (links not followed) -> what it is or points to."""
+    found = {}
+    for root, dirs, names in os.walk(folder):
+        for name in dirs + names:
+            path = Path(root) / name
+            found[str(path)] = f"-> {os.readlink(path)}" if path.is_symlink() else "entry"
+    return found
+
+
+# --- 1. a failed command removes only what it created ------------------------------------------
+@pytest.mark.parametrize("link_to", ["/unmounted/x.sqlite3", "store"])  # dangling; a loop
+def test_failed_import_keeps_the_users_symbolic_link(
+    tmp_path: Path, home: Path, ok_file: Path, link_to: str
+) -> None:
+    """``ledger import ok.json --ledger dl/store`` with dl/store a link that cannot be opened
+    exits 2 and leaves the link (and everything else) as it was."""
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    (folder / "store").symlink_to(link_to)
+    before = _listing(folder)
+    result = run_cli_unprivileged(
+        "ledger", "import", str(ok_file), "--ledger", str(folder / "store"), home=home
+    )
+    assert "dl/store" in one_error_line(result)
+    assert _listing(folder) == before
+    assert os.readlink(folder / "store") == link_to
+
+
+@pytest.fixture
+def sample_export(tmp_path: Path) -> Path:
+    """A sample store's export: importing it into a student's store fails at the store."""
+    with Ledger.open(tmp_path / "sample.sqlite3") as store:
+        store.load_sample({"1": design(1)})
+        return store.export(tmp_path / "sample.json")
+
+
+def test_failed_import_removes_the_store_and_folders_it_created(
+    tmp_path: Path, home: Path, sample_export: Path
+) -> None:
+    """What this process created (folders, store, -wal, -shm) goes again when it fails."""
+    target = tmp_path / "new" / "deeper" / "store.sqlite3"
+    result = run_cli_unprivileged(
+        "ledger", "import", str(sample_export), "--ledger", str(target), home=home
+    )
+    assert "sample data" in one_error_line(result)
+    assert not (tmp_path / "new").exists()
+
+
+def test_failed_import_leaves_an_existing_store_and_its_link(
+    tmp_path: Path, home: Path, sample_export: Path
+) -> None:
+    """A link to an existing store is followed for the import; a failure keeps both."""
+    real = tmp_path / "real.sqlite3"
+    with Ledger.open(real) as store:
+        store.save("3", design(3))
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(real)
+    args = ("ledger", "import", str(sample_export), "--ledger", str(link))
+    assert "sample data" in one_error_line(run_cli_unprivileged(*args, home=home))
+    assert link.is_symlink() and real.is_file()
+    with Ledger.open(real, read_only=True) as store:
+        assert set(store.entries()) == {"3"}
