@@ -103,3 +103,83 @@ def test_failed_import_leaves_an_existing_store_and_its_link(
     assert link.is_symlink() and real.is_file()
     with Ledger.open(real, read_only=True) as store:
         assert set(store.entries()) == {"3"}
+
+
+# --- 2. one line for every OS error: the path and the cause, exit 2 ----------------------------
+LEDGER_COMMANDS = [
+    ("ledger", "show"),
+    ("ledger", "show", "--json"),
+    ("ledger", "import", "{ok}"),
+    ("ledger", "export", "{out}"),
+    ("ledger", "sync"),
+    ("ledger", "sample"),
+    ("ledger", "reset", "-y"),
+]
+
+
+@pytest.mark.parametrize("command", LEDGER_COMMANDS, ids=lambda c: "-".join(c[1:]))
+def test_a_store_in_a_folder_without_search_permission_is_one_line(
+    tmp_path: Path, home: Path, ok_file: Path, locked: Path, command: tuple[str, ...]
+) -> None:
+    """``--ledger locked/store.sqlite3`` with ``chmod 000 locked``: exit 2, one line naming
+    the store and the cause; nothing is created anywhere."""
+    with Ledger.open(locked / "store.sqlite3") as store:
+        store.save("1", design(1))
+    locked.chmod(0)
+    args = [a.format(ok=ok_file, out=tmp_path / "out.json") for a in command]
+    before = _listing(tmp_path)
+    result = run_cli_unprivileged(*args, "--ledger", str(locked / "store.sqlite3"), home=home)
+    line = one_error_line(result)
+    assert str(locked / "store.sqlite3") in line and "permission denied" in line.lower()
+    assert _listing(tmp_path) == before
+
+
+def test_show_when_the_mlsys_folder_cannot_be_read(home: Path) -> None:
+    """``ledger show`` with ``~/.mlsys`` at ``chmod 000``: one line naming it."""
+    mlsys = home / ".mlsys"
+    mlsys.mkdir()
+    mlsys.chmod(0)
+    try:
+        line = one_error_line(run_cli_unprivileged("ledger", "show", home=home))
+    finally:
+        mlsys.chmod(0o700)
+    assert str(mlsys) in line and "permission denied" in line.lower()
+
+
+def test_export_onto_a_symbolic_link_loop(tmp_path: Path, home: Path) -> None:
+    """``ledger export loop.json`` where loop.json links to itself: one line, the link kept."""
+    with Ledger.open(tmp_path / "store.sqlite3") as store:
+        store.save("1", design(1))
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop.name)
+    args = ("ledger", "export", str(loop), "--ledger", str(tmp_path / "store.sqlite3"))
+    line = one_error_line(run_cli_unprivileged(*args, home=home))
+    assert str(loop) in line and "link" in line
+    assert os.readlink(loop) == loop.name
+
+
+def test_the_lab_starts_and_names_what_it_could_not_read(home: Path, locked: Path) -> None:
+    """The lab's ledger opening (the notebook's first step) on an unreadable store: no
+    exception, one sentence naming the store and the cause."""
+    script = (
+        "from constraintlab.app.wiring import open_ledger_safely;"
+        " access = open_ledger_safely(); print(access.problem)"
+    )
+    import subprocess
+    import sys
+
+    from unprivileged import unprivileged_prefix
+
+    env = {**os.environ, "HOME": str(home), "CONSTRAINTLAB_LEDGER": str(locked / "s.sqlite3")}
+    locked.chmod(0)
+    result = subprocess.run(
+        [*unprivileged_prefix(), sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    problem = result.stdout.strip()
+    assert str(locked / "s.sqlite3") in problem and "permission denied" in problem.lower()
+    assert "Errno" not in problem and "\n" not in problem

@@ -70,6 +70,9 @@ def build_class_report(
     """
     progress = on_progress or _no_progress
     found = expand_inputs(inputs)
+    unreadable = [p for p in found.problems if p.kind == ProblemKind.UNREADABLE]
+    if not found.files and unreadable:
+        raise ClassReportError(_nothing_read(len(unreadable), unreadable))
     if not found.files:
         raise ClassReportError(
             f"no ledger file matched {_listed(inputs)} (give files, folders with *.json"

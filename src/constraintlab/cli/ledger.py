@@ -20,6 +20,7 @@ A damaged stored row is left out with a ``warning:`` line naming it.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -153,12 +154,13 @@ def _open(path: str | None) -> Ledger:
 def _open_to_read(path: str | None) -> Ledger | None:
     """Open the store read-only; None when there is none (nothing is created)."""
     from constraintlab.ledger import LedgerError, LedgerErrorKind, open_ledger
+    from constraintlab.ledger.files import lookup
     from constraintlab.ledger.paths import resolve_store_path
 
     try:
         return open_ledger(resolve_store_path(path), read_only=True)
     except LedgerError as error:
-        missing = error.path is not None and not error.path.exists()
+        missing = error.path is not None and lookup(error.path) is None
         if error.kind is LedgerErrorKind.NO_STORE and missing:
             return None
         raise
@@ -249,10 +251,7 @@ def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
 
 
 def _same_file(file: Path, paths: list[str]) -> bool:
-    try:
-        return any(file.resolve() == Path(p).resolve() for p in paths)
-    except OSError:
-        return False
+    return any(os.path.realpath(file) == os.path.realpath(p) for p in paths)
 
 
 @ledger_app.command("export")
@@ -348,10 +347,11 @@ def stdin_is_interactive() -> bool:
 def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
     """Back the store up, then empty it (entries, attempts and sample label)."""
     from constraintlab.ledger import Ledger
+    from constraintlab.ledger.files import lookup
     from constraintlab.ledger.paths import resolve_store_path
 
     target = resolve_store_path(ledger)
-    if not target.exists():
+    if lookup(target) is None:
         typer.echo(f"There is no ledger at {target}; nothing to reset.")
         return
     if not yes:

@@ -15,25 +15,50 @@ because it seems absent: a dangling symbolic link or a link loop "does not exist
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
 
-from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, os_reason
 
 UNREADABLE = LedgerErrorKind.UNREADABLE
 
 
+_ABSENT = (errno.ENOENT, errno.ENOTDIR)
+
+
 def _os_problem(error: OSError) -> str:
-    reason = error.strerror or type(error).__name__
     if isinstance(error, FileNotFoundError):
         return "no such file"
-    if isinstance(error, PermissionError):
-        return f"cannot read the file: {reason}"
     if isinstance(error, IsADirectoryError):
         return "is a folder, not a file"
-    return f"cannot read the file: {reason}"
+    return f"cannot read the file: {os_reason(error)}"
+
+
+def lookup(path: Path, *, follow: bool = True) -> os.stat_result | None:
+    """``stat`` (``lstat`` with ``follow=False``) of ``path``; None when nothing is there.
+
+    Every other OS error (a folder on the way without search permission, a link loop) is a
+    :class:`LedgerError` naming the path and the cause, where ``Path.exists`` would raise a
+    bare ``PermissionError`` or quietly say False.
+    """
+    try:
+        return os.stat(path) if follow else os.lstat(path)
+    except OSError as error:
+        if error.errno in _ABSENT:
+            return None
+        raise LedgerError(path, os_reason(error), UNREADABLE) from None
+
+
+def maybe_file(path: Path) -> bool:
+    """True when ``path`` is a regular file, or when it cannot be told (no permission, a link
+    loop): such a file is then named with its problem when it is read, never skipped."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as error:
+        return error.errno not in _ABSENT
 
 
 def read_bounded(path: Path, limit: int) -> bytes:
@@ -82,18 +107,20 @@ def _too_large(size: int, limit: int) -> str:
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (temp file + fsync + rename + folder fsync)."""
     folder = path.parent
-    if not folder.is_dir():
+    found = lookup(folder)
+    if found is None or not stat.S_ISDIR(found.st_mode):
         raise LedgerError(
             path, f"cannot write: the folder {folder} does not exist", LedgerErrorKind.CANNOT_WRITE
         )
-    if path.is_dir():
+    found = lookup(path)
+    if found is not None and stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "cannot write: it is a folder", LedgerErrorKind.CANNOT_WRITE)
     mode = _mode_for(path)
     try:
         fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise LedgerError(
-            path, f"cannot write: {error.strerror or error}", LedgerErrorKind.CANNOT_WRITE
+            path, f"cannot write: {os_reason(error)}", LedgerErrorKind.CANNOT_WRITE
         ) from None
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -106,7 +133,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise LedgerError(
-            path, f"cannot write: {error.strerror or error}", LedgerErrorKind.CANNOT_WRITE
+            path, f"cannot write: {os_reason(error)}", LedgerErrorKind.CANNOT_WRITE
         ) from None
     fsync_folder(folder)
 

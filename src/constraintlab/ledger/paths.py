@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger.files import maybe_file
 from constraintlab.userpaths import PathError, user_path
 
 ENV_VAR: Final = "CONSTRAINTLAB_LEDGER"
@@ -58,7 +59,7 @@ def course_ledger_files(folder: Path | None = None) -> list[Path]:
     Importing them in this order lets the most recently written file win where they overlap.
     """
     base = mlsys_dir() if folder is None else folder
-    found = [base / name for name in COURSE_FILE_NAMES if (base / name).is_file()]
+    found = [base / name for name in COURSE_FILE_NAMES if maybe_file(base / name)]
     return sorted(found, key=lambda p: (_mtime_ns(p), p.name))
 
 

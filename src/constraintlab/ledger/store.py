@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 import urllib.parse
@@ -109,11 +110,12 @@ def _retry_while_locked(step: Callable[[], bool]) -> bool:
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """Open an existing store without writing anything (not even in a read-only folder)."""
-    if not path.exists():
+    found = files.lookup(path)
+    if found is None:
         raise LedgerError(
             path, "there is no ledger store here; nothing was created", LedgerErrorKind.NO_STORE
         )
-    if path.is_dir():
+    if stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "is a folder, not a ledger store", LedgerErrorKind.UNREADABLE)
     schema.check_header(path)
     uri = "file:" + urllib.parse.quote(str(path.absolute()))
@@ -152,7 +154,8 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
     """Open (creating if absent) the SQLite file, refusing anything that is not our store;
     the connection and what was created for it (:func:`files.create_new`; removed again if
     opening fails)."""
-    if path.is_dir():
+    found = files.lookup(path)
+    if found is not None and stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "is a folder, not a ledger store")
     schema.check_header(path)
     try:
@@ -596,10 +599,10 @@ class Ledger:
         return target
 
     def _refuse_own_files(self, target: Path) -> None:
-        own = {self._path.resolve()} | {
-            self._path.with_name(self._path.name + s).resolve() for s in ("-wal", "-shm")
+        own = {os.path.realpath(self._path)} | {
+            os.path.realpath(self._path.with_name(self._path.name + s)) for s in ("-wal", "-shm")
         }
-        if target.resolve() in own:
+        if os.path.realpath(target) in own:
             raise LedgerError(
                 target, "is the ledger store itself; export to another file", LedgerErrorKind.USAGE
             )
@@ -640,7 +643,7 @@ class Ledger:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}")
         n = 1
-        while candidate.exists():
+        while files.lookup(candidate, follow=False) is not None:
             n += 1
             candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}-{n}")
         return candidate

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from constraintlab.ledger.errors import LedgerError
 from constraintlab.ledger.exporting import course_history_key, encode_document
-from constraintlab.ledger.files import fsync_folder, read_bounded
+from constraintlab.ledger.files import fsync_folder, maybe_file, read_bounded
 from constraintlab.ledger.formats import MAX_FILE_BYTES, parse_ledger_bytes, volume_from_name
 from constraintlab.ledger.keys import CAPSTONE_KEY
 from constraintlab.ledger.paths import mlsys_dir
@@ -83,7 +83,7 @@ def writeback_enabled(environ: Mapping[str, str] | None = None) -> bool:
 def course_files_to_write(folder: Path | None = None) -> list[Path]:
     """The course files that exist and hold Volume II labs: ledger.json, ledger_vol2.json."""
     base = mlsys_dir() if folder is None else folder
-    return [base / name for name in WRITEBACK_FILE_NAMES if (base / name).is_file()]
+    return [base / name for name in WRITEBACK_FILE_NAMES if maybe_file(base / name)]
 
 
 def write_back(

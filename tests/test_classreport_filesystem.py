@@ -1,0 +1,72 @@
+"""class-report on folders as users have them (issue 24): unreadable inputs are listed and
+counted, never a traceback; any writable --out works and a failure leaves it as it was.
+
+Every command runs as a user for whom the permission bits bind (:mod:`unprivileged`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger_fixtures.builders import design, layout_b, write_json
+from unprivileged import one_error_line, run_cli_unprivileged
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Iterator[Path]:
+    """``class/`` with two readable students and ``class/locked/`` (``chmod 000``) with one."""
+    folder = tmp_path / "class"
+    (folder / "locked").mkdir(parents=True)
+    for name in ("alice", "bob"):
+        write_json(folder / f"{name}.json", layout_b({"1": design(1), "v2_17": design(17)}))
+    write_json(folder / "locked" / "carol.json", layout_b({"1": design(1)}))
+    (folder / "locked").chmod(0)
+    yield folder
+    (folder / "locked").chmod(0o700)
+
+
+def _problems(out: Path) -> list[dict[str, str]]:
+    with (out / "problems.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_an_unreadable_subfolder_is_listed_and_counted(tmp_path: Path, classroom: Path) -> None:
+    """The folder ``class/locked`` cannot be listed: the report is written from the two
+    readable files, problems.csv names the folder and why, and the summary counts it."""
+    out = tmp_path / "out"
+    result = run_cli_unprivileged("class-report", str(classroom), "--out", str(out), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Read 2 ledger files, skipped 1" in result.stdout
+    rows = [r for r in _problems(out) if r["path"] == str(classroom / "locked")]
+    assert len(rows) == 1 and rows[0]["problem"] == "unreadable"
+    assert "permission denied" in rows[0]["detail"] and rows[0]["skipped"] == "true"
+
+
+def test_a_file_named_inside_an_unreadable_folder_is_one_line(
+    tmp_path: Path, classroom: Path
+) -> None:
+    """``class-report class/locked/carol.json``: exit 2, one line naming it (no traceback)."""
+    named = classroom / "locked" / "carol.json"
+    result = run_cli_unprivileged(
+        "class-report", str(named), "--out", str(tmp_path / "out"), home=tmp_path
+    )
+    line = one_error_line(result)
+    assert str(named) in line and "permission denied" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_named_file_in_an_unreadable_folder_beside_readable_ones_is_listed(
+    tmp_path: Path, classroom: Path
+) -> None:
+    """Named with readable files: the report is written and the locked file is a problem."""
+    named = classroom / "locked" / "carol.json"
+    out = tmp_path / "out"
+    args = ("class-report", str(classroom / "alice.json"), str(named), "--out", str(out))
+    result = run_cli_unprivileged(*args, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "skipped 1" in result.stdout
+    assert [r["problem"] for r in _problems(out) if r["path"] == str(named)] == ["unreadable"]
