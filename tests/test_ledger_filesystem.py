@@ -183,3 +183,84 @@ def test_the_lab_starts_and_names_what_it_could_not_read(home: Path, locked: Pat
     problem = result.stdout.strip()
     assert str(locked / "s.sqlite3") in problem and "permission denied" in problem.lower()
     assert "Errno" not in problem and "\n" not in problem
+
+
+# --- 3. no ledger mixed into another ------------------------------------------------------------
+@pytest.fixture
+def assistant_home(home: Path) -> Path:
+    """A teaching assistant's HOME whose own course ledger holds 16 labs of theirs."""
+    labs = {str(n): design(n, owner="assistant") for n in range(1, 17)}
+    (home / ".mlsys").mkdir()
+    write_json(home / ".mlsys" / "ledger.json", layout_b(labs))
+    return home
+
+
+def test_a_store_named_by_ledger_does_not_take_in_the_callers_course_ledger(
+    tmp_path: Path, assistant_home: Path, ok_file: Path
+) -> None:
+    """``ledger import student.json --ledger studentA.sqlite3`` by an assistant: studentA
+    holds the student's 2 labs, none of the assistant's 16."""
+    store = tmp_path / "studentA.sqlite3"
+    args = ("ledger", "import", str(ok_file), "--ledger", str(store))
+    result = run_cli_unprivileged(*args, home=assistant_home)
+    assert result.returncode == 0, result.stderr
+    with Ledger.open(store, read_only=True) as opened:
+        assert set(opened.entries()) == {"1", "2"}
+        assert all("owner" not in d for d in opened.entries().values())
+        assert opened.auto_imported_from is None
+    assert "not your default ledger store" in result.stderr  # said, and how to ask for it
+
+
+def test_with_course_ledger_imports_when_asked(
+    tmp_path: Path, assistant_home: Path, ok_file: Path
+) -> None:
+    """``--with-course-ledger ~/.mlsys`` asks for the course files: then they come in."""
+    store = tmp_path / "mine.sqlite3"
+    args = ("ledger", "import", str(ok_file), "--ledger", str(store))
+    course = str(assistant_home / ".mlsys")
+    result = run_cli_unprivileged(*args, "--with-course-ledger", course, home=assistant_home)
+    assert result.returncode == 0, result.stderr
+    with Ledger.open(store, read_only=True) as opened:
+        assert len(opened.entries()) == 16
+    missing = run_cli_unprivileged(
+        *args, "--with-course-ledger", str(tmp_path / "nope"), home=assistant_home
+    )
+    assert "--with-course-ledger" in one_error_line(missing)
+
+
+def test_the_default_store_still_takes_in_the_course_ledger(
+    assistant_home: Path, ok_file: Path
+) -> None:
+    """No --ledger and no CONSTRAINTLAB_LEDGER: the student's own store imports ~/.mlsys."""
+    result = run_cli_unprivileged("ledger", "import", str(ok_file), home=assistant_home)
+    assert result.returncode == 0, result.stderr
+    with Ledger.open(assistant_home / ".mlsys" / "constraintlab.sqlite3", read_only=True) as own:
+        assert len(own.entries()) == 16 and own.auto_imported_from is not None
+
+
+def test_submit_in_a_named_store_does_not_write_the_callers_course_ledger(
+    tmp_path: Path, assistant_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab on ``run --ledger other.sqlite3`` (CONSTRAINTLAB_LEDGER in the app): a Submit
+    records the attempt and v2_17 in that store, and leaves ~/.mlsys/ledger.json as it was;
+    ``ledger sync --ledger other.sqlite3`` writes nothing either."""
+    from constraintlab.app import wiring
+
+    course = assistant_home / ".mlsys" / "ledger.json"
+    before = course.read_bytes()
+    other = tmp_path / "other.sqlite3"
+    monkeypatch.setenv("HOME", str(assistant_home))
+    monkeypatch.setenv("CONSTRAINTLAB_LEDGER", str(other))
+    access = wiring.open_ledger_safely()
+    assert access.ledger is not None
+    try:
+        access.ledger.save("v2_17", design(17))
+        assert wiring.write_back_capstone(access) == ""
+    finally:
+        access.ledger.close()
+    assert course.read_bytes() == before
+    result = run_cli_unprivileged("ledger", "sync", "--ledger", str(other), home=assistant_home)
+    assert result.returncode == 0 and "nothing was written" in result.stdout
+    assert course.read_bytes() == before
+    with Ledger.open(other, read_only=True) as opened:
+        assert set(opened.entries()) == {"v2_17"}
