@@ -70,3 +70,80 @@ def test_a_named_file_in_an_unreadable_folder_beside_readable_ones_is_listed(
     assert result.returncode == 0, result.stderr
     assert "skipped 1" in result.stdout
     assert [r["problem"] for r in _problems(out) if r["path"] == str(named)] == ["unreadable"]
+
+
+@pytest.fixture
+def readable_class(tmp_path: Path) -> Path:
+    """Two readable students."""
+    folder = tmp_path / "readable"
+    folder.mkdir()
+    for name in ("alice", "bob"):
+        write_json(folder / f"{name}.json", layout_b({"1": design(1)}))
+    return folder
+
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Path]:
+    """A folder on another file system than tmp_path: a small tmpfs mounted for the test (as
+    root), else /dev/shm (a tmpfs of its own on Linux)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    if os.geteuid() != 0:
+        where = Path(tempfile.mkdtemp(dir="/dev/shm"))
+        yield where
+        shutil.rmtree(where)
+        return
+    where = tmp_path / "usb"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_out_on_another_file_system_works(
+    tmp_path: Path, readable_class: Path, mounted: Path
+) -> None:
+    """``--out`` is a mount point (a USB stick): was 'Invalid cross-device link'."""
+    assert mounted.stat().st_dev != tmp_path.stat().st_dev
+    args = ("class-report", str(readable_class), "--out", str(mounted))
+    result = run_cli_unprivileged(*args, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in mounted.iterdir()) == sorted(
+        ["report.html", "students.csv", "domains.csv", "entries.parquet", "problems.csv"]
+    )
+
+
+def test_a_writable_out_in_a_read_only_folder_works(tmp_path: Path, readable_class: Path) -> None:
+    """``--out`` writable, its parent not (a shared folder): was 'Permission denied'."""
+    parent = tmp_path / "shared"
+    out = parent / "mine"
+    out.mkdir(parents=True)
+    (out / "notes.txt").write_text("mine")
+    parent.chmod(0o555)
+    try:
+        args = ("class-report", str(readable_class), "--out", str(out))
+        result = run_cli_unprivileged(*args, home=tmp_path)
+    finally:
+        parent.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert (out / "report.html").is_file() and (out / "notes.txt").read_text() == "mine"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_a_failed_report_leaves_out_as_it_was(tmp_path: Path, readable_class: Path) -> None:
+    """A new ``--out`` in a folder that cannot take it: one line, nothing created (a guard:
+    the staging moved into ``--out``, and a failure must still leave no folder behind)."""
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        args = ("class-report", str(readable_class), "--out", str(parent / "new" / "out"))
+        line = one_error_line(run_cli_unprivileged(*args, home=tmp_path))
+    finally:
+        parent.chmod(0o755)
+    assert "permission denied" in line.lower() and list(parent.iterdir()) == []
