@@ -6,6 +6,7 @@ Every command here runs as a user for whom the permission bits bind (:mod:`unpri
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,3 +265,30 @@ def test_submit_in_a_named_store_does_not_write_the_callers_course_ledger(
     assert course.read_bytes() == before
     with Ledger.open(other, read_only=True) as opened:
         assert set(opened.entries()) == {"v2_17"}
+
+
+# --- 5. a read-only copy with its -wal but no -shm: every committed save is read ----------------
+def test_a_read_only_backup_with_its_wal_shows_the_last_save(tmp_path: Path, home: Path) -> None:
+    """A store copied with its -wal (the last save not yet checkpointed) but not its -shm,
+    into a read-only folder: ``ledger show`` sees the last save (was silently without it)."""
+    live = tmp_path / "live" / "store.sqlite3"
+    with Ledger.open(live) as store:
+        store.save("1", design(1))
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # "1" is in the main file
+        store._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        store.save("2", design(2))  # "2" only in the -wal
+        backup = tmp_path / "backup"
+        backup.mkdir()
+        for suffix in ("", "-wal"):
+            (backup / f"store.sqlite3{suffix}").write_bytes(
+                live.with_name(f"store.sqlite3{suffix}").read_bytes()
+            )
+    backup.chmod(0o555)
+    try:
+        args = ("ledger", "show", "--json", "--ledger", str(backup / "store.sqlite3"))
+        result = run_cli_unprivileged(*args, home=home)
+    finally:
+        backup.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)["entries"]) == {"1", "2"}
+    assert sorted(p.name for p in backup.iterdir()) == ["store.sqlite3", "store.sqlite3-wal"]

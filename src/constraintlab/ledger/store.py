@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -119,35 +121,67 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         raise LedgerError(path, "is a folder, not a ledger store", LedgerErrorKind.UNREADABLE)
     schema.check_header(path)
     uri = "file:" + urllib.parse.quote(str(path.absolute()))
-    last: sqlite3.Error | None = None
-    # A WAL store needs its -shm file; where the folder is read-only and none is there,
-    # SQLite can only read the file as immutable (nobody can be writing it then anyway).
-    for mode in ("?mode=ro", "?mode=ro&immutable=1"):
-        conn = sqlite3.connect(
-            uri + mode,
-            uri=True,
-            timeout=schema.BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+    try:
+        return _checked_read_only(sqlite3.connect(uri + "?mode=ro", **_READ_ONLY), path)
+    except sqlite3.Error as error:
+        first = error
+    # A WAL store needs its -shm file; where the folder is read-only and none is there, SQLite
+    # can open the file only as immutable, which ignores the -wal file: right when there is
+    # none (nobody can be writing then), a stale read when it holds committed saves. Then the
+    # store and its -wal are read from a private copy, which SQLite recovers in full.
+    wal = files.lookup(path.with_name(path.name + "-wal"))
+    try:
+        if wal is None or wal.st_size == 0:
+            return _checked_read_only(
+                sqlite3.connect(uri + "?mode=ro&immutable=1", **_READ_ONLY), path
+            )
+        return _checked_read_only(_read_from_copy(path), path)
+    except (sqlite3.Error, OSError) as error:
+        reason = sqlite_reason(error) if isinstance(error, sqlite3.Error) else os_reason(error)
+        raise LedgerError(
+            path,
+            f"cannot read the ledger store: {reason} (first: {sqlite_reason(first)})",
+            LedgerErrorKind.UNREADABLE,
+        ) from None
+
+
+_READ_ONLY: dict[str, Any] = {
+    "uri": True,
+    "timeout": schema.BUSY_TIMEOUT_MS / 1000,
+    "isolation_level": None,
+    "check_same_thread": False,
+}
+
+
+def _checked_read_only(conn: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """``conn`` if it holds our store; closed and :class:`LedgerError` (or sqlite's) if not."""
+    try:
+        if schema.check_identity(conn, path):
+            raise LedgerError(
+                path,
+                "is not a ledger store yet (empty or from an older version); nothing was changed",
+                LedgerErrorKind.NO_STORE,
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _read_from_copy(path: Path) -> sqlite3.Connection:
+    """The store and its -wal copied to a private temporary folder, recovered there by SQLite
+    (every committed save), and held in memory; the copy is removed before this returns."""
+    with tempfile.TemporaryDirectory(prefix="constraintlab-read-") as folder:
+        copy = Path(folder) / "store.sqlite3"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(path.with_name(path.name + "-wal"), Path(folder) / "store.sqlite3-wal")
+        source = sqlite3.connect(copy, isolation_level=None)
         try:
-            if schema.check_identity(conn, path):
-                raise LedgerError(
-                    path,
-                    "is not a ledger store yet (empty or from an older version); nothing was"
-                    " changed",
-                    LedgerErrorKind.NO_STORE,
-                )
-            return conn
-        except sqlite3.Error as error:
-            conn.close()
-            last = error
-        except LedgerError:
-            conn.close()
-            raise
-    raise LedgerError(
-        path, f"cannot read the ledger store: {last}", LedgerErrorKind.UNREADABLE
-    ) from None
+            memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            source.backup(memory)
+        finally:
+            source.close()
+    return memory
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
