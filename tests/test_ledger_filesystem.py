@@ -292,3 +292,65 @@ def test_a_read_only_backup_with_its_wal_shows_the_last_save(tmp_path: Path, hom
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout)["entries"]) == {"1", "2"}
     assert sorted(p.name for p in backup.iterdir()) == ["store.sqlite3", "store.sqlite3-wal"]
+
+
+# --- 6. the smaller ones ------------------------------------------------------------------------
+def test_reset_of_a_read_only_store_leaves_no_backup(tmp_path: Path, home: Path) -> None:
+    """``ledger reset -y`` on a 0444 store: one line, the store as it was, no backup left."""
+    store_file = tmp_path / "store.sqlite3"
+    with Ledger.open(store_file) as store:
+        store.save("1", design(1))
+    store_file.chmod(0o444)
+    before = _listing(tmp_path)
+    result = run_cli_unprivileged("ledger", "reset", "-y", "--ledger", str(store_file), home=home)
+    one_error_line(result)
+    assert _listing(tmp_path) == before
+    with Ledger.open(store_file, read_only=True) as store:
+        assert set(store.entries()) == {"1"}
+
+
+def test_sync_leaves_a_read_only_course_ledger_as_it_is(home: Path) -> None:
+    """``ledger sync`` with ~/.mlsys/ledger.json at 0444: refused naming it, not rewritten."""
+    mlsys = home / ".mlsys"
+    mlsys.mkdir()
+    course = write_json(mlsys / "ledger.json", layout_b({"1": design(1)}))
+    with Ledger.open(mlsys / "constraintlab.sqlite3") as store:
+        store.save("v2_17", design(17))
+    course.chmod(0o444)
+    before = (course.read_bytes(), course.stat().st_ino)
+    line = one_error_line(run_cli_unprivileged("ledger", "sync", home=home))
+    assert str(course) in line and "read-only" in line
+    assert (course.read_bytes(), course.stat().st_ino) == before
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs (mounted as root, removed afterwards): a disk that fills up."""
+    import subprocess
+
+    assert os.geteuid() == 0, "mounting the small tmpfs needs root (the tests run as root)"
+    where = tmp_path / "small-disk"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_a_full_disk_during_import_says_the_disk_is_full(
+    tmp_path: Path, home: Path, full_disk: Path
+) -> None:
+    """An import larger than the free space: one line saying the disk is full, nothing lost."""
+    labs = {str(n): design(n, notes="x" * 30_000) for n in range(1, 17)}
+    big = write_json(tmp_path / "big.json", layout_b(labs))
+    store_file = full_disk / "store.sqlite3"
+    with Ledger.open(store_file) as store:
+        store.save("v2_17", design(17))
+    result = run_cli_unprivileged(
+        "ledger", "import", str(big), "--ledger", str(store_file), home=home
+    )
+    line = one_error_line(result)
+    assert str(store_file) in line and "the disk is full" in line
+    with Ledger.open(store_file, read_only=True) as store:
+        assert set(store.entries()) == {"v2_17"}

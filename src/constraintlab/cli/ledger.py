@@ -376,7 +376,7 @@ def stdin_is_interactive() -> bool:
 @ledger_app.command("reset")
 def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
     """Back the store up, then empty it (entries, attempts and sample label)."""
-    from constraintlab.ledger import Ledger
+    from constraintlab.ledger import Ledger, LedgerError, LedgerErrorKind
     from constraintlab.ledger.files import lookup
     from constraintlab.ledger.paths import resolve_store_path
 
@@ -395,6 +395,12 @@ def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
         if not typer.confirm(f"Empty the ledger {target}? A backup is made first"):
             typer.echo("Nothing was changed.")
             raise typer.Exit(1)
+    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise LedgerError(
+            target,
+            "is read-only, so it cannot be emptied; nothing was changed and no backup was made",
+            LedgerErrorKind.CANNOT_WRITE,
+        )
     with Ledger.open(target) as store:
         backup = store.reset()
     typer.echo(f"Backed up to {backup}; the ledger {target} is now empty.")

@@ -71,7 +71,7 @@ def sqlite_reason(error: Exception) -> str:
     """An SQLite error in plain words: a full disk and a read-only store are named as such."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None and code & 0xFF == SQLITE_FULL:
-        return "the disk is full (SQLite: database or disk is full); nothing was changed"
+        return "the disk is full (SQLite: database or disk is full)"
     if code is not None and code & 0xFF == SQLITE_READONLY:
         return f"the store cannot be written (read-only file or folder; SQLite: {error})"
     return str(error)

@@ -645,32 +645,57 @@ class Ledger:
     def backup(self, destination: str | os.PathLike[str]) -> Path:
         """Copy the whole store to a new file with SQLite's online backup."""
         target = store_path(destination)
-        if target.exists():
+        self._backup_into(target)
+        return target
+
+    def _backup_into(self, target: Path) -> list[Path]:
+        """Back up into the new file ``target``; what was created (removed again on failure)."""
+        try:
+            created = files.create_new(target)
+        except OSError as error:
+            raise LedgerError(
+                target,
+                f"cannot create the backup: {os_reason(error)}",
+                LedgerErrorKind.CANNOT_WRITE,
+            ) from None
+        if target not in created:
+            files.remove_created(created)
             raise LedgerError(target, "the backup file already exists", LedgerErrorKind.EXISTS)
         try:
             copy = sqlite3.connect(target)
+            try:
+                with self._sqlite("back up"):
+                    self._conn.backup(copy)
+            finally:
+                copy.close()
         except sqlite3.Error as error:
-            raise LedgerError(target, f"cannot create the backup: {error}") from None
-        try:
-            with self._sqlite("back up"):
-                self._conn.backup(copy)
-        finally:
-            copy.close()
-        return target
+            files.remove_created(created)
+            raise LedgerError(target, f"cannot create the backup: {sqlite_reason(error)}") from None
+        except BaseException:
+            files.remove_created(created)
+            raise
+        return created
 
     def reset(self, backup_to: str | os.PathLike[str] | None = None) -> Path:
         """Back the store up, then remove every entry, attempt and sample label.
 
         Returns the backup's path (default: ``<store>.backup-<UTC time>`` beside it). The
-        first-use import does not run again on the emptied store.
+        first-use import does not run again on the emptied store. When the store cannot be
+        emptied (a read-only file), the backup just made is removed again: nothing changed.
         """
-        target = Path(backup_to) if backup_to is not None else self._default_backup_path()
-        self.backup(target)
-        with self._write("reset") as conn:
-            conn.execute("DELETE FROM entries")
-            conn.execute("DELETE FROM attempts")
-            conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_SAMPLE, META_AUTO_IMPORTED))
-            _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+        target = store_path(backup_to) if backup_to is not None else self._default_backup_path()
+        created = self._backup_into(target)
+        try:
+            with self._write("reset") as conn:
+                conn.execute("DELETE FROM entries")
+                conn.execute("DELETE FROM attempts")
+                conn.execute(
+                    "DELETE FROM meta WHERE key IN (?, ?)", (META_SAMPLE, META_AUTO_IMPORTED)
+                )
+                _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+        except BaseException:
+            files.remove_created(created)
+            raise
         return target
 
     def _default_backup_path(self) -> Path:

@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -38,7 +39,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, os_reason
 from constraintlab.ledger.exporting import course_history_key, encode_document
 from constraintlab.ledger.files import fsync_folder, maybe_file, read_bounded
 from constraintlab.ledger.formats import MAX_FILE_BYTES, parse_ledger_bytes, volume_from_name
@@ -241,10 +242,18 @@ def _replace_if_unchanged(
     """Write ``data`` beside ``path``; rename it over ``path`` only if ``path`` still holds
     ``original`` (SHA-256). False (temporary file removed) when it changed meanwhile."""
     folder = path.parent
+    if not os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        raise LedgerError(
+            path,
+            f"is read-only (mode {mode:04o}), so the capstone was not written into it; it was"
+            " left as it is (make it writable, e.g. chmod u+w, then run 'constraintlab ledger"
+            " sync')",
+        )
     try:
         fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot write: {os_reason(error)}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -266,7 +275,7 @@ def _replace_if_unchanged(
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot write: {os_reason(error)}") from None
     fsync_folder(folder)
     return True
 
