@@ -147,3 +147,21 @@ def test_a_failed_report_leaves_out_as_it_was(tmp_path: Path, readable_class: Pa
     finally:
         parent.chmod(0o755)
     assert "permission denied" in line.lower() and list(parent.iterdir()) == []
+
+
+def test_ids_that_differ_only_by_blanks_are_different_students(tmp_path: Path) -> None:
+    """'alice', '\\talice', '\\ralice', '  alice' and 'alice\\u00a0': five students, no conflict
+    (they were merged into one and four files skipped as conflicts)."""
+    from constraintlab.classreport.build import build_class_report
+
+    ids = ["alice", "\talice", "\ralice", "  alice", "alice\u00a0"]
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for n, student in enumerate(ids):
+        write_json(folder / f"s{n}.json", {**layout_b({"1": design(n)}), "student_id": student})
+    outcome = build_class_report([str(folder)], tmp_path / "out", workers=1)
+    assert outcome.files_read == 5 and outcome.files_skipped == 0
+    with (tmp_path / "out" / "students.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({r["source_path"] for r in rows}) == 5
+    assert not [p for p in outcome.problems if p.kind == "student id conflict"]

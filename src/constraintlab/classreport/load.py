@@ -180,9 +180,13 @@ def read_student(path: Path) -> StudentLedger | Problem:
 
 
 def student_id_for(path: Path, named: object) -> tuple[str, str]:
-    """(id, where it came from): the file's own id, else the stem (or folder for default names)."""
+    """(id, where it came from): the file's own id, else the stem (or folder for default names).
+
+    The file's id is kept exactly as written: ids that differ only by a leading tab, a carriage
+    return, spaces or a no-break space are different ids, never merged into one student (one
+    blank through and through names none)."""
     if isinstance(named, str) and named.strip():
-        return named.strip(), "file"
+        return named, "file"
     if path.stem.lower() in DEFAULT_FILE_STEMS and path.parent.name:
         return path.parent.name, "folder name"
     return path.stem, "file name"
