@@ -354,3 +354,34 @@ def test_a_full_disk_during_import_says_the_disk_is_full(
     assert str(store_file) in line and "the disk is full" in line
     with Ledger.open(store_file, read_only=True) as store:
         assert set(store.entries()) == {"v2_17"}
+
+
+def test_export_course_writes_each_lab_as_its_own_course_file_held(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ledger.json and ledger_vol2.json both hold v2_01-03, differently; the volume file is
+    imported last. ``export --format course`` (ledger.json) writes ledger.json's three, and
+    ``--volume 2`` the volume file's: mlsysim sees no lab changed (it saw 3). A lab saved
+    since is written as saved."""
+    from constraintlab.ledger import open_ledger
+
+    mlsys = home / ".mlsys"
+    mlsys.mkdir()
+    plain = {f"v2_0{n}": design(n, source="ledger.json") for n in (1, 2, 3)}
+    plain["5"] = design(5)
+    write_json(mlsys / "ledger.json", layout_b(plain))
+    os.utime(mlsys / "ledger.json", ns=(10**9, 10**9))  # older: imported first
+    vol2 = {f"v2_0{n}": design(n, source="vol2") for n in (1, 2, 3)}
+    write_json(mlsys / "ledger_vol2.json", layout_b(vol2, volume=2))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CONSTRAINTLAB_LEDGER", raising=False)
+    with open_ledger() as store:
+        assert store.entries()["v2_01"]["source"] == "vol2"  # the newer file wins in the store
+        written = json.loads(store.export(home / "plain.json", "course").read_text())
+        assert {k: written["history"][k] for k in plain} == plain
+        volume = json.loads(store.export(home / "v2.json", "course", volume=2).read_text())
+        assert {volume["history"][str(n)]["source"] for n in (1, 2, 3)} == {"vol2"}
+        store.save("v2_02", design(2, source="the lab"))
+        again = json.loads(store.export(home / "again.json", "course").read_text())
+        assert again["history"]["v2_02"]["source"] == "the lab"
+        assert again["history"]["v2_01"]["source"] == "ledger.json"

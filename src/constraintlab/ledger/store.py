@@ -51,6 +51,7 @@ META_STUDENT_ID = "student_id"
 META_COURSE_TRACK = "course_track"  # mlsysim's top-level track, from the last course file read
 META_COURSE_STEP = "course_current_step"  # + "_0" / "_1" / "_2": current_step per course file
 META_COURSE_DIGESTS = "course_file_digests"  # course file path -> SHA-256 last imported
+META_COURSE_DESIGNS = "course_file_designs"  # + "_0" / "_1" / "_2": what that course file held
 
 
 def now_iso() -> str:
@@ -616,6 +617,7 @@ class Ledger:
         stamp = now_iso()
         if format == "course":
             track, step = self.course_state(volume)
+            entries = self._as_the_course_file_had(entries, volume)
             document = exporting.course_document(
                 entries, exported_at=stamp, volume=volume, track=track, current_step=step
             )
@@ -631,6 +633,40 @@ class Ledger:
             )
         exporting.write_document(document, target, overwrite=overwrite)
         return target
+
+    def _as_the_course_file_had(
+        self, entries: dict[str, Design], volume: int | None
+    ) -> dict[str, Design]:
+        """``entries`` for the course file of ``volume``: where the store's design of a lab
+        is only another course file's copy (ledger.json and ledger_vol2.json both hold
+        v2_01, and the other was imported last), the design this file held is written, so
+        mlsysim sees no lab changed that nobody changed. A design saved since (in the lab,
+        or by an import of another file) is written as the store holds it."""
+        held = self._course_designs()
+        own = held.get(volume or 0, {})
+        others = [designs for v, designs in held.items() if v != (volume or 0)]
+        result = dict(entries)
+        for key, design in entries.items():
+            mine = own.get(key)
+            if mine is None or design_digest(mine) == design_digest(design):
+                continue
+            if any(key in o and design_digest(o[key]) == design_digest(design) for o in others):
+                result[key] = mine
+        return result
+
+    def _course_designs(self) -> dict[int, dict[str, Design]]:
+        """Course file volume (0: ledger.json) -> the designs it held when last imported."""
+        meta = self.metadata
+        held: dict[int, dict[str, Design]] = {}
+        for volume in (0, 1, 2):
+            raw = meta.get(f"{META_COURSE_DESIGNS}_{volume}")
+            try:
+                value = json.loads(raw) if raw else None
+            except ValueError:
+                value = None
+            if isinstance(value, dict):
+                held[volume] = {str(k): d for k, d in value.items() if isinstance(d, dict)}
+        return held
 
     def _refuse_own_files(self, target: Path) -> None:
         own = {os.path.realpath(self._path)} | {
@@ -834,6 +870,8 @@ def _apply(conn: sqlite3.Connection, parsed: ParsedLedger) -> ImportReport:
         _set_meta(conn, META_COURSE_TRACK, parsed.track)
     if parsed.current_step is not None:
         _set_meta(conn, f"{META_COURSE_STEP}_{parsed.volume or 0}", json.dumps(parsed.current_step))
+    if parsed.layout != "native":
+        _set_meta(conn, f"{META_COURSE_DESIGNS}_{parsed.volume or 0}", _design_json(parsed.entries))
     return ImportReport(
         source=parsed.path,
         layout=parsed.layout_description,
