@@ -184,7 +184,7 @@ def _read_with_handle(path: Path) -> tuple[bytes, int]:
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        raise LedgerError(path, f"cannot read the file: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot read the file: {os_reason(error)}") from None
     again = _read_fd(handle)
     if again != data:  # changed between the two opens: use what the handle sees
         data = again
