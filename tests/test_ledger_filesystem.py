@@ -147,16 +147,20 @@ def test_show_when_the_mlsys_folder_cannot_be_read(home: Path) -> None:
     assert str(mlsys) in line and "permission denied" in line.lower()
 
 
-def test_export_onto_a_symbolic_link_loop(tmp_path: Path, home: Path) -> None:
-    """``ledger export loop.json`` where loop.json links to itself: one line, the link kept."""
+@pytest.mark.parametrize("link_to", ["loop.json", "/unmounted/x.json"])  # a loop; dangling
+def test_export_onto_a_link_that_cannot_be_followed(
+    tmp_path: Path, home: Path, link_to: str
+) -> None:
+    """``ledger export loop.json`` where loop.json links to itself (was "RuntimeError: Symlink
+    loop"), or to a file on a disk not mounted: one line naming it, the link kept."""
     with Ledger.open(tmp_path / "store.sqlite3") as store:
         store.save("1", design(1))
-    loop = tmp_path / "loop.json"
-    loop.symlink_to(loop.name)
-    args = ("ledger", "export", str(loop), "--ledger", str(tmp_path / "store.sqlite3"))
+    link = tmp_path / "loop.json"
+    link.symlink_to(link_to)
+    args = ("ledger", "export", str(link), "--ledger", str(tmp_path / "store.sqlite3"))
     line = one_error_line(run_cli_unprivileged(*args, home=home))
-    assert str(loop) in line and "link" in line
-    assert os.readlink(loop) == loop.name
+    assert str(link) in line and "link" in line
+    assert os.readlink(link) == link_to
 
 
 def test_the_lab_starts_and_names_what_it_could_not_read(home: Path, locked: Path) -> None:
