@@ -29,3 +29,15 @@ def lab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LabEnv:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CONSTRAINTLAB_LEDGER", str(ledger))
     return LabEnv(home, ledger)
+
+
+@pytest.fixture
+def own_lab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LabEnv:
+    """A temporary HOME whose default store is used (no CONSTRAINTLAB_LEDGER): the student's
+    own store, the only one that takes in ``~/.mlsys``'s course files without being asked."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CONSTRAINTLAB_LEDGER", raising=False)
+    monkeypatch.delenv("CONSTRAINTLAB_COURSE_LEDGER", raising=False)
+    return LabEnv(home, home / ".mlsys" / "constraintlab.sqlite3")

@@ -201,7 +201,8 @@ def check_submitted(ledger_path: Path, design: Design, *, hints: int, reveals: i
 def test_a_student_without_hints_reaches_approval_on_the_controls(
     lab_env: LabEnv, tmp_path: Path
 ) -> None:
-    ledger = tmp_path / "no-hints.sqlite3"
+    # the student's own default store: the one whose Submit writes ~/.mlsys's course files
+    ledger = lab_env.home / ".mlsys" / "constraintlab.sqlite3"
     seed_memory_ledger(ledger)
     course = write_empty_course_file(lab_env.home)  # the course's vol2 file, no labs in it yet
     target = approval_path()

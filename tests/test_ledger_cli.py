@@ -60,8 +60,9 @@ def test_show_table_prints_ledger_strings_literally(
 
 
 def test_show_names_a_course_ledger_it_did_not_import(
-    capsys: pytest.CaptureFixture[str], lab_env: LabEnv
+    capsys: pytest.CaptureFixture[str], own_lab_env: LabEnv
 ) -> None:
+    lab_env = own_lab_env
     (lab_env.home / ".mlsys").mkdir()
     course = write_json(lab_env.home / ".mlsys" / "ledger.json", layout_a({"5": design(5)}))
     code, out, err = run_cli(capsys, "ledger", "show", "--json")

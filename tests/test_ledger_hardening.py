@@ -239,7 +239,8 @@ def test_a_failed_import_leaves_the_file_system_as_it_was(
 
 
 # --- finding 10: a new or corrected course file is imported -----------------------------------
-def test_a_corrected_course_file_is_imported_again_with_a_note(lab_env: LabEnv) -> None:
+def test_a_corrected_course_file_is_imported_again_with_a_note(own_lab_env: LabEnv) -> None:
+    lab_env = own_lab_env
     mlsys = lab_env.home / ".mlsys"
     mlsys.mkdir()
     course = write_json(mlsys / "ledger.json", layout_a({"5": {"v": "typo"}}))

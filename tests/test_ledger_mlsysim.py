@@ -28,6 +28,13 @@ from constraintlab.ledger.writeback import merge_into_file, sync_capstone, write
 LABS_VOL1 = (5, 8, 11, 13, 15)
 
 
+@pytest.fixture
+def lab_env(own_lab_env: LabEnv) -> LabEnv:
+    """The student's own default store: the one that takes in ~/.mlsys's course files and
+    writes the capstone back into them (a store named by --ledger does neither unasked)."""
+    return own_lab_env
+
+
 def lab_design(n: int, **extra: Any) -> dict[str, Any]:
     """What a course lab saves: the six common fields, plus whatever it adds."""
     return {
@@ -138,7 +145,9 @@ def test_round_trip_keeps_every_entry_track_and_step(
         name, flags = VOLUME_FILES[volume]
         target = other / ".mlsys" / name
         code, _, err = run_cli(
-            capsys, "ledger", "export", str(target), "--format", "course", *flags
+            capsys,
+            *("ledger", "export", str(target), "--format", "course", *flags),
+            *("--ledger", str(lab_env.ledger)),  # HOME moves to other/ below
         )
         assert code == 0, err
         after = course_state(other, monkeypatch, volume)
@@ -412,7 +421,7 @@ def test_a_second_import_of_the_picked_up_file_says_why_nothing_changed(
     assert code == 0 and "0 added, 0 replaced, 1 unchanged" in out
     assert "already imported automatically when the ledger was first used" in out
     code, out, _ = run_cli(capsys, "ledger", "--help")
-    assert "First use" in out and "Write-back" in out and "--no-course-writeback" in out
+    assert "Course files" in out and "Write-back" in out and "--no-course-writeback" in out
 
 
 def test_submit_in_the_notebook_writes_v2_17_that_mlsysim_reads(

@@ -231,11 +231,12 @@ def test_path_comes_from_argument_then_environment_then_home(
 # --- first-use import of the course ledger ----------------------------------------------------
 @pytest.fixture
 def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private HOME with an empty ~/.mlsys; the store is elsewhere."""
+    """A private HOME with an empty ~/.mlsys; the store is its default one (the student's own,
+    which takes in the course files without being asked)."""
     home = tmp_path / "home"
     (home / ".mlsys").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("CONSTRAINTLAB_LEDGER", str(tmp_path / "store.sqlite3"))
+    monkeypatch.delenv("CONSTRAINTLAB_LEDGER", raising=False)
     return home / ".mlsys"
 
 

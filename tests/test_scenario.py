@@ -78,3 +78,26 @@ def test_use_scenario_changes_the_model_and_back() -> None:
     fingerprint = sc.FINGERPRINT
     use_scenario(None)
     assert fingerprint == sc.FINGERPRINT
+
+
+def test_a_scenario_file_not_in_utf8_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Latin-1 scenario file: exit 2, one line naming the file (was a UnicodeDecodeError)."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("# caf\xe9\n[targets]\naccuracy_target = 0.97\n".encode("latin-1"))
+    code, _, err = run_cli(capsys, "evaluate", "--json", "--scenario", str(path))
+    assert code == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and str(path) in err and "UTF-8" in err
+
+
+def test_a_scenario_file_with_a_byte_order_mark_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Notepad's UTF-8 with a BOM: read as the same TOML (the stricter target applies)."""
+    design = ["--model-size-b", "14", "--adv-weight", "0.8", "--checkpoint-interval-min", "20"]
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[targets]\naccuracy_target = 0.97\n")
+    code, out, err = run_cli(capsys, "evaluate", "--json", "--scenario", str(path), *design)
+    assert code == 0, err
+    assert json.loads(out)["approved"] is False

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from constraintlab.ledger import Ledger, audit, open_ledger
+from constraintlab.ledger import Ledger, LedgerError, audit, open_ledger
 from constraintlab.ledger.archaeology import LAB_DONE, LAB_TODO
 from constraintlab.ledger.keys import CAPSTONE_KEY, EARLIER_LAB_KEYS
 from constraintlab.ledger.sample import write_sample
@@ -113,8 +113,19 @@ def open_ledger_safely(path: str | None = None) -> LedgerAccess:
     try:
         ledger = open_ledger(path)
     except Exception as problem:  # LedgerError, or anything sqlite or the disk throws
-        return LedgerAccess(problem=f"{type(problem).__name__}: {problem}")
+        return LedgerAccess(problem=_could_not_open(problem))
     return LedgerAccess(ledger=ledger, note=ledger.import_note)
+
+
+def _could_not_open(problem: Exception) -> str:
+    """One sentence naming the store (or file) and the cause, as the CLI's error line does."""
+    from constraintlab.userpaths import os_error_line
+
+    if isinstance(problem, LedgerError):
+        return str(problem)
+    if isinstance(problem, OSError):
+        return os_error_line(problem)
+    return f"{type(problem).__name__}: {problem}"
 
 
 def read_journey(access: LedgerAccess, *, load_sample: bool = False) -> Journey:

@@ -3,8 +3,9 @@
 :func:`build_class_report` is the whole pipeline; the CLI only adds a progress bar and the
 exit codes. It raises :class:`ClassReportError` only when there is nothing to report on (no
 input matched, or none could be read) or nowhere to write; every bad file is a listed problem,
-never an exception. All outputs are written into a folder beside ``--out`` and moved in at the
-end, so a run that fails leaves ``--out`` as it was.
+never an exception. All outputs are written into a hidden folder inside ``--out`` and moved in
+at the end (one rename each, on ``--out``'s own file system), so any writable ``--out`` works
+and a run that fails leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from constraintlab.classreport.inputs import expand_inputs
 from constraintlab.classreport.load import DOMAIN_LABS, LAB_KEYS, load_class
 from constraintlab.classreport.model import Problem, ProblemKind
 from constraintlab.classreport.parallel import available_cpus, read_chunks
+from constraintlab.userpaths import os_reason
 
 if TYPE_CHECKING:
     from constraintlab.classreport.analytics import ClassDatabase
@@ -73,6 +75,9 @@ def build_class_report(
     """
     progress = on_progress or _no_progress
     found = expand_inputs(inputs)
+    unreadable = [p for p in found.problems if p.kind == ProblemKind.UNREADABLE]
+    if not found.files and unreadable:
+        raise ClassReportError(_nothing_read(len(unreadable), unreadable))
     if not found.files:
         raise ClassReportError(
             f"no ledger file matched {_listed(inputs)} (give files, folders with *.json"
@@ -108,7 +113,7 @@ def build_class_report(
     except outputs.OutputFolderError as problem:
         raise ClassReportError(str(problem)) from None
     except OSError as problem:
-        reason = problem.strerror or str(problem)
+        reason = os_reason(problem)
         raise ClassReportError(
             f"--out {out_dir}: the report could not be written ({reason}); --out was left as it was"
         ) from None

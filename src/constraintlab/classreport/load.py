@@ -58,6 +58,7 @@ from constraintlab.ledger.formats import (
     volume_from_name,
 )
 from constraintlab.ledger.keys import CHAPTER_KEYS
+from constraintlab.userpaths import os_error_line
 
 DEFAULT_FILE_STEMS = frozenset({"ledger", "ledger_vol1", "ledger_vol2"})
 DOMAIN_LABS: dict[str, tuple[str, ...]] = {
@@ -151,7 +152,7 @@ def _parse(path: Path) -> tuple[ParsedLedger, bytes] | Problem:
     except LedgerError as error:
         return Problem(str(path), _problem_kind(error), str(error))
     except OSError as error:  # the parser wraps these; never let one stop the class anyway
-        return Problem(str(path), ProblemKind.UNREADABLE, f"{path}: {error.strerror or error}")
+        return Problem(str(path), ProblemKind.UNREADABLE, os_error_line(error, path))
     if parsed.is_sample:
         return Problem(
             str(path), ProblemKind.SAMPLE, f"{path}: marked as sample data, not a student's work"
@@ -180,9 +181,13 @@ def read_student(path: Path) -> StudentLedger | Problem:
 
 
 def student_id_for(path: Path, named: object) -> tuple[str, str]:
-    """(id, where it came from): the file's own id, else the stem (or folder for default names)."""
+    """(id, where it came from): the file's own id, else the stem (or folder for default names).
+
+    The file's id is kept exactly as written: ids that differ only by a leading tab, a carriage
+    return, spaces or a no-break space are different ids, never merged into one student (one
+    blank through and through names none)."""
     if isinstance(named, str) and named.strip():
-        return named.strip(), "file"
+        return named, "file"
     if path.stem.lower() in DEFAULT_FILE_STEMS and path.parent.name:
         return path.parent.name, "folder name"
     return path.stem, "file name"

@@ -15,15 +15,18 @@ module and DuckDB alike. ``entries.parquet`` keeps the raw values.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
-import secrets
 import shutil
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from constraintlab.classreport.model import Problem
 from constraintlab.classreport.results import DomainStat, StudentRow
+from constraintlab.userpaths import os_reason
 
 STUDENT_COLUMNS = (
     "student_id",
@@ -127,49 +130,96 @@ def write_problems_csv(path: Path, problems: Sequence[Problem]) -> None:
     write_text(path, csv_text(PROBLEM_COLUMNS, rows))
 
 
-# --- the output folder: everything is written aside, then moved in -----------------------------
+# --- the output folder: everything is written in a hidden folder inside it, then moved in ------
 class OutputFolderError(OSError):
     """``--out`` cannot take the report; the message names the path and why."""
 
 
 def check_out_dir(out_dir: Path, names: Sequence[str]) -> None:
-    """Refuse an ``--out`` that is not a folder, or one where an output name is a folder."""
-    if out_dir.exists() and not out_dir.is_dir():
+    """Refuse an ``--out`` that is not a folder, that cannot be looked at, or one where an
+    output name is a folder or a special file."""
+    found = _stat(out_dir)
+    if found is not None and not stat.S_ISDIR(found.st_mode):
         raise OutputFolderError(f"--out {out_dir}: cannot write there (it is a file, not a folder)")
-    for name in names:
-        target = out_dir / name
-        if target.is_dir() or (target.exists() and not target.is_file()):
+    for name in names if found is not None else ():
+        target = _stat(out_dir / name)
+        if target is not None and not stat.S_ISREG(target.st_mode):
             raise OutputFolderError(
                 f"--out {out_dir}: cannot write there ({name} is a folder or a special file,"
                 " not a file the report can replace; move it away). Nothing was written"
             )
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    """``stat`` of ``path``; None when nothing is there; any other error names the path."""
+    try:
+        return os.stat(path)
+    except OSError as problem:
+        if problem.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise OutputFolderError(
+            f"--out {path}: cannot write there ({os_reason(problem)})"
+        ) from None
+
+
+STAGING_PREFIX = ".report-staging-"
+
+
 @contextlib.contextmanager
 def staged_outputs(out_dir: Path, names: Sequence[str]) -> Iterator[Path]:
-    """A fresh folder beside ``out_dir`` to write into; on success its files move into
-    ``out_dir`` (the whole folder is renamed when ``out_dir`` did not exist); on any failure
-    it is removed and ``out_dir`` is as it was."""
+    """A fresh hidden folder inside ``out_dir`` to write into; on success its files move into
+    ``out_dir`` (a rename on the same file system, wherever ``out_dir`` is mounted); on any
+    failure it is removed, with ``out_dir`` and its parents if this run created them, so
+    ``out_dir`` is as it was. Needs only ``out_dir`` to be writable, not its parent."""
     check_out_dir(out_dir, names)
-    parent = out_dir.absolute().parent
-    staging = parent / f".{out_dir.absolute().name}.report-{secrets.token_hex(4)}"
+    created = _make_folders(out_dir)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     except OSError as problem:
-        reason = problem.strerror or type(problem).__name__
-        raise OutputFolderError(f"--out {out_dir}: cannot write there ({reason})") from None
+        _remove_folders(created)
+        raise OutputFolderError(
+            f"--out {out_dir}: cannot write there ({os_reason(problem)})"
+        ) from None
     try:
         yield staging
         _move_in(staging, out_dir, names)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_folders(created)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make_folders(out_dir: Path) -> list[Path]:
+    """Create ``out_dir`` and its missing parents; the folders this call made, outermost first."""
+    missing: list[Path] = []
+    folder = out_dir.absolute()
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    created: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            continue
+        except OSError as problem:
+            _remove_folders(created)
+            raise OutputFolderError(
+                f"--out {out_dir}: cannot create {folder} ({os_reason(problem)})"
+            ) from None
+        created.append(folder)
+    return created
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the folders :func:`_make_folders` made, innermost first, if they are empty."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def _move_in(staging: Path, out_dir: Path, names: Sequence[str]) -> None:
     check_out_dir(out_dir, names)  # again: the folder may have changed while we worked
-    if not out_dir.exists():
-        os.rename(staging, out_dir)
-        return
     for name in names:
         os.replace(staging / name, out_dir / name)

@@ -11,16 +11,19 @@ characters escaped), and ``--json`` escapes everything outside ASCII.
 
 Reads never write: ``show`` and ``export`` open the store read-only and never create it (a
 missing store reads as empty); ``import`` reads its file before it touches the store, and
-when it fails it removes the store and folders it created, so the file system is as it was.
+when it fails it removes the store and folders this process created (tracked as it made
+them; a symbolic link or anything else that was there is never removed), so the file system
+is as it was.
 A damaged stored row is left out with a ``warning:`` line naming it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -117,6 +120,17 @@ CourseFolder = Annotated[
         file_okay=False,
     ),
 ]
+WithCourseLedger = Annotated[
+    str | None,
+    typer.Option(
+        "--with-course-ledger",
+        help="Also import this course ledger file (or the course files in this folder, e.g."
+        " ~/.mlsys) into the store. Only your own default store takes in ~/.mlsys's files"
+        " without being asked.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
 OverwriteFlag = Annotated[
     bool, typer.Option("--overwrite", help="Replace FILE if it exists (default: refuse).")
 ]
@@ -127,16 +141,18 @@ YesFlag = Annotated[
 LEDGER_APP_HELP = "\n\n".join(
     [
         "The Design Ledger: what your labs saved (show, import, export, sync, ...).",
-        "First use: when the lab or any ledger command opens an empty store, it imports the"
-        " course's own ledger files (~/.mlsys/ledger.json, ledger_vol1.json, ledger_vol2.json,"
-        " written by mlsysim's DesignLedger) once, reading them only; that first command says so"
-        " on stderr. A later 'ledger import' of the same file finds every entry unchanged.",
+        "Course files: when the lab or a ledger command that writes opens your own default"
+        " store (no --ledger, no CONSTRAINTLAB_LEDGER), it imports each of the course's own"
+        " ledger files (~/.mlsys/ledger.json, ledger_vol1.json, ledger_vol2.json, written by"
+        " mlsysim's DesignLedger) that is new or changed, reading them only, and says so on"
+        " stderr. Any other store takes them in only when asked: --with-course-ledger PATH.",
         "Write-back: when you Submit the capstone in the lab, its v2_17 design is also written"
-        ' into each course file that exists (ledger.json as "v2_17", ledger_vol2.json as step'
-        ' "17"), in mlsysim\'s layout, keeping every other entry: read, merge, temporary file,'
-        " check that the file did not change meanwhile (digest), atomic rename. 'ledger sync'"
-        " does the same from the command line; 'constraintlab run --no-course-writeback' (or"
-        " CONSTRAINTLAB_COURSE_WRITEBACK=0) turns it off.",
+        " into the course files this store imported (its own student's: ledger.json as"
+        ' "v2_17", ledger_vol2.json as step "17"), in mlsysim\'s layout, keeping every other'
+        " entry: read, merge, temporary file, check that the file did not change meanwhile"
+        " (digest), atomic rename. 'ledger sync' does the same from the command line;"
+        " 'constraintlab run --no-course-writeback' (or CONSTRAINTLAB_COURSE_WRITEBACK=0)"
+        " turns it off.",
     ]
 )
 
@@ -147,11 +163,11 @@ ledger_app = typer.Typer(
 )
 
 
-def _open(path: str | None) -> Ledger:
+def _open(path: str | None, course_ledger: str | None = None) -> Ledger:
     """Open the store for writing; say on stderr when course files were imported."""
     from constraintlab.ledger import open_ledger
 
-    ledger = open_ledger(path)
+    ledger = open_ledger(path, course_ledger=course_ledger)
     if ledger.import_note:
         typer.echo(f"note: {ledger.import_note}", err=True)
     return ledger
@@ -160,12 +176,13 @@ def _open(path: str | None) -> Ledger:
 def _open_to_read(path: str | None) -> Ledger | None:
     """Open the store read-only; None when there is none (nothing is created)."""
     from constraintlab.ledger import LedgerError, LedgerErrorKind, open_ledger
+    from constraintlab.ledger.files import lookup
     from constraintlab.ledger.paths import resolve_store_path
 
     try:
         return open_ledger(resolve_store_path(path), read_only=True)
     except LedgerError as error:
-        missing = error.path is not None and not error.path.exists()
+        missing = error.path is not None and lookup(error.path) is None
         if error.kind is LedgerErrorKind.NO_STORE and missing:
             return None
         raise
@@ -176,10 +193,14 @@ def _warn_damaged(store: Ledger) -> None:
         typer.echo(f"warning: {store.path}: {problem}", err=True)
 
 
-def _say_pending(store: Ledger | None) -> None:
-    """Course files the lab would import next time (read commands do not import)."""
+def _say_pending(store: Ledger | None, path: str | None) -> None:
+    """Course files the lab would import next time into the student's own default store
+    (read commands do not import; another store takes none in unasked)."""
     from constraintlab.ledger.autoimport import pending_course_files
+    from constraintlab.ledger.paths import is_own_default_store
 
+    if not is_own_default_store(path):
+        return
     for course_file in pending_course_files(store):
         typer.echo(
             f"note: your course ledger {course_file} is new or changed and not imported yet;"
@@ -204,7 +225,7 @@ def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
 
     store = _open_to_read(ledger)
     if store is None:  # nothing saved yet: say so, create nothing
-        _say_pending(None)
+        _say_pending(None, ledger)
         where = resolve_store_path(ledger)
         if as_json:
             source = {"path": str(where), "sample": False, "auto_imported_from": None}
@@ -220,7 +241,7 @@ def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
         entries, attempts = store.snapshot()
         source = store.source()
         _warn_damaged(store)
-        _say_pending(store)
+        _say_pending(store, ledger)
         if as_json:
             document = {
                 "entries": entries,
@@ -233,16 +254,16 @@ def show_command(as_json: JsonFlag = False, ledger: LedgerPath = None) -> None:
 
 
 @ledger_app.command("import")
-def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
+def import_command(
+    file: InputFile, ledger: LedgerPath = None, with_course_ledger: WithCourseLedger = None
+) -> None:
     """Import a ledger file; its entries replace yours for the same labs (last save wins)."""
     from constraintlab.ledger.formats import read_ledger_file
-    from constraintlab.ledger.paths import resolve_store_path
     from constraintlab.userpaths import user_path
 
     source = user_path(file, "FILE")
     parsed = read_ledger_file(source)  # a bad file stops here: nothing touched
-    target = resolve_store_path(ledger)
-    with _created_only_if_done(target), _open(ledger) as store:
+    with _undone_if_failed(_open(ledger, with_course_ledger)) as store:
         report = store.import_parsed(parsed)
         first_use = store.auto_imported_from or []
     typer.echo(report.summary())
@@ -258,10 +279,7 @@ def import_command(file: InputFile, ledger: LedgerPath = None) -> None:
 
 
 def _same_file(file: Path, paths: list[str]) -> bool:
-    try:
-        return any(file.resolve() == Path(p).resolve() for p in paths)
-    except OSError:
-        return False
+    return any(os.path.realpath(file) == os.path.realpath(p) for p in paths)
 
 
 @ledger_app.command("export")
@@ -300,19 +318,30 @@ def export_command(
 
 
 @ledger_app.command("sync")
-def sync_command(ledger: LedgerPath = None, course_dir: CourseFolder = None) -> None:
-    """Write your capstone (v2_17) into the course's ledger files, keeping all else.
+def sync_command(
+    ledger: LedgerPath = None,
+    course_dir: CourseFolder = None,
+    with_course_ledger: WithCourseLedger = None,
+) -> None:
+    """Write your capstone (v2_17) into your course ledger files, keeping all else.
 
-    Each of ~/.mlsys/ledger.json and ledger_vol2.json that exists gets the store's v2_17 design
-    in mlsysim's layout; a file that is not a course ledger we can read is left as it is.
+    The files are those this store imported (ledger.json and ledger_vol2.json of its own
+    student), or those in --course-dir when given; a file that is not a course ledger we can
+    read is left as it is.
     """
-    from constraintlab.ledger.writeback import course_files_to_write, sync_capstone
+    from constraintlab.ledger.writeback import (
+        course_files_to_write,
+        owned_course_files,
+        sync_capstone,
+    )
 
-    with _open(ledger) as store:
-        if not course_files_to_write(course_dir):
+    with _open(ledger, with_course_ledger) as store:
+        targets = course_files_to_write(course_dir) if course_dir else owned_course_files(store)
+        if not targets:
+            where = course_dir or "the course ledger files this store imported"
             typer.echo(
-                "No course ledger file (ledger.json, ledger_vol2.json) in"
-                f" {course_dir or '~/.mlsys'}; nothing was written."
+                f"No course ledger file (ledger.json, ledger_vol2.json) in {where};"
+                " nothing was written (--course-dir DIR names a folder of them)."
             )
             return
         results = sync_capstone(store, course_dir)
@@ -344,20 +373,15 @@ def sample_command(ledger: SampleLedgerPath = None, journey: SampleJourney = "gr
 
 
 @contextmanager
-def _created_only_if_done(store: Path) -> Iterator[None]:
-    """Remove the store (and the folders made for it) again if the block fails."""
-    missing = [p for p in (store, *store.parents) if not p.exists()]
+def _undone_if_failed(store: Ledger) -> Iterator[Ledger]:
+    """Use ``store``; if the block fails, remove the store and folders that opening it
+    created (tracked when they were made: a link or file that was there is never removed)."""
     try:
-        yield
+        yield store
     except BaseException:
-        for path in missing:  # the store first, then its folders, innermost first
-            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-                with suppress(OSError):
-                    if leftover.is_dir():
-                        leftover.rmdir()
-                    else:
-                        leftover.unlink()
+        store.close(discard_created=True)
         raise
+    store.close()
 
 
 def stdin_is_interactive() -> bool:
@@ -368,11 +392,12 @@ def stdin_is_interactive() -> bool:
 @ledger_app.command("reset")
 def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
     """Back the store up, then empty it (entries, attempts and sample label)."""
-    from constraintlab.ledger import Ledger
+    from constraintlab.ledger import Ledger, LedgerError, LedgerErrorKind
+    from constraintlab.ledger.files import lookup
     from constraintlab.ledger.paths import resolve_store_path
 
     target = resolve_store_path(ledger)
-    if not target.exists():
+    if lookup(target) is None:
         typer.echo(f"There is no ledger at {target}; nothing to reset.")
         return
     if not yes:
@@ -386,6 +411,12 @@ def reset_command(yes: YesFlag = False, ledger: LedgerPath = None) -> None:
         if not typer.confirm(f"Empty the ledger {target}? A backup is made first"):
             typer.echo("Nothing was changed.")
             raise typer.Exit(1)
+    if not os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise LedgerError(
+            target,
+            "is read-only, so it cannot be emptied; nothing was changed and no backup was made",
+            LedgerErrorKind.CANNOT_WRITE,
+        )
     with Ledger.open(target) as store:
         backup = store.reset()
     typer.echo(f"Backed up to {backup}; the ledger {target} is now empty.")

@@ -144,6 +144,11 @@ def main(argv: list[str] | None = None) -> None:
     except _user_errors() as problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
+    except OSError as problem:  # the one path for a file system's answer: path and cause
+        from constraintlab.userpaths import os_error_line
+
+        print(f"error: {os_error_line(problem)}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -10,6 +10,9 @@ warning that the lab is reachable from the network, and needs the token.
 ``--ledger PATH`` reaches the app through the ``CONSTRAINTLAB_LEDGER`` environment variable of
 the child process, which :func:`constraintlab.ledger.open_ledger` reads when no path is given.
 A ledger that cannot be read is not an error here: the page shows a warning and still works.
+Such a store (``--ledger`` or ``$CONSTRAINTLAB_LEDGER``) takes in no course ledger file unless
+``--with-course-ledger PATH`` asks (``$CONSTRAINTLAB_COURSE_LEDGER`` in the child), and a Submit
+writes back only into the course files that store imported.
 
 Behind a reverse proxy (JupyterHub's jupyter-server-proxy, see :mod:`constraintlab.hub`),
 ``--base-url /user/NAME/constraintlab`` makes marimo serve under that path, ``--port 0`` picks a
@@ -73,6 +76,17 @@ LedgerPath = Annotated[
             "Design Ledger file to read and write (default: $CONSTRAINTLAB_LEDGER, else"
             " ~/.mlsys/constraintlab.sqlite3). Passed to the app as CONSTRAINTLAB_LEDGER."
         ),
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+WithCourseLedger = Annotated[
+    str | None,
+    typer.Option(
+        "--with-course-ledger",
+        help="Import this course ledger file (or the course files in this folder) into the"
+        " store the lab opens; without it only your own default store takes in ~/.mlsys's"
+        " files, so a --ledger store never gets your labs unasked.",
         metavar="PATH",
         show_default=False,
     ),
@@ -252,12 +266,18 @@ def run_command(
     no_course_writeback: NoWriteback = False,
     no_token: NoToken = False,
     base_url: BaseUrl = "",
+    with_course_ledger: WithCourseLedger = None,
 ) -> None:
     """Serve the lab in a browser; Ctrl-C stops it."""
+    from constraintlab.ledger.paths import COURSE_LEDGER_ENV, course_files_in
     from constraintlab.ledger.writeback import WRITEBACK_ENV
     from constraintlab.userpaths import user_path
 
     ledger_path = None if ledger is None else user_path(ledger, "--ledger").absolute()
+    course_ledger = None
+    if with_course_ledger is not None:  # checked here: a wrong path is one line, exit 2
+        course_files_in(with_course_ledger)
+        course_ledger = user_path(with_course_ledger, "--with-course-ledger").absolute()
     if no_token and not lab_access.is_loopback(host):
         raise typer.BadParameter(
             f"--no-token is allowed only on a loopback --host (127.0.0.1, localhost), not on"
@@ -272,6 +292,8 @@ def run_command(
     env[lab_access.RULES_ENV] = lab_access.AccessRules.for_address(host, port).to_json()
     if ledger_path is not None:
         env[LEDGER_ENV] = str(ledger_path)
+    if course_ledger is not None:
+        env[COURSE_LEDGER_ENV] = str(course_ledger)
     if not lab_access.is_loopback(host):
         typer.echo(
             f"warning: the lab is reachable from the network on {host}:{port}; anyone who has"

@@ -1,8 +1,11 @@
 """The course-file import: the store takes in each course ledger file under ``~/.mlsys`` that
 is new or has changed since it was last imported (told by its SHA-256 digest).
 
-It runs when :func:`~constraintlab.ledger.open_ledger` opens a store for writing (the lab, and
-commands that write); read commands never run it. A sample store never takes course files in.
+It runs when :func:`~constraintlab.ledger.open_ledger` opens the student's own default store
+for writing (no ``--ledger``, no ``$CONSTRAINTLAB_LEDGER``), or any store when asked with
+``--with-course-ledger PATH``; read commands never run it. A store named for another student
+(a teaching assistant's ``--ledger studentA.sqlite3``) never takes in the caller's course
+files. A sample store never takes course files in.
 The course's files are only read. A file that cannot be read is named in the note and left as
 it is, its digest is not recorded (so it is tried again), and the store still opens.
 """
@@ -42,16 +45,19 @@ def pending_course_files(ledger: Ledger | None, folder: Path | None = None) -> l
     return pending
 
 
-def import_course_files(ledger: Ledger, folder: Path | None = None) -> str | None:
-    """Import the course files that are new or changed since their last import; a note saying
-    what happened, or None when there was nothing to do."""
+def import_course_files(
+    ledger: Ledger, folder: Path | None = None, *, files: list[Path] | None = None
+) -> str | None:
+    """Import the course files (``files``, else those in ``folder``, else ``~/.mlsys``) that
+    are new or changed since their last import; a note saying what happened, or None when
+    there was nothing to do."""
     if ledger.is_sample:
         return None
     known = ledger.course_digests()
     parsed: list[tuple[ParsedLedger, str]] = []
     changed: set[str] = set()
     problems: list[str] = []
-    for path in course_ledger_files(folder):
+    for path in course_ledger_files(folder) if files is None else files:
         try:
             data = read_bounded(path, MAX_FILE_BYTES)
             digest = hashlib.sha256(data).hexdigest()

@@ -5,6 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from constraintlab.userpaths import os_reason
+
+__all__ = ["LedgerError", "LedgerErrorKind", "describe", "os_reason", "sqlite_reason"]
+
 
 class LedgerErrorKind(StrEnum):
     """What went wrong, for callers that act on it (never parse the message for this).
@@ -57,3 +61,17 @@ def describe(value: object, limit: int = 40) -> str:
         return "an object"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+SQLITE_FULL = 13
+SQLITE_READONLY = 8
+
+
+def sqlite_reason(error: Exception) -> str:
+    """An SQLite error in plain words: a full disk and a read-only store are named as such."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == SQLITE_FULL:
+        return "the disk is full (SQLite: database or disk is full)"
+    if code is not None and code & 0xFF == SQLITE_READONLY:
+        return f"the store cannot be written (read-only file or folder; SQLite: {error})"
+    return str(error)

@@ -22,12 +22,13 @@ imported again.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
-from constraintlab.ledger.files import write_atomic
+from constraintlab.ledger.files import lookup, write_atomic
 from constraintlab.ledger.formats import FORMAT_NAME, FORMAT_VERSION
 from constraintlab.ledger.keys import course_sorted, lab_number, volume_of
 from constraintlab.ledger.validation import Design
@@ -141,7 +142,14 @@ def encode_document(document: Mapping[str, Any], path: Path | None = None) -> by
 
 def write_document(document: Mapping[str, Any], path: Path, *, overwrite: bool) -> None:
     """Write ``document`` to ``path`` atomically; refuse to replace a file unless told to."""
-    if path.exists() and not overwrite:
+    if lookup(path, follow=False) is not None and lookup(path) is None:
+        raise LedgerError(
+            path,
+            f"is a symbolic link to {os.readlink(path)}, which does not exist; it was left as it"
+            " is (remove the link or export to another file)",
+            LedgerErrorKind.EXISTS,
+        )
+    if lookup(path) is not None and not overwrite:
         raise LedgerError(
             path,
             "the file already exists; choose another name or allow overwriting (--overwrite)",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, os_reason
 
 APPLICATION_ID: Final = 0x434C4C47  # "CLLG"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
@@ -64,7 +64,7 @@ def check_header(path: Path) -> None:
         ) from None
     except OSError as error:
         raise LedgerError(
-            path, f"cannot read the ledger store: {error.strerror}", LedgerErrorKind.UNREADABLE
+            path, f"cannot read the ledger store: {os_reason(error)}", LedgerErrorKind.UNREADABLE
         ) from None
     if head and head != SQLITE_MAGIC:
         raise LedgerError(

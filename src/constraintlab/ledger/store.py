@@ -24,7 +24,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
+import stat
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -33,8 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from constraintlab.ledger import exporting, schema
-from constraintlab.ledger.errors import LedgerError, LedgerErrorKind
+from constraintlab.ledger import exporting, files, schema
+from constraintlab.ledger.errors import LedgerError, LedgerErrorKind, os_reason, sqlite_reason
 from constraintlab.ledger.formats import MAX_FILE_BYTES, ParsedLedger, read_ledger_file
 from constraintlab.ledger.keys import CAPSTONE_KEY, course_sorted, require_key
 from constraintlab.ledger.records import Attempt, EntryRecord, ImportReport
@@ -48,6 +51,7 @@ META_STUDENT_ID = "student_id"
 META_COURSE_TRACK = "course_track"  # mlsysim's top-level track, from the last course file read
 META_COURSE_STEP = "course_current_step"  # + "_0" / "_1" / "_2": current_step per course file
 META_COURSE_DIGESTS = "course_file_digests"  # course file path -> SHA-256 last imported
+META_COURSE_DESIGNS = "course_file_designs"  # + "_0" / "_1" / "_2": what that course file held
 
 
 def now_iso() -> str:
@@ -109,59 +113,110 @@ def _retry_while_locked(step: Callable[[], bool]) -> bool:
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """Open an existing store without writing anything (not even in a read-only folder)."""
-    if not path.exists():
+    found = files.lookup(path)
+    if found is None:
         raise LedgerError(
             path, "there is no ledger store here; nothing was created", LedgerErrorKind.NO_STORE
         )
-    if path.is_dir():
+    if stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "is a folder, not a ledger store", LedgerErrorKind.UNREADABLE)
     schema.check_header(path)
     uri = "file:" + urllib.parse.quote(str(path.absolute()))
-    last: sqlite3.Error | None = None
-    # A WAL store needs its -shm file; where the folder is read-only and none is there,
-    # SQLite can only read the file as immutable (nobody can be writing it then anyway).
-    for mode in ("?mode=ro", "?mode=ro&immutable=1"):
-        conn = sqlite3.connect(
-            uri + mode,
-            uri=True,
-            timeout=schema.BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+    try:
+        return _checked_read_only(sqlite3.connect(uri + "?mode=ro", **_READ_ONLY), path)
+    except sqlite3.Error as error:
+        first = error
+    # A WAL store needs its -shm file; where the folder is read-only and none is there, SQLite
+    # can open the file only as immutable, which ignores the -wal file: right when there is
+    # none (nobody can be writing then), a stale read when it holds committed saves. Then the
+    # store and its -wal are read from a private copy, which SQLite recovers in full.
+    wal = files.lookup(path.with_name(path.name + "-wal"))
+    try:
+        if wal is None or wal.st_size == 0:
+            return _checked_read_only(
+                sqlite3.connect(uri + "?mode=ro&immutable=1", **_READ_ONLY), path
+            )
+        return _checked_read_only(_read_from_copy(path), path)
+    except (sqlite3.Error, OSError) as error:
+        reason = sqlite_reason(error) if isinstance(error, sqlite3.Error) else os_reason(error)
+        raise LedgerError(
+            path,
+            f"cannot read the ledger store: {reason} (first: {sqlite_reason(first)})",
+            LedgerErrorKind.UNREADABLE,
+        ) from None
+
+
+_READ_ONLY: dict[str, Any] = {
+    "uri": True,
+    "timeout": schema.BUSY_TIMEOUT_MS / 1000,
+    "isolation_level": None,
+    "check_same_thread": False,
+}
+
+
+def _checked_read_only(conn: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """``conn`` if it holds our store; closed and :class:`LedgerError` (or sqlite's) if not."""
+    try:
+        if schema.check_identity(conn, path):
+            raise LedgerError(
+                path,
+                "is not a ledger store yet (empty or from an older version); nothing was changed",
+                LedgerErrorKind.NO_STORE,
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _read_from_copy(path: Path) -> sqlite3.Connection:
+    """The store and its -wal copied to a private temporary folder, recovered there by SQLite
+    (every committed save), and held in memory; the copy is removed before this returns."""
+    with tempfile.TemporaryDirectory(prefix="constraintlab-read-") as folder:
+        copy = Path(folder) / "store.sqlite3"
+        shutil.copyfile(path, copy)
+        shutil.copyfile(path.with_name(path.name + "-wal"), Path(folder) / "store.sqlite3-wal")
+        source = sqlite3.connect(copy, isolation_level=None)
         try:
-            if schema.check_identity(conn, path):
-                raise LedgerError(
-                    path,
-                    "is not a ledger store yet (empty or from an older version); nothing was"
-                    " changed",
-                    LedgerErrorKind.NO_STORE,
-                )
-            return conn
-        except sqlite3.Error as error:
-            conn.close()
-            last = error
-        except LedgerError:
-            conn.close()
-            raise
-    raise LedgerError(
-        path, f"cannot read the ledger store: {last}", LedgerErrorKind.UNREADABLE
-    ) from None
+            memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            source.backup(memory)
+        finally:
+            source.close()
+    return memory
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if absent) the SQLite file, refusing anything that is not our store."""
-    if path.is_dir():
+def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
+    """Open (creating if absent) the SQLite file, refusing anything that is not our store;
+    the connection and what was created for it (:func:`files.create_new`; removed again if
+    opening fails)."""
+    found = files.lookup(path)
+    if found is not None and stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "is a folder, not a ledger store")
     schema.check_header(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        created = files.create_new(path)
+    except OSError as error:
+        raise LedgerError(
+            path,
+            f"cannot create the ledger store: {os_reason(error)}",
+            LedgerErrorKind.CANNOT_WRITE,
+        ) from None
+    try:
+        return _connect_created(path), created
+    except BaseException:
+        files.remove_created(created)
+        raise
+
+
+def _connect_created(path: Path) -> sqlite3.Connection:
+    try:
         conn = sqlite3.connect(
             path,
             timeout=schema.BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
-    except (OSError, sqlite3.Error) as error:
+    except sqlite3.Error as error:
         raise LedgerError(
             path, f"cannot open the ledger store: {error}", LedgerErrorKind.CANNOT_WRITE
         ) from None
@@ -177,7 +232,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as error:
         conn.close()
         raise LedgerError(
-            path, f"cannot open the ledger store ({error}); it was left as it is"
+            path, f"cannot open the ledger store ({sqlite_reason(error)}); it was left as it is"
         ) from None
     return conn
 
@@ -185,9 +240,17 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Ledger:
     """A student's Design Ledger: entries by chapter, capstone attempts, metadata."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        *,
+        read_only: bool = False,
+        created: list[Path] | None = None,
+    ) -> None:
         self._path = path
         self._conn = conn
+        self._created = list(created or [])  # what opening it created (files.create_new)
         self._lock = threading.RLock()
         self._import_note: str | None = None
         self._damaged: dict[str, str] = {}
@@ -203,7 +266,8 @@ class Ledger:
         where = store_path(path)
         if read_only:
             return cls(where, _connect_read_only(where), read_only=True)
-        return cls(where, _connect(where))
+        conn, created = _connect(where)
+        return cls(where, conn, created=created)
 
     @property
     def damaged(self) -> list[str]:
@@ -222,10 +286,23 @@ class Ledger:
         """The store's file."""
         return self._path
 
-    def close(self) -> None:
-        """Close the connection (further use raises :class:`LedgerError`)."""
+    def close(self, *, discard_created: bool = False) -> None:
+        """Close the connection (further use raises :class:`LedgerError`).
+
+        ``discard_created``: also remove the store and the folders that opening it created
+        (tracked when they were made, never inferred; a link or a file that was there already
+        is never removed). For a command that failed and should leave the disk as it was.
+        """
         with self._lock:
             self._conn.close()
+            if discard_created:
+                files.remove_created(self._created)
+                self._created = []
+
+    @property
+    def created(self) -> list[Path]:
+        """The store file and folders that opening this ledger created (oldest first)."""
+        return list(self._created)
 
     def __enter__(self) -> Ledger:
         return self
@@ -245,7 +322,7 @@ class Ledger:
             except sqlite3.Error as error:
                 kind = LedgerErrorKind.CANNOT_WRITE if action != "read" else LedgerErrorKind.DAMAGED
                 raise LedgerError(
-                    self._path, f"cannot {action} the ledger store: {error}", kind
+                    self._path, f"cannot {action} the ledger store: {sqlite_reason(error)}", kind
                 ) from None
 
     @contextlib.contextmanager
@@ -540,6 +617,7 @@ class Ledger:
         stamp = now_iso()
         if format == "course":
             track, step = self.course_state(volume)
+            entries = self._as_the_course_file_had(entries, volume)
             document = exporting.course_document(
                 entries, exported_at=stamp, volume=volume, track=track, current_step=step
             )
@@ -556,11 +634,45 @@ class Ledger:
         exporting.write_document(document, target, overwrite=overwrite)
         return target
 
+    def _as_the_course_file_had(
+        self, entries: dict[str, Design], volume: int | None
+    ) -> dict[str, Design]:
+        """``entries`` for the course file of ``volume``: where the store's design of a lab
+        is only another course file's copy (ledger.json and ledger_vol2.json both hold
+        v2_01, and the other was imported last), the design this file held is written, so
+        mlsysim sees no lab changed that nobody changed. A design saved since (in the lab,
+        or by an import of another file) is written as the store holds it."""
+        held = self._course_designs()
+        own = held.get(volume or 0, {})
+        others = [designs for v, designs in held.items() if v != (volume or 0)]
+        result = dict(entries)
+        for key, design in entries.items():
+            mine = own.get(key)
+            if mine is None or design_digest(mine) == design_digest(design):
+                continue
+            if any(key in o and design_digest(o[key]) == design_digest(design) for o in others):
+                result[key] = mine
+        return result
+
+    def _course_designs(self) -> dict[int, dict[str, Design]]:
+        """Course file volume (0: ledger.json) -> the designs it held when last imported."""
+        meta = self.metadata
+        held: dict[int, dict[str, Design]] = {}
+        for volume in (0, 1, 2):
+            raw = meta.get(f"{META_COURSE_DESIGNS}_{volume}")
+            try:
+                value = json.loads(raw) if raw else None
+            except ValueError:
+                value = None
+            if isinstance(value, dict):
+                held[volume] = {str(k): d for k, d in value.items() if isinstance(d, dict)}
+        return held
+
     def _refuse_own_files(self, target: Path) -> None:
-        own = {self._path.resolve()} | {
-            self._path.with_name(self._path.name + s).resolve() for s in ("-wal", "-shm")
+        own = {os.path.realpath(self._path)} | {
+            os.path.realpath(self._path.with_name(self._path.name + s)) for s in ("-wal", "-shm")
         }
-        if target.resolve() in own:
+        if os.path.realpath(target) in own:
             raise LedgerError(
                 target, "is the ledger store itself; export to another file", LedgerErrorKind.USAGE
             )
@@ -569,39 +681,64 @@ class Ledger:
     def backup(self, destination: str | os.PathLike[str]) -> Path:
         """Copy the whole store to a new file with SQLite's online backup."""
         target = store_path(destination)
-        if target.exists():
+        self._backup_into(target)
+        return target
+
+    def _backup_into(self, target: Path) -> list[Path]:
+        """Back up into the new file ``target``; what was created (removed again on failure)."""
+        try:
+            created = files.create_new(target)
+        except OSError as error:
+            raise LedgerError(
+                target,
+                f"cannot create the backup: {os_reason(error)}",
+                LedgerErrorKind.CANNOT_WRITE,
+            ) from None
+        if target not in created:
+            files.remove_created(created)
             raise LedgerError(target, "the backup file already exists", LedgerErrorKind.EXISTS)
         try:
             copy = sqlite3.connect(target)
+            try:
+                with self._sqlite("back up"):
+                    self._conn.backup(copy)
+            finally:
+                copy.close()
         except sqlite3.Error as error:
-            raise LedgerError(target, f"cannot create the backup: {error}") from None
-        try:
-            with self._sqlite("back up"):
-                self._conn.backup(copy)
-        finally:
-            copy.close()
-        return target
+            files.remove_created(created)
+            raise LedgerError(target, f"cannot create the backup: {sqlite_reason(error)}") from None
+        except BaseException:
+            files.remove_created(created)
+            raise
+        return created
 
     def reset(self, backup_to: str | os.PathLike[str] | None = None) -> Path:
         """Back the store up, then remove every entry, attempt and sample label.
 
         Returns the backup's path (default: ``<store>.backup-<UTC time>`` beside it). The
-        first-use import does not run again on the emptied store.
+        first-use import does not run again on the emptied store. When the store cannot be
+        emptied (a read-only file), the backup just made is removed again: nothing changed.
         """
-        target = Path(backup_to) if backup_to is not None else self._default_backup_path()
-        self.backup(target)
-        with self._write("reset") as conn:
-            conn.execute("DELETE FROM entries")
-            conn.execute("DELETE FROM attempts")
-            conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_SAMPLE, META_AUTO_IMPORTED))
-            _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+        target = store_path(backup_to) if backup_to is not None else self._default_backup_path()
+        created = self._backup_into(target)
+        try:
+            with self._write("reset") as conn:
+                conn.execute("DELETE FROM entries")
+                conn.execute("DELETE FROM attempts")
+                conn.execute(
+                    "DELETE FROM meta WHERE key IN (?, ?)", (META_SAMPLE, META_AUTO_IMPORTED)
+                )
+                _set_meta(conn, META_AUTO_IMPORT_DONE, now_iso())
+        except BaseException:
+            files.remove_created(created)
+            raise
         return target
 
     def _default_backup_path(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}")
         n = 1
-        while candidate.exists():
+        while files.lookup(candidate, follow=False) is not None:
             n += 1
             candidate = self._path.with_name(f"{self._path.name}.backup-{stamp}-{n}")
         return candidate
@@ -733,6 +870,8 @@ def _apply(conn: sqlite3.Connection, parsed: ParsedLedger) -> ImportReport:
         _set_meta(conn, META_COURSE_TRACK, parsed.track)
     if parsed.current_step is not None:
         _set_meta(conn, f"{META_COURSE_STEP}_{parsed.volume or 0}", json.dumps(parsed.current_step))
+    if parsed.layout != "native":
+        _set_meta(conn, f"{META_COURSE_DESIGNS}_{parsed.volume or 0}", _design_json(parsed.entries))
     return ImportReport(
         source=parsed.path,
         layout=parsed.layout_description,

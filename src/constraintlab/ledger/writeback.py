@@ -2,7 +2,8 @@
 
 The course's other tools read ``~/.mlsys/ledger.json`` and ``ledger_vol2.json`` through mlsysim
 0.3's ``DesignLedger``. When the student submits the capstone (or runs ``constraintlab ledger
-sync``), :func:`write_back` puts the ``v2_17`` design into each of those files that exists, in
+sync``), :func:`write_back` puts the ``v2_17`` design into each of those files that exists and
+belongs to the store's own student (the store imported it: :func:`owned_course_files`), in
 mlsysim's layout (``"v2_17"`` in ``ledger.json``, ``"17"`` in ``ledger_vol2.json``), and changes
 nothing else but ``last_updated``:
 
@@ -30,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -37,12 +39,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from constraintlab.ledger.errors import LedgerError
+from constraintlab.ledger.errors import LedgerError, os_reason
 from constraintlab.ledger.exporting import course_history_key, encode_document
-from constraintlab.ledger.files import fsync_folder, read_bounded
+from constraintlab.ledger.files import fsync_folder, maybe_file, read_bounded
 from constraintlab.ledger.formats import MAX_FILE_BYTES, parse_ledger_bytes, volume_from_name
 from constraintlab.ledger.keys import CAPSTONE_KEY
-from constraintlab.ledger.paths import mlsys_dir
+from constraintlab.ledger.paths import is_own_default_store, mlsys_dir
 from constraintlab.ledger.validation import canonical_json, validate_design
 
 if TYPE_CHECKING:
@@ -83,20 +85,36 @@ def writeback_enabled(environ: Mapping[str, str] | None = None) -> bool:
 def course_files_to_write(folder: Path | None = None) -> list[Path]:
     """The course files that exist and hold Volume II labs: ledger.json, ledger_vol2.json."""
     base = mlsys_dir() if folder is None else folder
-    return [base / name for name in WRITEBACK_FILE_NAMES if (base / name).is_file()]
+    return [base / name for name in WRITEBACK_FILE_NAMES if maybe_file(base / name)]
+
+
+def owned_course_files(ledger: Ledger) -> list[Path]:
+    """The course files of the store's own student that hold Volume II labs and are there:
+    ``~/.mlsys``'s when the store is the student's own default store, and any the store
+    imported (``--with-course-ledger``; told by its recorded digests). Another store owns
+    none, so a Submit in ``run --ledger other.sqlite3`` never writes the caller's files."""
+    named = {Path(p) for p in ledger.course_digests() if Path(p).name in WRITEBACK_FILE_NAMES}
+    if is_own_default_store(ledger.path):
+        named.update(course_files_to_write())
+    return sorted((p for p in named if maybe_file(p)), key=str)
 
 
 def write_back(
-    design: Mapping[str, Any], folder: Path | None = None, *, stamp: str | None = None
+    design: Mapping[str, Any],
+    folder: Path | None = None,
+    *,
+    stamp: str | None = None,
+    files: list[Path] | None = None,
 ) -> list[WriteBack]:
-    """Put ``design`` as ``v2_17`` into every course file under ``folder`` (``~/.mlsys``).
+    """Put ``design`` as ``v2_17`` into ``files``, else every course file under ``folder``
+    (``~/.mlsys``).
 
     Returns one :class:`WriteBack` per file found (none when there is no course file). Never
     raises for a bad course file: that file is ``"refused"`` with the reason and left as it was.
     """
     clean = validate_design(design, f"the {CAPSTONE_KEY} design")
     results = []
-    for path in course_files_to_write(folder):
+    for path in course_files_to_write(folder) if files is None else files:
         try:
             result = merge_into_file(path, CAPSTONE_KEY, clean, stamp=stamp)
             results.append(replace(result, path=path))  # named as the auto-import names it
@@ -166,7 +184,7 @@ def _read_with_handle(path: Path) -> tuple[bytes, int]:
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
-        raise LedgerError(path, f"cannot read the file: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot read the file: {os_reason(error)}") from None
     again = _read_fd(handle)
     if again != data:  # changed between the two opens: use what the handle sees
         data = again
@@ -224,10 +242,18 @@ def _replace_if_unchanged(
     """Write ``data`` beside ``path``; rename it over ``path`` only if ``path`` still holds
     ``original`` (SHA-256). False (temporary file removed) when it changed meanwhile."""
     folder = path.parent
+    if not os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        raise LedgerError(
+            path,
+            f"is read-only (mode {mode:04o}), so the capstone was not written into it; it was"
+            " left as it is (make it writable, e.g. chmod u+w, then run 'constraintlab ledger"
+            " sync')",
+        )
     try:
         fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot write: {os_reason(error)}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -249,7 +275,7 @@ def _replace_if_unchanged(
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        raise LedgerError(path, f"cannot write: {error.strerror or error}") from None
+        raise LedgerError(path, f"cannot write: {os_reason(error)}") from None
     fsync_folder(folder)
     return True
 
@@ -280,7 +306,9 @@ def _now() -> str:
 
 
 def sync_capstone(ledger: Ledger, folder: Path | None = None) -> list[WriteBack]:
-    """Write the store's ``v2_17`` design into the course files (``constraintlab ledger sync``).
+    """Write the store's ``v2_17`` design into the course files (``constraintlab ledger sync``):
+    those in ``folder`` when it is given (``--course-dir``: asked for by name), else only the
+    store's own (:func:`owned_course_files`).
 
     Raises :class:`LedgerError` for a sample store (made-up data never reaches a course file)
     and when the store holds no ``v2_17`` design yet.
@@ -296,7 +324,8 @@ def sync_capstone(ledger: Ledger, folder: Path | None = None) -> list[WriteBack]
             f"the ledger holds no {CAPSTONE_KEY} design yet: submit an architecture in the lab"
             " first",
         )
-    results = write_back(design, folder)
+    files = None if folder is not None else owned_course_files(ledger)
+    results = write_back(design, folder, files=files)
     for result in results:  # our own write is not a change the auto-import should report
         if result.outcome == "written":
             ledger.course_file_rewritten(result.path, result.sha256_before, result.sha256_after)

@@ -160,11 +160,20 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The TOML document at ``path``: UTF-8, a leading byte-order mark allowed (editors on
+    Windows write one); any other encoding is refused naming the file and the byte."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except OSError as error:
-        raise ScenarioError("file", str(path), f"a readable TOML file ({error.strerror})") from None
+        reason = (error.strerror or type(error).__name__).lower()
+        raise ScenarioError("file", str(path), f"a readable TOML file ({reason})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        where = f"byte {error.start} is 0x{data[error.start]:02x}"
+        raise ScenarioError("file", str(path), f"a UTF-8 TOML file ({where})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError("file", str(path), f"valid TOML ({error})") from None
 
