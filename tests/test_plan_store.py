@@ -15,13 +15,7 @@ import pytest
 
 from constraintlab.model import planstore, serving
 from constraintlab.model import scenario as sc
-
-# root's override rights dropped for the command under test (a no-op for other users)
-UNPRIVILEGED = (
-    ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
-    if os.geteuid() == 0
-    else []
-)
+from unprivileged import unprivileged_prefix
 
 
 @pytest.fixture
@@ -84,7 +78,7 @@ def test_a_read_only_cache_folder_is_read_and_never_written(empty_cache: Path) -
     os.chmod(folder, 0o555)
     try:
         done = subprocess.run(
-            [*UNPRIVILEGED, sys.executable, "-c", READ_ONLY_CHECK],
+            [*unprivileged_prefix(), sys.executable, "-c", READ_ONLY_CHECK],
             capture_output=True,
             text=True,
             check=False,
