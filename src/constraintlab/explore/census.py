@@ -40,7 +40,7 @@ from constraintlab.explore.tables import (
 from constraintlab.model import carbon as carbon_model
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
-from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
 
 EXAMPLE_COUNT: Final = 20
 TRIPLE: Final = TRIPLE_CONSTRAINTS
@@ -278,13 +278,13 @@ def _best_fleet_reduction(t: GridTables) -> float | None:
         day = carbon_model.emissions(
             held[fits], job[fits], flex, 0.0, float(sc.GRID_RENEWABLE_G_PER_KWH)
         )
-        value = carbon_model.reduction(day.g_per_study, carbon_model.baseline().g_per_study) * 100.0
+        value = carbon_model.reduction(day.g_per_study, carbon_baseline().g_per_study) * 100.0
         best = max(best, float(np.max(value)))
     return float(decide.shown("carbon_reduction", best)) if np.isfinite(best) else None
 
 
 def _baseline_summary() -> dict[str, Any]:
-    base = carbon_model.baseline()
+    base = carbon_baseline()
     return {
         "design": base.design.to_dict(),
         "gpus": base.gpus,

@@ -82,12 +82,14 @@ def headline(card: Scorecard, target: str) -> str:
     """The failure, in the card's own figures."""
     if target == BUDGET:
         b = card.budget
-        if not b.training_keeps_up:
-            return "the fine-tuning job cannot keep up with a day's data"
-        return f"{b.gpus_needed:,.0f} GPUs needed, over the {b.gpus_budget:,} budget"
+        if b.cause == "over_budget":
+            return f"the fleet {b.reason}, over the budget"
+        return b.reason
     r = card[target]
     if target == "p99_latency" and not r.derivation.get("fits_in_memory", True):
         return "the model does not fit in one replica's memory"
+    if r.missing:
+        return f"{r.label}: {r.missing}"
     return f"{shown_value(r)} misses its target ({shown_target(r)})"
 
 
