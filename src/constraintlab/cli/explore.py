@@ -172,7 +172,9 @@ def nearest_command(design: Design, as_json: JsonFlag = False) -> None:
     if not result.changes:
         console.print("[green]This design is already approved.[/]")
         return
-    table = Table(title=f"Nearest approved design: {len(result.changes)} change(s)")
+    from constraintlab.model.explain import count
+
+    table = Table(title=f"Nearest approved design: {count(len(result.changes), 'change')}")
     for column in ("control", "from", "to", "normalised move"):
         table.add_column(column, justify="left" if column == "control" else "right")
     for change in result.changes:
