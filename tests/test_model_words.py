@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from cli_runner import run_cli
-from constraintlab.model import engine, training
+from constraintlab.model import engine, serving, training
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.engine import evaluate, interval_grid
@@ -49,9 +49,14 @@ NEIGHBOURS_ONLY = Design(model_size_b=1, dp_epsilon=0.5, adv_weight=0.0, checkpo
 
 @pytest.fixture(autouse=True)
 def _shipped_scenario_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test on the shipped scenario's plans (read from the plan cache, not re-solved)."""
     monkeypatch.delenv("CONSTRAINTLAB_SCENARIO", raising=False)
+    shipped = sc.FINGERPRINT
+    sizes = [float(v) for v in CONTROLS["model_size_b"].grid()]
+    serving.warm_grid_plans(sizes, list(CONTROLS["parallelism"].grid()))
     yield
-    sc.use_scenario(None)
+    if shipped != sc.FINGERPRINT or sc.SCENARIO_PATH is not None:
+        sc.use_scenario(None)
 
 
 def _words(card: engine.Scorecard) -> list[str]:
@@ -160,7 +165,7 @@ def _sampled_grid(count: int) -> list[Design]:
 
 
 def test_every_scorecard_of_a_sampled_grid_is_strict_json_and_finite_words() -> None:
-    for design in _sampled_grid(300):
+    for design in _sampled_grid(1500):
         card = evaluate(design)
         document = json.loads(json.dumps(card.to_dict()), parse_constant=_refuse_constant)
         assert document["budget"]["cause"] in {"within", "over_budget", "cannot_keep_up"}
@@ -258,7 +263,7 @@ def test_counts_are_singular_or_plural() -> None:
     card = evaluate(Design(model_size_b=1, parallelism="dp"))
     line = derivation_line(card["fault_tolerance"], card)
     assert "(s)" not in line and "of 1 GPU;" in line
-    for design in _sampled_grid(40):
+    for design in _sampled_grid(200):
         card = evaluate(design)
         for text in _words(card):
             assert "(s)" not in text and not re.search(r"\b1 (GPUs|spares|replicas)\b", text)
@@ -293,3 +298,15 @@ def test_no_fine_tuning_work_is_said_in_words(tmp_path: Path) -> None:
     assert document["constraints"]["fault_tolerance"]["derivation"]["optimal_interval_min"] is None
     for line in _words(card):
         assert not NOT_A_NUMBER.search(line), line
+
+
+def test_a_banner_without_a_value_names_its_cause_once() -> None:
+    from constraintlab.explore.advice import advise
+    from constraintlab.model.engine import CONSTRAINT_LABELS
+    from constraintlab.views.coach import advice_lines
+
+    for design in (NO_INTERVAL, NOT_FITTING):
+        card = evaluate(design)
+        for line in advice_lines(card, advise(card), CONSTRAINT_LABELS):
+            label = line.split(":")[0]
+            assert f"{label}: {label}" not in line and not NOT_A_NUMBER.search(line), line
