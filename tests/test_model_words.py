@@ -310,3 +310,17 @@ def test_a_banner_without_a_value_names_its_cause_once() -> None:
         for line in advice_lines(card, advise(card), CONSTRAINT_LABELS):
             label = line.split(":")[0]
             assert f"{label}: {label}" not in line and not NOT_A_NUMBER.search(line), line
+
+
+def test_the_act2_reveal_never_says_inf_gpus() -> None:
+    from constraintlab.explore.census import census
+    from constraintlab.views import questions
+
+    facts = census()
+    for design in (NO_INTERVAL, NOT_AT_120, Design()):
+        card = evaluate(design)
+        for earned in (False, True):
+            feedback = questions.act2_reveal("C", card, facts, earned=earned)
+            text = " ".join([feedback.title, *feedback.paragraphs])
+            assert not NOT_A_NUMBER.search(text), text
+            assert card.budget.training_keeps_up or "cannot keep up" in text

@@ -45,6 +45,14 @@ def gpu_terms(budget: GpuUsage) -> list[tuple[str, float]]:
     ]
 
 
+def gpu_use_phrase(budget: GpuUsage) -> str:
+    """``uses 384 of 10,000 GPUs``, or what stands in for it when the job cannot keep up."""
+    if not math.isfinite(budget.gpus_needed):
+        return f"has no GPU total ({budget.reason})"
+    phrase = f"uses {budget.gpus_needed:,.0f} of {budget.gpus_budget:,} GPUs"
+    return phrase if budget.training_keeps_up else f"{phrase} ({budget.reason})"
+
+
 def gpu_sum_text(budget: GpuUsage) -> str:
     """``GPUs: serving 56 + spares 8 + fine-tuning 7 + deferral 5 = 76 of 10,000 (...)``."""
     if not math.isfinite(budget.gpus_needed):
@@ -238,5 +246,6 @@ __all__ = [
     "describe",
     "gpu_sum_text",
     "gpu_terms",
+    "gpu_use_phrase",
     "shown_number",
 ]
