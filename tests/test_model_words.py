@@ -324,3 +324,12 @@ def test_the_act2_reveal_never_says_inf_gpus() -> None:
             text = " ".join([feedback.title, *feedback.paragraphs])
             assert not NOT_A_NUMBER.search(text), text
             assert card.budget.training_keeps_up or "cannot keep up" in text
+
+
+def test_the_census_splits_budget_refusals_by_their_real_cause() -> None:
+    from constraintlab.explore.census import census
+
+    document = census().to_dict()
+    split = document["budget_only_refusals_by_cause"]
+    assert split["cannot_keep_up"] + split["over_budget"] == document["budget_only_refusals"]
+    assert split["cannot_keep_up"] > 0 and split["over_budget"] > 0
