@@ -333,3 +333,31 @@ def test_the_census_splits_budget_refusals_by_their_real_cause() -> None:
     split = document["budget_only_refusals_by_cause"]
     assert split["cannot_keep_up"] + split["over_budget"] == document["budget_only_refusals"]
     assert split["cannot_keep_up"] > 0 and split["over_budget"] > 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        (
+            (
+                "--model-size-b",
+                "70",
+                "--dp-epsilon",
+                "0.1",
+                "--adv-weight",
+                "1",
+                "--parallelism",
+                "3d",
+            ),
+            "cannot keep up at T = 30 min",
+        ),
+        (("--model-size-b", "70", "--parallelism", "dp"), "does not fit in memory"),
+    ],
+)
+def test_validate_says_in_one_line_why_a_design_cannot_be_simulated(
+    capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], reason: str
+) -> None:
+    """Before: a ValueError traceback (job_gpus 0.0), or a run past two minutes (a fleet of
+    a model that does not fit, at a load near 1)."""
+    code, out, err = run_cli(capsys, "validate", *flags, "--requests", "10000")
+    assert code == 2 and out == "" and reason in err and len(err.strip().splitlines()) == 1
