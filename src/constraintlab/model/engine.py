@@ -7,6 +7,12 @@ the spares that keep it 99.9 % available, the fine-tuning job (with what checkpo
 restarts cost) and the extra GPUs deferral needs. A design is *approved* when all six
 constraints pass and its GPUs fit the budget. Every verdict is decided on the value rounded
 to the digits the lab shows (:mod:`decide`, contract claim 14).
+
+A value that does not exist (the P99 of a model that does not fit, the carbon of a job that
+keeps up at no interval) is never a number in words or JSON: ``ConstraintResult.missing`` and
+``GpuUsage.cause`` / ``reason`` say why, and ``to_dict`` carries null (claims 18-19). The
+carbon baseline is scored here once per scenario (:func:`carbon_baseline`), and
+:func:`load_scenario` refuses a scenario whose baseline fails (claim 17).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
     return (
         f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
         f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
-        f" {d['replicas']} replicas ({d['replicas_required']} needed) at"
+        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed) at"
         f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
         f" ({d['p99_over_service']:.2f}x the unloaded latency)"
     )

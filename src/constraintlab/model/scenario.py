@@ -8,7 +8,9 @@ This module validates it and exposes each constant as an upper-case module attri
 :func:`use_scenario` loads another file (``--scenario FILE`` on every command): keys it leaves
 out keep the shipped value; an unknown key, a wrong type or a value outside the range allowed
 here raises :class:`ScenarioError`, which names the key, the value and what is allowed, and
-then every cache that depends on the scenario is cleared (:func:`on_change`).
+then every cache that depends on the scenario is cleared (:func:`on_change`). The commands and
+the lab load a file through ``engine.load_scenario``, which also checks the scenario as a
+whole: its carbon baseline must meet the five non-carbon constraints and the budget.
 """
 
 from __future__ import annotations
