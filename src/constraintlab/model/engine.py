@@ -147,9 +147,10 @@ class GpuUsage:
         head = f"the fine-tuning job cannot keep up at T = {self.checkpoint_interval_min:g} min"
         if not math.isfinite(self.training_gpus):
             return f"{head}, and no grid interval keeps up at any job size"
+        plural = "" if self.training_gpus == 1 else "s"
         return (
             f"{head} (at {self.training_demand_interval_min:g} min it would need"
-            f" {self.training_gpus:,.0f} GPUs)"
+            f" {self.training_gpus:,.0f} GPU{plural})"
         )
 
     def to_dict(self) -> dict[str, Any]:
