@@ -31,8 +31,7 @@ from itertools import permutations
 from constraintlab import Design, evaluate
 from constraintlab.explore import census, feasibility_slice
 from constraintlab.explore.census import compute_census
-from constraintlab.model import carbon as carbon_model
-from constraintlab.model import serving
+from constraintlab.model import engine, serving
 from constraintlab.model.design import CONTROLS, grid_size
 
 SCALAR_SAMPLE = 20_000
@@ -40,7 +39,7 @@ CENSUS_RUNS = 5
 
 
 def _clear_engine_caches() -> None:
-    carbon_model.baseline.cache_clear()
+    engine.carbon_baseline.cache_clear()
     from constraintlab.model import training
 
     training.delivery_table.cache_clear()

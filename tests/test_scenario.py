@@ -65,7 +65,7 @@ def test_one_changed_constant_changes_the_verdict(
     code, out, _ = run_cli(capsys, "evaluate", "--json", *design)
     assert code == 0 and json.loads(out)["approved"] is True
     path = tmp_path / "strict.toml"
-    path.write_text("[targets]\naccuracy_target = 0.97\n")
+    path.write_text("[targets]\naccuracy_target = 0.955\n")  # the 30 B baseline still meets it
     code, out, _ = run_cli(capsys, "evaluate", "--json", "--scenario", str(path), *design)
     assert code == 0
     card = json.loads(out)

@@ -28,10 +28,11 @@ def _scenario_from_environment() -> None:
     import os
 
     from constraintlab.model import scenario
+    from constraintlab.model.engine import load_scenario  # the baseline checked at load
 
     path = os.environ.get("CONSTRAINTLAB_SCENARIO")
     if path and scenario.SCENARIO_PATH is None:
-        scenario.use_scenario(path)
+        load_scenario(path)
 
 
 _scenario_from_environment()

@@ -28,7 +28,7 @@ def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
         build_plans(sweep_pairs(design))
     card = evaluate(design)
     if as_json:
-        typer.echo(json.dumps(card.to_dict(), indent=2))
+        typer.echo(json.dumps(card.to_dict(), indent=2, allow_nan=False))
         return
     print_scorecard(card, Console())
 
@@ -37,7 +37,12 @@ def print_scorecard(card: object, console: Console) -> None:
     """A rich table: one row per constraint with its derivation, then budget and verdict."""
     from constraintlab.explore.advice import advise
     from constraintlab.model.engine import CONSTRAINT_LABELS, Scorecard
-    from constraintlab.model.explain import checkpoint_advice, derivation_line, shown_number
+    from constraintlab.model.explain import (
+        checkpoint_advice,
+        derivation_line,
+        gpu_sum_text,
+        shown_number,
+    )
     from constraintlab.views.coach import advice_lines
 
     assert isinstance(card, Scorecard)
@@ -48,19 +53,13 @@ def print_scorecard(card: object, console: Console) -> None:
         status = "[green]PASS ✓[/]" if result.met else "[red]FAIL ✗[/]"
         table.add_row(
             result.label,
-            f"{shown_number(result)} {result.unit}",
+            shown_number(result) if result.missing else f"{shown_number(result)} {result.unit}",
             f"{result.comparison} {result.target:g} {result.unit}",
             status,
             derivation_line(result, card),
         )
     console.print(table)
-    b = card.budget
-    console.print(
-        f"GPUs: serving {b.serving_gpus:,} + spares {b.spare_gpus:,} + fine-tuning"
-        f" {b.training_gpus:,.0f} = {b.gpus_needed:,.0f} of {b.gpus_budget:,}"
-        f" ({'within budget' if b.within_budget else 'OVER BUDGET'})",
-        highlight=False,
-    )
+    console.print(gpu_sum_text(card.budget), highlight=False, markup=False)
     console.print(checkpoint_advice(card), highlight=False)
     # found by search at this design (explore.advice), as the lab's banners and hints are
     for line in advice_lines(card, advise(card), CONSTRAINT_LABELS):

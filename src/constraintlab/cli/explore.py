@@ -103,6 +103,10 @@ def print_census(result: Any, console: Console) -> None:
     for name, count in result.flips_by_control.items():
         table.add_row(f"flips_by_control: {CONTROLS[name].label}", f"{count:,}")
     table.add_row("budget_only_refusals", f"{result.budget_only_refusals:,}")
+    table.add_row(
+        "  of which: the job cannot keep up at its interval",
+        f"{result.budget_only_cannot_keep_up:,}",
+    )
     sizes = result.size_range_b
     table.add_row("size_range_b", f"{sizes[0]:g} to {sizes[1]:g}" if sizes else "none")
     band = result.epsilon_band
@@ -175,7 +179,9 @@ def nearest_command(design: Design, as_json: JsonFlag = False) -> None:
     if not result.changes:
         console.print("[green]This design is already approved.[/]")
         return
-    table = Table(title=f"Nearest approved design: {len(result.changes)} change(s)")
+    from constraintlab.model.explain import count
+
+    table = Table(title=f"Nearest approved design: {count(len(result.changes), 'change')}")
     for column in ("control", "from", "to", "normalised move"):
         table.add_column(column, justify="left" if column == "control" else "right")
     for change in result.changes:

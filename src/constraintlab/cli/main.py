@@ -112,7 +112,6 @@ def use_scenario_file(path: str | None) -> None:
     """Load the scenario for this process and for the lab's child process (environment)."""
     import os
 
-    from constraintlab.model import scenario
     from constraintlab.userpaths import user_path
 
     if path is not None:  # the one path rule: ~ and ~user expanded, an empty path refused
@@ -120,7 +119,9 @@ def use_scenario_file(path: str | None) -> None:
     path = path or os.environ.get("CONSTRAINTLAB_SCENARIO") or None
     if path is None:
         return
-    scenario.use_scenario(path)
+    from constraintlab.model.engine import load_scenario  # keys, then the baseline, at load
+
+    load_scenario(path)
     os.environ["CONSTRAINTLAB_SCENARIO"] = str(path)
 
 

@@ -79,6 +79,23 @@ def run_validation(
     return report
 
 
+def unsimulable_reason(design: Design) -> str:
+    """Why the three checks cannot run for this design ("" when they can), from the engine's
+    own causes: a model that does not fit in memory or a fleet that cannot hold the SLO has no
+    serving fleet to simulate; a job that cannot keep up at its interval has no job."""
+    from constraintlab.model.engine import evaluate
+
+    card = evaluate(design)
+    latency = card["p99_latency"]
+    if latency.missing:
+        return f"the model {latency.missing}, so no replica can serve it"
+    if not latency.derivation["slo_feasible"]:
+        return "no number of replicas holds the P99 SLO, so there is no serving fleet to check"
+    if not card.budget.training_keeps_up:
+        return f"{card.budget.reason}, so there is no fine-tuning job to check"
+    return ""
+
+
 def comparison_table(report: dict[str, Any], seed: int) -> Table:
     """One row per check, every figure at the digits that tell them apart (``decimals``)."""
     from constraintlab.simulate.checks import display
@@ -116,6 +133,10 @@ def validate_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Check the engine's P99, availability and goodput against independent simulations."""
+    reason = unsimulable_reason(design)
+    if reason:  # one line, exit 2: nothing to simulate, and no traceback or endless run
+        typer.echo(f"validate: this design cannot be simulated: {reason}", err=True)
+        raise typer.Exit(2)
     report = run_validation(
         design, requests, seed, sys.stderr.isatty(), availability_events=availability_events
     )

@@ -40,7 +40,7 @@ from constraintlab.explore.tables import (
 from constraintlab.model import carbon as carbon_model
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
-from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
 
 EXAMPLE_COUNT: Final = 20
 TRIPLE: Final = TRIPLE_CONSTRAINTS
@@ -59,6 +59,7 @@ class Census:
     families: list[dict[str, Any]]
     flips_by_control: dict[str, int]
     budget_only_refusals: int
+    budget_only_cannot_keep_up: int  # of those, refused because the job cannot keep up at T
     size_range_b: tuple[float, float] | None
     epsilon_band: tuple[float, float] | None
     within_budget: int
@@ -87,6 +88,10 @@ class Census:
             "families": [dict(f) for f in self.families],
             "flips_by_control": dict(self.flips_by_control),
             "budget_only_refusals": self.budget_only_refusals,
+            "budget_only_refusals_by_cause": {
+                "cannot_keep_up": self.budget_only_cannot_keep_up,
+                "over_budget": self.budget_only_refusals - self.budget_only_cannot_keep_up,
+            },
             "size_range_b": list(self.size_range_b) if self.size_range_b else None,
             "epsilon_band": list(self.epsilon_band) if self.epsilon_band else None,
             "passing": dict(self.passing),
@@ -149,6 +154,7 @@ def compute_census(grid: Grid | None = None, *, reuse_tables: bool = True) -> Ce
         families=families,
         flips_by_control=flips_by_control(t, valid, jobs, approved),
         budget_only_refusals=budget_only_refusals(t),
+        budget_only_cannot_keep_up=budget_only_refusals(t, cause="cannot_keep_up"),
         size_range_b=(float(sizes.min()), float(sizes.max())) if sizes.size else None,
         epsilon_band=band,
         within_budget=within_budget_count(t),
@@ -229,8 +235,10 @@ def within_budget_count(t: GridTables) -> int:
     return total * n_c
 
 
-def budget_only_refusals(t: GridTables) -> int:
-    """Designs passing all six constraints that only the budget refuses (claim 11)."""
+def budget_only_refusals(t: GridTables, cause: str = "") -> int:
+    """Designs passing all six constraints that only the budget refuses (claim 11); with
+    ``cause="cannot_keep_up"``, only those whose job cannot keep up at its interval (the rest
+    need more GPUs than the budget; claim 18: a refusal names its real cause)."""
     total = 0
     for m in range(t.train_gpus.shape[0]):
         if not t.pair_ok[m].any():
@@ -240,7 +248,10 @@ def budget_only_refusals(t: GridTables) -> int:
         )
         kept = np.sort(t.train_gpus[m][t.triple_ok[m][..., None] & t.keeps_up[m]])
         six = np.searchsorted(triple, t.carbon_max_job[m], side="right")
-        ok = np.searchsorted(kept, t.max_job[m], side="right")
+        if cause == "cannot_keep_up":  # the six-passing designs outside the keeping-up ones
+            ok = np.searchsorted(kept, t.carbon_max_job[m], side="right")
+        else:
+            ok = np.searchsorted(kept, t.max_job[m], side="right")
         total += int(((six - ok) * t.pair_ok[m][:, None, None]).sum())
     return total
 
@@ -278,13 +289,13 @@ def _best_fleet_reduction(t: GridTables) -> float | None:
         day = carbon_model.emissions(
             held[fits], job[fits], flex, 0.0, float(sc.GRID_RENEWABLE_G_PER_KWH)
         )
-        value = carbon_model.reduction(day.g_per_study, carbon_model.baseline().g_per_study) * 100.0
+        value = carbon_model.reduction(day.g_per_study, carbon_baseline().g_per_study) * 100.0
         best = max(best, float(np.max(value)))
     return float(decide.shown("carbon_reduction", best)) if np.isfinite(best) else None
 
 
 def _baseline_summary() -> dict[str, Any]:
-    base = carbon_model.baseline()
+    base = carbon_baseline()
     return {
         "design": base.design.to_dict(),
         "gpus": base.gpus,

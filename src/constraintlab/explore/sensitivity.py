@@ -24,6 +24,7 @@ reverse), so the chart says the cost of its best move as the banners do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, Value, full_grid, neighbours
+from constraintlab.model._numeric import json_safe
 from constraintlab.model.decide import passing_margin
 from constraintlab.model.design import CONTROLS, ChoiceControl, Design
 from constraintlab.model.engine import CONSTRAINT_NAMES, Scorecard, evaluate
@@ -39,7 +41,9 @@ from constraintlab.model.vectorized import evaluate_many
 
 @dataclass(frozen=True)
 class MarginChange:
-    """One constraint's margin change for a step down and a step up (None: no such step)."""
+    """One constraint's margin change for a step down and a step up (None: no such step, or
+    no margin on one side of it: a value that does not exist, such as the carbon of a job that
+    keeps up at no interval, has no finite change; contract claim 19)."""
 
     constraint: str
     unit: str
@@ -128,9 +132,10 @@ class Sensitivity:
         return next(row for row in self.rows if row.control == control)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: a margin that does not exist (inf or nan) is null."""
         return {
             "design": self.design.to_dict(),
-            "margins_now": dict(self.margins_now),
+            "margins_now": json_safe(dict(self.margins_now)),
             "rows": [row.to_dict() for row in self.rows],
         }
 
@@ -215,6 +220,8 @@ def _margin_change(now: Scorecard, down: _Step | None, up: _Step | None, name: s
         if step is None:
             return None, None
         change = step.margins[name] - base.margin
+        if not math.isfinite(change):
+            return None, None
         return change, (change / abs(base.target) if base.target else None)
 
     (d, df), (u, uf) = delta(down), delta(up)

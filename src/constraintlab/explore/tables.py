@@ -33,7 +33,7 @@ from constraintlab.model import scenario as sc
 from constraintlab.model import training
 from constraintlab.model.decide import meets
 from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
-from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
 from constraintlab.model.serving import warm_grid_plans
 from constraintlab.model.vectorized import serving_table
 
@@ -259,7 +259,7 @@ def carbon_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
     ppa = np.array([carbon_model.ppa_kw(c) for c in contexts])[None, None, None, :]
     held = serve[:, :, None, None].astype(np.float64)
     shape = (*serve.shape, flex.shape[2], len(contexts))
-    base = carbon_model.baseline().g_per_study
+    base = carbon_baseline().g_per_study
 
     def passes(job: IntArray) -> BoolArray:
         day = carbon_model.emissions(

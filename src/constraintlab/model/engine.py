@@ -7,12 +7,20 @@ the spares that keep it 99.9 % available, the fine-tuning job (with what checkpo
 restarts cost) and the extra GPUs deferral needs. A design is *approved* when all six
 constraints pass and its GPUs fit the budget. Every verdict is decided on the value rounded
 to the digits the lab shows (:mod:`decide`, contract claim 14).
+
+A value that does not exist (the P99 of a model that does not fit, the carbon of a job that
+keeps up at no interval) is never a number in words or JSON: ``ConstraintResult.missing`` and
+``GpuUsage.cause`` / ``reason`` say why, and ``to_dict`` carries null (claims 18-19). The
+carbon baseline is scored here once per scenario (:func:`carbon_baseline`), and
+:func:`load_scenario` refuses a scenario whose baseline fails (claim 17).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 from constraintlab.model import accuracy as acc_model
@@ -20,7 +28,8 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import robustness as rob_model
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
-from constraintlab.model.decide import DECIMALS, meets, passing_margin, shown, target
+from constraintlab.model._numeric import json_safe
+from constraintlab.model.decide import COMPARISON, DECIMALS, meets, passing_margin, shown, target
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.serving import ServingPlan, serving_plan
 
@@ -57,6 +66,7 @@ class ConstraintResult:
     derivation: dict[str, Any] = field(default_factory=dict)
     exact_value: float = math.nan  # before rounding to the shown digits
     decimals: int = 2  # the digits shown, which decide the verdict
+    missing: str = ""  # why the value does not exist (it is then never shown as a number)
 
     @property
     def display(self) -> str:
@@ -69,16 +79,21 @@ class ConstraintResult:
         return passing_margin(self.comparison, self.value, self.target)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "value": self.value,
-            "target": self.target,
-            "met": self.met,
-            "unit": self.unit,
-            "comparison": self.comparison,
-            "decimals": self.decimals,
-            "exact_value": self.exact_value,
-            "derivation": dict(self.derivation),
-        }
+        """Plain JSON: a value that does not exist is null, with ``missing`` saying why."""
+        document: dict[str, Any] = json_safe(
+            {
+                "value": None if self.missing else self.value,
+                "target": self.target,
+                "met": self.met,
+                "unit": self.unit,
+                "comparison": self.comparison,
+                "decimals": self.decimals,
+                "exact_value": None if self.missing else self.exact_value,
+                "missing": self.missing or None,
+                "derivation": dict(self.derivation),
+            }
+        )
+        return document
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class GpuUsage:
     When the job cannot keep up at the chosen interval, ``training_gpus`` is its true demand:
     the GPUs it needs at the grid interval that suits it best (``training_demand_interval_min``),
     or infinity if none does; ``training_keeps_up`` is false and the budget refuses.
+    :attr:`cause` names why the budget refuses (or ``"within"``) and :attr:`reason` says it in
+    words with the figures; every wording of the budget reads these two (contract claim 18).
     """
 
     serving_gpus: int
@@ -98,6 +115,7 @@ class GpuUsage:
     deferral_gpus: float = 0.0
     training_demand_interval_min: float = math.nan
     gpus_budget: int = 0
+    checkpoint_interval_min: float = math.nan  # the design's interval T
 
     @property
     def checkpoint_waste_gpus(self) -> float:
@@ -112,11 +130,41 @@ class GpuUsage:
     def within_budget(self) -> bool:
         return self.training_keeps_up and self.gpus_needed <= self.gpus_budget
 
+    @property
+    def cause(self) -> str:
+        """``"cannot_keep_up"`` (the job, at its interval), ``"over_budget"`` or ``"within"``."""
+        if not self.training_keeps_up:
+            return "cannot_keep_up"
+        return "within" if self.within_budget else "over_budget"
+
+    @property
+    def reason(self) -> str:
+        """:attr:`cause` in words, with the figures that decide it (no inf or nan)."""
+        if self.cause == "within":
+            return f"needs {self.gpus_needed:,.0f} of {self.gpus_budget:,} GPUs"
+        if self.cause == "over_budget":
+            return f"needs {self.gpus_needed:,.0f} > {self.gpus_budget:,} GPUs"
+        head = f"the fine-tuning job cannot keep up at T = {self.checkpoint_interval_min:g} min"
+        if not math.isfinite(self.training_gpus):
+            return f"{head}, and no grid interval keeps up at any job size"
+        plural = "" if self.training_gpus == 1 else "s"
+        return (
+            f"{head} (at {self.training_demand_interval_min:g} min it would need"
+            f" {self.training_gpus:,.0f} GPU{plural})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: a figure that does not exist is null; ``cause_text`` says why."""
+        document: dict[str, Any] = json_safe(self._fields())
+        return document
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "gpus_needed": self.gpus_needed,
             "gpus_budget": self.gpus_budget,
             "within_budget": self.within_budget,
+            "cause": self.cause,
+            "cause_text": self.reason,
             "serving_gpus": self.serving_gpus,
             "spare_gpus": self.spare_gpus,
             "training_gpus": self.training_gpus,
@@ -125,6 +173,7 @@ class GpuUsage:
             "deferral_gpus": self.deferral_gpus,
             "training_keeps_up": self.training_keeps_up,
             "training_demand_interval_min": self.training_demand_interval_min,
+            "checkpoint_interval_min": self.checkpoint_interval_min,
         }
 
 
@@ -160,6 +209,12 @@ class Scorecard:
             "approved": self.approved,
             "budget": self.budget.to_dict(),
         }
+
+
+NOT_FITTING: Final = "does not fit in memory"
+NO_INTERVAL_KEEPS_UP: Final = (
+    "the fine-tuning job keeps up at no grid interval, so its emissions are unbounded"
+)
 
 
 def interval_grid() -> list[float]:
@@ -200,20 +255,27 @@ def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
         deferral_gpus=float(extra),
         training_demand_interval_min=interval,
         gpus_budget=int(sc.GPU_BUDGET),
+        checkpoint_interval_min=design.checkpoint_interval_min,
     )
 
 
 def _result(
-    name: str, exact: float, derivation: dict[str, Any], met: bool | None = None
+    name: str,
+    exact: float,
+    derivation: dict[str, Any],
+    met: bool | None = None,
+    missing: str = "",
 ) -> ConstraintResult:
-    """A constraint decided by the stated rule on its shown value (``met`` may add a condition)."""
-    decided = bool(meets(name, exact)) if math.isfinite(exact) else name == "p99_latency" and False
+    """A constraint decided by the stated rule on its shown value (``met`` may add a condition).
+
+    ``missing`` says why the value does not exist; a non-finite value always has a reason."""
+    decided = bool(meets(name, exact)) if math.isfinite(exact) else False
     if met is not None:
         decided = decided and met
     value = float(shown(name, exact)) if math.isfinite(exact) else exact
     unit = {"p99_latency": "ms", "dp_privacy": "epsilon"}.get(name, "%")
-    from constraintlab.model.decide import COMPARISON
-
+    if not missing and not math.isfinite(exact):
+        missing = "not computed"
     return ConstraintResult(
         name,
         CONSTRAINT_LABELS[name],
@@ -225,6 +287,7 @@ def _result(
         derivation,
         exact_value=exact,
         decimals=DECIMALS[name],
+        missing=missing,
     )
 
 
@@ -274,6 +337,7 @@ def _latency(plan: ServingPlan) -> ConstraintResult:
             "arrival_rate_per_s": sc.ARRIVAL_RATE_PER_S,
         },
         met=plan.fits_in_memory and plan.slo_feasible,
+        missing="" if plan.fits_in_memory else NOT_FITTING,
     )
 
 
@@ -299,10 +363,16 @@ def _robustness(design: Design) -> ConstraintResult:
 
 
 def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
-    base = carbon_model.baseline()
+    base = carbon_baseline()
     serve = usage.serving_gpus + usage.spare_gpus
     if not math.isfinite(usage.training_gpus):
-        return _result("carbon_reduction", -math.inf, {"baseline_gpus": base.gpus}, met=False)
+        return _result(
+            "carbon_reduction",
+            -math.inf,
+            {"baseline_gpus": base.gpus},
+            met=False,
+            missing=NO_INTERVAL_KEEPS_UP,
+        )
     day = carbon_model.design_emissions(
         serve, usage.training_gpus, design.flexible_job_pct, design.context
     )
@@ -333,25 +403,21 @@ def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
     )
 
 
-def interval_advice(design: Design, usage: GpuUsage) -> str:
-    """ "lengthen", "shorten" or "keep": the grid neighbour that needs fewer job GPUs, if any."""
-    grid = interval_grid()
-    here = design.checkpoint_interval_min
-    best, best_gpus = "keep", _job_at(design, here)
-    for direction, other in (("shorten", here - 5.0), ("lengthen", here + 5.0)):
-        if grid[0] <= other <= grid[-1]:
-            gpus = _job_at(design, other)
-            if gpus < best_gpus:
-                best, best_gpus = direction, gpus
-    return best
+def interval_advice(usage: GpuUsage) -> tuple[str, float, float]:
+    """("keep" | "lengthen" | "shorten", T_best, N_best) over EVERY grid interval.
 
-
-def _job_at(design: Design, interval: float) -> float:
-    ideal = float(
-        training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
-    )
-    gpus, keeps = training.size_training_job(ideal, interval)
-    return float(gpus) if keeps else math.inf
+    T_best is the grid interval nearest the design's T among those whose job needs the fewest
+    GPUs (:func:`training.best_grid_interval`); "keep" exactly when T is one of them. When no
+    interval keeps up, ("none", nan, inf).
+    """
+    here = usage.checkpoint_interval_min
+    best, fewest = training.best_grid_interval(usage.training_ideal_gpus, interval_grid(), here)
+    best_t, best_n = float(best[0]), int(fewest[0])
+    if best_n >= training.NEVER:
+        return "none", math.nan, math.inf
+    if best_t == here:
+        return "keep", best_t, float(best_n)
+    return ("lengthen" if best_t > here else "shorten"), best_t, float(best_n)
 
 
 def _fault_tolerance(design: Design, plan: ServingPlan, usage: GpuUsage) -> ConstraintResult:
@@ -359,8 +425,9 @@ def _fault_tolerance(design: Design, plan: ServingPlan, usage: GpuUsage) -> Cons
     job = usage.training_gpus if math.isfinite(usage.training_gpus) else 0.0
     failure_rate = job / sc.GPU_MTBF_H
     goodput = float(training.goodput(job, design.checkpoint_interval_min)) if job > 0 else 0.0
-    t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.inf
+    t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.nan
     peak_gpus, most = training.most_delivered_gpus(design.checkpoint_interval_min)
+    advice, best_t, best_n = interval_advice(usage)
     return _result(
         "fault_tolerance",
         avail.availability * 100.0,
@@ -384,9 +451,12 @@ def _fault_tolerance(design: Design, plan: ServingPlan, usage: GpuUsage) -> Cons
             "training_keeps_up": usage.training_keeps_up,
             "training_most_delivered_gpus": most,
             "training_peak_gpus": peak_gpus,
-            "interval_advice": interval_advice(design, usage),
+            "interval_advice": advice,
+            "best_interval_min": best_t,
+            "best_interval_gpus": best_n,
         },
         met=plan.slo_feasible,
+        missing="" if plan.fits_in_memory else NOT_FITTING,
     )
 
 
@@ -399,7 +469,7 @@ def evaluate(design: Design, *, with_carbon: bool = True) -> Scorecard:
     carbon = (
         _carbon(design, usage)
         if with_carbon
-        else _result("carbon_reduction", math.nan, {}, met=False)
+        else _result("carbon_reduction", math.nan, {}, met=False, missing="not computed")
     )
     results = (
         _accuracy(design),
@@ -410,3 +480,70 @@ def evaluate(design: Design, *, with_carbon: bool = True) -> Scorecard:
         _fault_tolerance(design, plan, usage),
     )
     return Scorecard(design, {r.name: r for r in results}, usage)
+
+
+# --- the carbon baseline: sized once per scenario, checked at load (contract claim 17) -------
+@lru_cache(maxsize=1)
+def carbon_baseline() -> carbon_model.Baseline:
+    """The scenario's baseline design, scored by this engine (carbon aside) and sized once.
+
+    Raises :class:`~constraintlab.model.scenario.ScenarioError` naming ``carbon.baseline`` and
+    what it fails when it does not meet the five non-carbon constraints and the budget.
+    """
+    design = Design(
+        model_size_b=sc.BASELINE_MODEL_SIZE_B,
+        dp_epsilon=sc.BASELINE_DP_EPSILON,
+        adv_weight=sc.BASELINE_ADV_WEIGHT,
+        parallelism=sc.BASELINE_PARALLELISM,
+        checkpoint_interval_min=sc.BASELINE_CHECKPOINT_INTERVAL_MIN,
+        flexible_job_pct=0.0,
+        context="fleet",
+    )
+    card = evaluate(design, with_carbon=False)
+    failures = baseline_failures(card)
+    if failures:
+        described = (
+            f"{design.model_size_b:g} B {design.parallelism}, epsilon {design.dp_epsilon:g},"
+            f" adversarial weight {design.adv_weight:g}, {design.checkpoint_interval_min:g} min"
+        )
+        raise sc.ScenarioError(
+            "carbon.baseline",
+            described,
+            "a design that meets the five non-carbon constraints and the GPU budget;"
+            f" it fails {'; '.join(failures)}",
+        )
+    b = card.budget
+    return carbon_model.baseline_of(design, b.serving_gpus + b.spare_gpus, int(b.training_gpus))
+
+
+sc.on_change(carbon_baseline.cache_clear)
+
+
+def baseline_failures(card: Scorecard) -> list[str]:
+    """What a baseline candidate fails, in words: each non-carbon card, then the budget."""
+    failures = []
+    for name, result in card.constraints.items():
+        if name == "carbon_reduction" or result.met:
+            continue
+        value = result.missing or f"{result.value:,.{result.decimals}f} {result.unit}"
+        failures.append(
+            f"{result.label.lower()} ({value}; needs {result.comparison} {result.target:g}"
+            f" {result.unit})"
+        )
+    if not card.budget.within_budget:
+        failures.append(f"the GPU budget ({card.budget.reason})")
+    return failures
+
+
+def load_scenario(path: Path | str | None) -> list[sc.Constant]:
+    """Load a scenario file and check it as a whole: every key (:func:`scenario.use_scenario`),
+    then the carbon baseline, sized here once. A refused file leaves the previous scenario in
+    force and raises :class:`~constraintlab.model.scenario.ScenarioError`."""
+    previous = sc.SCENARIO_PATH
+    constants = sc.use_scenario(path)
+    try:
+        carbon_baseline()
+    except sc.ScenarioError:
+        sc.use_scenario(previous)
+        raise
+    return constants

@@ -1,16 +1,19 @@
-"""Words for the scorecard: each card's one-line derivation and the checkpoint advice.
+"""Words for the scorecard: each card's one-line derivation, the GPU sum, the checkpoint advice.
 
 Every number in these sentences comes from the scorecard (or from the same model functions),
-so the prose cannot drift from the model. Plain text: views escape it like any other string.
+so the prose cannot drift from the model. No inf, nan or n/a is ever written: a quantity that
+does not exist is said in words (the result's ``missing``, the budget's ``reason``; contract
+claim 19). Plain text: views escape it like any other string.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
-from constraintlab.model.engine import ConstraintResult, Scorecard, evaluate
+from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
 
 LAYOUT_NAMES = {
     "dp": "1 GPU per replica",
@@ -20,10 +23,49 @@ LAYOUT_NAMES = {
 
 
 def shown_number(result: ConstraintResult) -> str:
-    """The value with exactly the digits that decided the verdict (contract claim 14)."""
-    if result.value != result.value or result.value in (float("inf"), float("-inf")):
-        return "n/a"
+    """The value with exactly the digits that decided the verdict (contract claim 14), or, when
+    it does not exist, the reason in words."""
+    if result.missing or not math.isfinite(result.value):
+        return result.missing or "not computed"
     return f"{result.value:,.{result.decimals}f}"
+
+
+def count(number: float, noun: str) -> str:
+    """``1 GPU``, ``8 GPUs``, ``1,263 GPUs``: a whole count with its noun, singular or plural."""
+    return f"{number:,.0f} {noun}" + ("" if round(number) == 1 else "s")
+
+
+def gpu_terms(budget: GpuUsage) -> list[tuple[str, float]]:
+    """Every term of the GPUs needed, in the order they are added (deferral included)."""
+    return [
+        ("serving", float(budget.serving_gpus)),
+        ("spares", float(budget.spare_gpus)),
+        ("fine-tuning", budget.training_gpus),
+        ("deferral", budget.deferral_gpus),
+    ]
+
+
+def gpu_use_phrase(budget: GpuUsage) -> str:
+    """``uses 384 of 10,000 GPUs``, or what stands in for it when the job cannot keep up."""
+    if not math.isfinite(budget.gpus_needed):
+        return f"has no GPU total ({budget.reason})"
+    phrase = f"uses {budget.gpus_needed:,.0f} of {budget.gpus_budget:,} GPUs"
+    return phrase if budget.training_keeps_up else f"{phrase} ({budget.reason})"
+
+
+def gpu_sum_text(budget: GpuUsage) -> str:
+    """``GPUs: serving 56 + spares 8 + fine-tuning 7 + deferral 5 = 76 of 10,000 (...)``."""
+    if not math.isfinite(budget.gpus_needed):
+        return (
+            f"GPUs: serving {budget.serving_gpus:,} + spares {budget.spare_gpus:,} + fine-tuning"
+            f" with no total: {budget.reason} (budget {budget.gpus_budget:,})"
+        )
+    terms = " + ".join(f"{name} {value:,.0f}" for name, value in gpu_terms(budget))
+    verdict = "within budget" if budget.within_budget else "NOT within budget"
+    return (
+        f"GPUs: {terms} = {budget.gpus_needed:,.0f} of {budget.gpus_budget:,}"
+        f" ({verdict}: {budget.reason})"
+    )
 
 
 def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
@@ -65,7 +107,7 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
     return (
         f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
         f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
-        f" {d['replicas']} replicas ({d['replicas_required']} needed) at"
+        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed) at"
         f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
         f" ({d['p99_over_service']:.2f}x the unloaded latency)"
     )
@@ -93,7 +135,7 @@ def _robustness_line(r: ConstraintResult, card: Scorecard) -> str:
 def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
     if "g_per_study" not in d:
-        return "the fine-tuning job cannot keep up at any interval, so its emissions are unbounded"
+        return r.missing
     base = d["baseline_design"]
     return (
         f"{d['g_per_study']:.3f} g CO2 per study ({d['gpus_used']:,.0f} GPUs,"
@@ -107,15 +149,17 @@ def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
 
 def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
+    if r.missing:
+        return f"the model {r.missing}, so no replica can serve it and there is no uptime to count"
     if not d["slo_feasible"]:
         return "no number of replicas holds the P99 SLO, so the service never holds it"
     return (
-        f"the SLO needs {d['replicas_required']} replicas of {d['gpus_per_replica']} GPU(s);"
-        " each is"
+        f"the SLO needs {count(d['replicas_required'], 'replica')} of"
+        f" {count(d['gpus_per_replica'], 'GPU')}; each is"
         f" down {d['replica_down_share']:.3%} of the time (any of its GPUs failing, MTBF"
-        f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart); {d['spare_replicas']}"
-        f" spare(s), the fewest that reach the target -> the SLO holds {shown_number(r)}%"
-        " of the time"
+        f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart);"
+        f" {count(d['spare_replicas'], 'spare')}, the fewest that reach the target -> the SLO"
+        f" holds {shown_number(r)}% of the time"
     )
 
 
@@ -135,28 +179,57 @@ def derivation_line(result: ConstraintResult, card: Scorecard) -> str:
 
 
 def checkpoint_advice(card: Scorecard) -> str:
-    """Advice for the job's interval, from the exact goodput and the grid's neighbours."""
+    """Advice for the job's interval, from the exact goodput and EVERY grid interval."""
     d = card.constraints["fault_tolerance"].derivation
-    interval, best = d["checkpoint_interval_min"], d["optimal_interval_min"]
-    gpus = d["training_gpus"]
-    if not d["training_keeps_up"]:
-        return (
-            f"Fine-tuning job: at {interval:g} min no job size keeps up (the most it delivers is"
-            f" {d['training_most_delivered_gpus']:,.0f} GPUs' worth of work); it needs"
-            f" {gpus:,.0f} GPUs at {card.budget.training_demand_interval_min:g} min."
-        )
-    head = f"Fine-tuning job: the exact optimum T* = {best:.0f} min for its {gpus:,.0f} GPUs"
-    advice = d["interval_advice"]
+    b = card.budget
+    if not b.training_keeps_up:
+        return _cannot_keep_up_advice(card)
+    interval, gpus = d["checkpoint_interval_min"], b.training_gpus
+    if gpus == 0:
+        return "Fine-tuning job: no work to do (0 GPUs), so its interval costs nothing."
+    head = (
+        f"Fine-tuning job: the exact optimum T* = {d['optimal_interval_min']:.0f} min for its"
+        f" {count(gpus, 'GPU')}"
+    )
+    advice, best, fewest = d["interval_advice"], d["best_interval_min"], d["best_interval_gpus"]
     if advice == "keep":
-        return f"{head}; your {interval:g} min is the best grid interval for this job."
-    if advice == "lengthen":
         return (
-            f"{head}; at {interval:g} min you checkpoint too often: the writes cost more than the"
-            " rework they save. Lengthen the interval: the next grid step needs fewer GPUs."
+            f"{head}; your {interval:g} min is the best grid interval for this job: no grid"
+            f" interval needs fewer GPUs."
         )
     return (
-        f"{head}; at {interval:g} min each failure throws away too much work. Shorten the interval:"
-        " the next grid step needs fewer GPUs."
+        f"{head}; at {interval:g} min {_mechanism(advice, interval, d['optimal_interval_min'])}"
+        f" {'Lengthen' if advice == 'lengthen' else 'Shorten'} the interval: at {best:g} min,"
+        f" the nearest grid interval that needs the fewest, the job needs {count(fewest, 'GPU')}."
+    )
+
+
+def _mechanism(advice: str, interval: float, optimum: float) -> str:
+    """Why this interval costs GPUs: the side of T* it lies on, when that agrees with the way
+    to move (whole GPUs can make a grid interval on the other side the cheaper one)."""
+    if advice == "lengthen" and interval < optimum:
+        return "you checkpoint too often: the writes cost more than the rework they save."
+    if advice == "shorten" and interval > optimum:
+        return "each failure throws away too much work."
+    return "the job needs more whole GPUs than at another grid interval."
+
+
+def _cannot_keep_up_advice(card: Scorecard) -> str:
+    d = card.constraints["fault_tolerance"].derivation
+    b = card.budget
+    head = (
+        f"Fine-tuning job: at {b.checkpoint_interval_min:g} min no job size keeps up (the most"
+        f" it delivers is {d['training_most_delivered_gpus']:,.0f} GPUs' worth of work, and a"
+        f" day's data needs {b.training_ideal_gpus:,.0f})"
+    )
+    if math.isfinite(b.training_gpus):
+        return (
+            f"{head}; it needs {count(b.training_gpus, 'GPU')} at"
+            f" {b.training_demand_interval_min:g} min, the grid interval that suits it best."
+        )
+    return (
+        f"{head}; no grid interval keeps up at any job size: the job itself must shrink (a"
+        " smaller model, a larger epsilon or a lower adversarial weight)."
     )
 
 
@@ -168,7 +241,11 @@ def describe(design: Design) -> list[str]:
 
 __all__ = [
     "checkpoint_advice",
+    "count",
     "derivation_line",
     "describe",
+    "gpu_sum_text",
+    "gpu_terms",
+    "gpu_use_phrase",
     "shown_number",
 ]

@@ -205,3 +205,22 @@ def true_demand(ideal_gpus: float, intervals_min: list[float]) -> tuple[float, f
         if keeps and gpus < best[0]:
             best = (float(gpus), interval)
     return best
+
+
+def best_grid_interval(
+    ideal_gpus: Real, intervals_min: list[float], here_min: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Per job a, (T_best, N_best) over EVERY grid interval, not only the neighbours of T:
+
+    ``N_best = min_T size_training_job(a, T)``, and ``T_best`` the grid interval nearest
+    ``here_min`` among those that need only N_best (``here_min`` itself when it is one; the
+    shorter on a tie). Where no interval keeps up, N_best is :data:`NEVER` and T_best nan.
+    One search per interval for the whole array (contract claim 18).
+    """
+    ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
+    grid = np.asarray(intervals_min, dtype=np.float64)
+    jobs = np.stack([np.asarray(size_training_job(ideal, t)[0]) for t in grid], axis=1)
+    fewest = jobs.min(axis=1)
+    distance = np.where(jobs == fewest[:, None], np.abs(grid - here_min), np.inf)
+    best = np.where(fewest < NEVER, grid[np.argmin(distance, axis=1)], np.nan)
+    return best, fewest.astype(np.int64)

@@ -28,7 +28,7 @@ from constraintlab.model.design import (
     DesignError,
     NumericControl,
 )
-from constraintlab.model.engine import CONSTRAINT_NAMES, interval_grid
+from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline, interval_grid
 from constraintlab.model.serving import serving_plan
 
 FloatArray = NDArray[np.float64]
@@ -204,7 +204,7 @@ def _evaluate_arrays(
     gpus = held + job + extra
     ppa = np.array([carbon_model.ppa_kw(c) for c in DEPLOYMENT_CONTEXTS])[context_code]
     day = carbon_model.emissions(held, safe_job, flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH))
-    base = carbon_model.baseline()
+    base = carbon_baseline()
     reduction = np.where(finite, carbon_model.reduction(day.g_per_study, base.g_per_study), -np.inf)
     values = {
         "accuracy": accuracy * 100.0,

@@ -15,7 +15,7 @@ from typing import Final
 
 from constraintlab.explore.advice import BUDGET, DOWN, UP, Advice, Move, TargetAdvice
 from constraintlab.model.design import CONTROLS
-from constraintlab.model.engine import Scorecard
+from constraintlab.model.engine import NOT_FITTING, Scorecard
 from constraintlab.model.explain import derivation_line
 from constraintlab.views.html import FAIL_ICON, callout, join, tag, text
 from constraintlab.views.prose import format_value
@@ -82,12 +82,14 @@ def headline(card: Scorecard, target: str) -> str:
     """The failure, in the card's own figures."""
     if target == BUDGET:
         b = card.budget
-        if not b.training_keeps_up:
-            return "the fine-tuning job cannot keep up with a day's data"
-        return f"{b.gpus_needed:,.0f} GPUs needed, over the {b.gpus_budget:,} budget"
+        if b.cause == "over_budget":
+            return f"the fleet {b.reason}, over the budget"
+        return b.reason
     r = card[target]
-    if target == "p99_latency" and not r.derivation.get("fits_in_memory", True):
+    if r.missing == NOT_FITTING or not r.derivation.get("fits_in_memory", True):
         return "the model does not fit in one replica's memory"
+    if r.missing:  # the banner's label is already in front of it
+        return r.missing
     return f"{shown_value(r)} misses its target ({shown_target(r)})"
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.engine import Scorecard
+from constraintlab.model.explain import gpu_use_phrase
 from constraintlab.views.html import callout, paragraphs
 
 
@@ -449,8 +450,8 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool 
             " privacy, robustness and carbon compete for the same GPUs."
         ),
         "C": (
-            "The budget is necessary, not sufficient. Your design uses"
-            f" {b.gpus_needed:,.0f} of {b.gpus_budget:,} GPUs and passes {card.n_met} of 6"
+            f"The budget is necessary, not sufficient. Your design {gpu_use_phrase(b)}"
+            f" and passes {card.n_met} of 6"
             " constraints; across the grid only "
             f"{census.approved:,} of {census.grid_size:,} designs pass everything. More GPUs"
             " also cost carbon."
@@ -487,9 +488,9 @@ def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
             " privacy, robustness and carbon compete for the same GPUs."
         ),
         "C": (
-            f"The budget is necessary, not sufficient: your design uses"
-            f" {card.budget.gpus_needed:,.0f} of {card.budget.gpus_budget:,} GPUs and passes"
-            f" {card.n_met} of 6 constraints. More GPUs also cost carbon."
+            "The budget is necessary, not sufficient: your design"
+            f" {gpu_use_phrase(card.budget)} and passes {card.n_met} of 6 constraints. More"
+            " GPUs also cost carbon."
         ),
         "D": (
             "Carbon is tied to everything else through the GPU count (Jevons): every GPU added"

@@ -8,12 +8,13 @@ word and icon as well as colour.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from constraintlab.model.design import CONTROLS, Design
 from constraintlab.model.engine import ConstraintResult, Scorecard
-from constraintlab.model.explain import shown_number
+from constraintlab.model.explain import count, shown_number
 from constraintlab.views.html import (
     FAIL_ICON,
     PASS_ICON,
@@ -35,7 +36,9 @@ def _unit(result: ConstraintResult) -> str:
 
 
 def shown_value(result: ConstraintResult) -> str:
-    """``95.1 %``, ``166 ms`` or ``ε = 1.0``."""
+    """``95.1 %``, ``166 ms`` or ``ε = 1.0``; the reason in words when there is no value."""
+    if result.missing:
+        return result.missing
     if result.unit == "epsilon":
         return f"ε = {shown_number(result)}"
     return f"{shown_number(result)}{_unit(result)}"
@@ -70,20 +73,27 @@ def scorecards_html(card: Scorecard, derivations: Mapping[str, str]) -> str:
     return tag("div", join(cards), cls="cl-card-grid")
 
 
+def _failing_label(result: ConstraintResult) -> str:
+    """``P99 latency`` or, when its value does not exist, ``P99 latency (does not fit ...)``."""
+    return f"{result.label} ({result.missing})" if result.missing else result.label
+
+
 def status_text(card: Scorecard) -> str:
-    """``APPROVED`` or ``INFEASIBLE`` with the count and what fails (plain text)."""
+    """``APPROVED`` or ``INFEASIBLE`` with the count, what fails and the budget's real cause
+    (the engine's :attr:`GpuUsage.reason`: within, over, or a job that cannot keep up)."""
     b = card.budget
-    gpus = f"{b.gpus_needed:,.0f} of {b.gpus_budget:,} GPUs"
     if card.approved:
-        return f"{PASS_ICON} APPROVED · 6/6 constraints met · {gpus}"
+        return f"{PASS_ICON} APPROVED · 6/6 constraints met · {b.gpus_needed:,.0f} of" + (
+            f" {b.gpus_budget:,} GPUs"
+        )
     parts = [f"{FAIL_ICON} INFEASIBLE · {card.n_met}/6 constraints met"]
     if card.failing:
-        labels = ", ".join(card.constraints[name].label for name in card.failing)
+        labels = ", ".join(_failing_label(card.constraints[name]) for name in card.failing)
         parts.append(f"failing: {labels}")
-    if not b.within_budget:
-        parts.append(f"over the GPU budget ({gpus})")
+    if b.cause == "over_budget":
+        parts.append(f"over the GPU budget: {b.reason}")
     else:
-        parts.append(gpus)
+        parts.append(b.reason)
     return " · ".join(parts)
 
 
@@ -110,32 +120,56 @@ _BUDGET_PARTS = (
     ("spares", "Hot spares", "cl-seg-spares"),
     ("training", "Fine-tuning (useful work)", "cl-seg-training"),
     ("waste", "Lost to checkpoints and failures", "cl-seg-waste"),
+    ("deferral", "Deferral (idle outside the clean hours)", "cl-seg-deferral"),
 )
 
 
-def budget_html(card: Scorecard) -> str:
-    """Where the GPUs go, as a bar against the budget, with every figure written out."""
+def budget_amounts(card: Scorecard) -> dict[str, float]:
+    """The bar's whole-GPU parts; they add up to the GPUs needed (the job's useful work is
+    its ideal GPUs rounded, the waste the rest of its N). A job with no size that keeps up
+    has no parts (nan), and the summary says so in words."""
     b = card.budget
-    amounts = {
+    job = b.training_gpus
+    useful = float(min(round(b.training_ideal_gpus), job)) if math.isfinite(job) else math.nan
+    return {
         "serving": float(b.serving_gpus),
         "spares": float(b.spare_gpus),
-        "training": b.training_ideal_gpus,
-        "waste": b.checkpoint_waste_gpus,
+        "training": useful,
+        "waste": job - useful,
+        "deferral": b.deferral_gpus,
     }
-    scale = max(float(b.gpus_budget), b.gpus_needed)
+
+
+def _budget_summary(card: Scorecard) -> str:
+    b = card.budget
+    if not math.isfinite(b.gpus_needed):
+        return f"No total of GPUs: {b.reason}"
+    head = f"{b.gpus_needed:,.0f} GPUs needed of the {b.gpus_budget:,} budget"
+    if b.cause == "within":
+        return f"{head}: the design fits"
+    if b.cause == "over_budget":
+        return f"{head}: the design does NOT fit ({b.reason})"
+    return f"{head}, counting the job's true demand: {b.reason}"
+
+
+def budget_html(card: Scorecard) -> str:
+    """Where the GPUs go, as a bar against the budget, with every term written out."""
+    b = card.budget
+    amounts = budget_amounts(card)
+    shown = {key: value for key, value in amounts.items() if math.isfinite(value)}
+    scale = max(float(b.gpus_budget), sum(shown.values()))
     segments = join(
-        f'<div class="cl-seg {css}" style="width:{100.0 * amounts[key] / scale:.3f}%"'
-        f' title="{esc(label)}: {amounts[key]:,.0f} GPUs"></div>'
+        f'<div class="cl-seg {css}" style="width:{100.0 * shown[key] / scale:.3f}%"'
+        f' title="{esc(label)}: {esc(count(shown[key], "GPU"))}"></div>'
         for key, label, css in _BUDGET_PARTS
+        if key in shown
     )
     legend = join(
-        tag("li", tag("span", "", cls=f"cl-swatch {css}") + esc(f"{label}: {amounts[key]:,.0f}"))
+        tag("li", tag("span", "", cls=f"cl-swatch {css}") + esc(f"{label}: {shown[key]:,.0f}"))
         for key, label, css in _BUDGET_PARTS
+        if key in shown
     )
-    fits = "fits" if b.within_budget else "does NOT fit"
-    summary = f"{b.gpus_needed:,.0f} GPUs needed of the {b.gpus_budget:,} budget: the design {fits}"
-    if not b.training_keeps_up:
-        summary += " (the fine-tuning job cannot keep up with a day's data)"
+    summary = _budget_summary(card)
     return tag(
         "div",
         text("div", f"{verdict(b.within_budget)} · {summary}", cls="cl-budget-summary")
