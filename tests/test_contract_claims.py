@@ -6,6 +6,7 @@ Claims that speak of the grid are checked on all 232,848,000 designs through the
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -459,3 +460,96 @@ def test_claim_16_plans_are_computed_once_per_scenario_and_shared() -> None:
     evaluate_many(model_size_b=[23.0, 23.0], parallelism="3d")
     assert serving.PLANS.computed == computed
     assert serving.serving_plan(23.0, "3d") is serving.serving_plan(23.0, "3d")
+
+
+def test_claim_17_a_scenario_whose_baseline_cannot_serve_is_refused_at_load(
+    tmp_path: Path,
+) -> None:
+    """The baseline is checked under the edited constants; a refusal names carbon.baseline,
+    says what fails and leaves the shipped scenario in force (tests/test_model_words.py has
+    more cases; tests/test_scenario_bounds.py runs every crashing value through the CLI)."""
+    from constraintlab.model.engine import carbon_baseline, load_scenario
+
+    edited = tmp_path / "small.toml"
+    edited.write_text("[carbon.baseline]\nmodel_size_b = 1.0\n", encoding="utf-8")
+    with pytest.raises(sc.ScenarioError) as refused:
+        load_scenario(edited)
+    assert refused.value.key == "carbon.baseline" and "accuracy" in str(refused.value)
+    assert sc.SCENARIO_PATH is None and sc.BASELINE_MODEL_SIZE_B == 30.0
+    base = carbon_baseline()
+    assert base.meets_five and base.gpus <= sc.GPU_BUDGET
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.sampled_from(GRID["model_size_b"]),
+    st.sampled_from(GRID["dp_epsilon"]),
+    st.sampled_from(GRID["adv_weight"]),
+    st.sampled_from(GRID["checkpoint_interval_min"]),
+)
+def test_claim_18_interval_advice_and_refusals_are_true_against_every_grid_interval(
+    size: float, epsilon: float, weight: float, interval: float
+) -> None:
+    card = evaluate(
+        Design(
+            model_size_b=size,
+            dp_epsilon=epsilon,
+            adv_weight=weight,
+            checkpoint_interval_min=interval,
+        )
+    )
+    needs = {
+        t: training.size_training_job(card.budget.training_ideal_gpus, t)[0]
+        for t in GRID["checkpoint_interval_min"]
+    }
+    fewest = min(needs.values())
+    d = card["fault_tolerance"].derivation
+    if fewest >= training.NEVER:
+        assert d["interval_advice"] == "none"
+    else:
+        assert needs[d["best_interval_min"]] == fewest == d["best_interval_gpus"]
+        assert (d["interval_advice"] == "keep") == (needs[interval] == fewest)
+    keeps = needs[interval] < training.NEVER
+    cause = card.budget.cause
+    assert (cause == "cannot_keep_up") == (not keeps)
+    assert cause != "over_budget" or card.budget.gpus_needed > sc.GPU_BUDGET
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        Design(),
+        Design(model_size_b=70.0, dp_epsilon=0.1, adv_weight=1.0, parallelism="3d"),
+        Design(model_size_b=70.0, parallelism="dp"),
+        Design(
+            model_size_b=70.0,
+            dp_epsilon=1.0,
+            adv_weight=0.15,
+            parallelism="3d",
+            checkpoint_interval_min=120.0,
+            flexible_job_pct=50.0,
+        ),
+    ],
+    ids=["default", "no-interval-keeps-up", "does-not-fit", "cannot-keep-up-at-120"],
+)
+def test_claim_19_no_inf_nan_or_na_in_words_or_json_and_every_sum_lists_its_terms(
+    design: Design,
+) -> None:
+    import json
+    import re
+
+    from constraintlab.model.explain import checkpoint_advice, derivation_line
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    card = evaluate(design)
+    json.loads(json.dumps(card.to_dict(), allow_nan=False), parse_constant=refuse)
+    words = [derivation_line(r, card) for r in card.constraints.values()]
+    words += [checkpoint_advice(card), card.budget.reason]
+    for line in words:
+        assert not re.search(r"\b(nan|inf|n/a)\b", line, re.IGNORECASE), line
+    b = card.budget
+    if math.isfinite(b.gpus_needed):
+        terms = b.serving_gpus + b.spare_gpus + b.training_gpus + b.deferral_gpus
+        assert terms == b.gpus_needed
