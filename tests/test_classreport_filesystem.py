@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ledger_fixtures.builders import design, layout_b, write_json
-from unprivileged import one_error_line, run_cli_unprivileged
+from unprivileged import one_error_line, run_cli_unprivileged, tmpfs
 
 
 @pytest.fixture
@@ -88,7 +88,6 @@ def mounted(tmp_path: Path) -> Iterator[Path]:
     root), else /dev/shm (a tmpfs of its own on Linux)."""
     import os
     import shutil
-    import subprocess
     import tempfile
 
     if os.geteuid() != 0:
@@ -96,13 +95,8 @@ def mounted(tmp_path: Path) -> Iterator[Path]:
         yield where
         shutil.rmtree(where)
         return
-    where = tmp_path / "usb"
-    where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(where)], check=True)
-    try:
+    with tmpfs(tmp_path / "usb", "32m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
 
 
 def test_out_on_another_file_system_works(

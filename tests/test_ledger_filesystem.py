@@ -15,7 +15,7 @@ import pytest
 
 from constraintlab.ledger import Ledger
 from ledger_fixtures.builders import design, layout_b, write_json
-from unprivileged import one_error_line, run_cli_unprivileged
+from unprivileged import one_error_line, run_cli_unprivileged, tmpfs
 
 
 @pytest.fixture
@@ -330,16 +330,9 @@ def test_sync_leaves_a_read_only_course_ledger_as_it_is(home: Path) -> None:
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs (mounted as root, removed afterwards): a disk that fills up."""
-    import subprocess
-
     assert os.geteuid() == 0, "mounting the small tmpfs needs root (the tests run as root)"
-    where = tmp_path / "small-disk"
-    where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], check=True)
-    try:
+    with tmpfs(tmp_path / "small-disk", "256k") as where:
         yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
 
 
 def test_a_full_disk_during_import_says_the_disk_is_full(

@@ -185,6 +185,16 @@ def _read_from_copy(path: Path) -> sqlite3.Connection:
     return memory
 
 
+def _create_new(path: Path, what: str) -> list[Path]:
+    """:func:`files.create_new`, a refusal worded as a LedgerError naming ``what``."""
+    try:
+        return files.create_new(path)
+    except OSError as error:
+        raise LedgerError(
+            path, f"cannot create {what}: {os_reason(error)}", LedgerErrorKind.CANNOT_WRITE
+        ) from None
+
+
 def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
     """Open (creating if absent) the SQLite file, refusing anything that is not our store;
     the connection and what was created for it (:func:`files.create_new`; removed again if
@@ -193,14 +203,7 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, list[Path]]:
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise LedgerError(path, "is a folder, not a ledger store")
     schema.check_header(path)
-    try:
-        created = files.create_new(path)
-    except OSError as error:
-        raise LedgerError(
-            path,
-            f"cannot create the ledger store: {os_reason(error)}",
-            LedgerErrorKind.CANNOT_WRITE,
-        ) from None
+    created = _create_new(path, "the ledger store")
     try:
         return _connect_created(path), created
     except BaseException:
@@ -686,14 +689,7 @@ class Ledger:
 
     def _backup_into(self, target: Path) -> list[Path]:
         """Back up into the new file ``target``; what was created (removed again on failure)."""
-        try:
-            created = files.create_new(target)
-        except OSError as error:
-            raise LedgerError(
-                target,
-                f"cannot create the backup: {os_reason(error)}",
-                LedgerErrorKind.CANNOT_WRITE,
-            ) from None
+        created = _create_new(target, "the backup")
         if target not in created:
             files.remove_created(created)
             raise LedgerError(target, "the backup file already exists", LedgerErrorKind.EXISTS)
