@@ -32,8 +32,6 @@ import numpy as np
 from constraintlab.model import scenario as sc
 from constraintlab.model._numeric import Real
 
-CONTEXTS = ("fleet", "renewable")
-
 
 def context_intensity(context: str) -> float:
     """The PPA's intensity in the renewable context, the grid's otherwise (g/kWh)."""
