@@ -121,3 +121,25 @@ def test_the_lab_draws_act_two_under_each_accepted_value(name: str, tmp_path: Pa
     assert "P99 latency" in html
     assert "internal error" not in html.lower()
     assert not NOT_FINITE.search(re.sub(r"<[^>]+>", " ", html)), "a non-finite word on the page"
+
+
+def test_an_edited_grid_and_budget_reach_the_census_line_and_the_act_two_message(
+    tmp_path: Path,
+) -> None:
+    """Claim 12 under edits: the census named "the 386 g/kWh grid" whatever the file said, and
+    "8,000 x 700 W = 6 MW" did not multiply (5.6 MW)."""
+    from constraintlab.views.prose import act2_message_html
+
+    scenario = tmp_path / "edited.toml"
+    scenario.write_text(
+        "[targets]\ngpu_budget = 8000\n[carbon]\ngrid_fleet_g_per_kwh = 300.0\n", encoding="utf-8"
+    )
+    census = _constraintlab("explore", "census", "--scenario", str(scenario), cache=tmp_path)
+    assert census.returncode == 0, census.stderr
+    assert "300 g/kWh grid" in census.stdout and "386" not in census.stdout
+    sc.use_scenario(scenario)
+    try:
+        message = act2_message_html()
+    finally:
+        sc.use_scenario(None)
+    assert "8,000 × 700 W = 5.6 MW" in message

@@ -90,6 +90,7 @@ def census_command(as_json: JsonFlag = False) -> None:
 
 def print_census(result: Any, console: Console) -> None:
     """Rich tables: the census figures (stable keys of ``--json``), passing counts, families."""
+    from constraintlab.model import scenario as sc
     from constraintlab.model.engine import CONSTRAINT_LABELS
 
     size = result.grid_size
@@ -137,8 +138,9 @@ def print_census(result: Any, console: Console) -> None:
     base = result.baseline
     design = base["design"]
     console.print(
-        "Carbon baseline (meets the five non-carbon constraints on the 386 g/kWh grid): "
-        f"{design['model_size_b']:g} B, epsilon {design['dp_epsilon']:g}, weight"
+        "Carbon baseline (meets the five non-carbon constraints on the"
+        f" {sc.GRID_FLEET_G_PER_KWH:g} g/kWh grid): {design['model_size_b']:g} B,"
+        f" epsilon {design['dp_epsilon']:g}, weight"
         f" {design['adv_weight']:g}, {design['parallelism']}, checkpoints every"
         f" {design['checkpoint_interval_min']:g} min, no deferral: {base['gpus']:,} GPUs,"
         f" {base['g_per_study']:.3f} g CO2 per study.",

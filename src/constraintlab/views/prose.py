@@ -148,7 +148,7 @@ def act2_message_html() -> str:
         + esc(". You have at most ")
         + tag("strong", esc(f"{sc.GPU_BUDGET:,} H100s"))
         + esc(
-            f" ({sc.GPU_BUDGET:,} × {sc.H100_TDP_W:.0f} W = {sc.FLEET_POWER_BUDGET_W / 1e6:.0f} MW"
+            f" ({sc.GPU_BUDGET:,} × {sc.H100_TDP_W:.0f} W = {sc.FLEET_POWER_BUDGET_W / 1e6:.1f} MW"
             " at full draw). Nothing ships until every constraint passes at the same time."
         )
     )
