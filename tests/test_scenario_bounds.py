@@ -143,3 +143,25 @@ def test_an_edited_grid_and_budget_reach_the_census_line_and_the_act_two_message
     finally:
         sc.use_scenario(None)
     assert "8,000 × 700 W = 5.6 MW" in message
+
+
+def test_the_act_two_prediction_and_its_feedback_quote_the_edited_budget_and_epsilon(
+    tmp_path: Path,
+) -> None:
+    """Claim 12 under edits: options A and C said "ε ≤ 1" and "10,000 H100s" whatever the
+    scenario said (they were built at import time)."""
+    from constraintlab import Design, evaluate
+    from constraintlab.views import questions as qs
+
+    scenario = tmp_path / "edited.toml"
+    scenario.write_text("[targets]\ngpu_budget = 8000\ndp_epsilon_limit = 2.0\n", encoding="utf-8")
+    sc.use_scenario(scenario)
+    try:
+        shown = " ".join(qs.ACT2_PREDICTION.labels())
+        reveal = qs.act2_reveal("A", evaluate(Design()), None, False)
+    finally:
+        sc.use_scenario(None)
+    assert "8,000 H100s" in shown and "10,000" not in shown
+    assert "ε ≤ 2" in shown and "ε ≤ 1 " not in shown
+    assert "ε ≤ 2" in " ".join(reveal.paragraphs)
+    assert "10,000 H100s" in " ".join(qs.ACT2_PREDICTION.labels())  # back to the shipped file

@@ -8,7 +8,7 @@ or :mod:`constraintlab.model.scenario` at run time. Feedback is plain text: rend
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,19 +17,23 @@ from constraintlab.model.engine import Scorecard
 from constraintlab.model.explain import gpu_use_phrase
 from constraintlab.views.html import callout, paragraphs
 
+Wording = str | Callable[[], str]  # a callable words an option from the scenario when shown
+
 
 @dataclass(frozen=True)
 class Question:
-    """A multiple-choice question: ``options`` are (letter, wording) pairs."""
+    """A multiple-choice question: ``options`` are (letter, wording) pairs; a wording that
+    quotes the scenario is a function, read when the question is shown (contract claim 12:
+    an instructor's edited budget or epsilon limit reaches the option text)."""
 
     key: str
     prompt: str
-    options: tuple[tuple[str, str], ...]
+    options: tuple[tuple[str, Wording], ...]
     correct: str
 
     def labels(self) -> dict[str, str]:
         """Radio options: the text shown -> the letter stored."""
-        return {f"{letter}) {wording}": letter for letter, wording in self.options}
+        return {f"{letter}) {_worded(wording)}": letter for letter, wording in self.options}
 
     def label_for(self, letter: str) -> str:
         return next(label for label, value in self.labels().items() if value == letter)
@@ -45,6 +49,20 @@ class Feedback:
     kind: str
     title: str
     paragraphs: tuple[str, ...]
+
+
+def _worded(wording: Wording) -> str:
+    return wording() if callable(wording) else wording
+
+
+def _privacy_wall() -> str:
+    return (
+        f"Privacy is the wall: ε ≤ {sc.DP_EPSILON_LIMIT:g} costs too much accuracy for clinical use"
+    )
+
+
+def _budget_is_enough() -> str:
+    return f"{sc.GPU_BUDGET:,} H100s are enough to satisfy every constraint at this scale"
 
 
 def feedback_html(feedback: Feedback) -> str:
@@ -90,13 +108,13 @@ ACT2_PREDICTION = Question(
     key="act2_prediction",
     prompt="Before you touch a control: which statement best describes this challenge?",
     options=(
-        ("A", "Privacy is the wall: ε ≤ 1 costs too much accuracy for clinical use"),
+        ("A", _privacy_wall),
         (
             "B",
             "No architecture meets all six without trading constraints against each other:"
             " it has to be negotiated",
         ),
-        ("C", "10,000 H100s are enough to satisfy every constraint at this scale"),
+        ("C", _budget_is_enough),
         ("D", "Carbon is the easy one: it can be met independently of the other five"),
     ),
     correct="B",
@@ -480,7 +498,8 @@ def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
         "A": (
             "Privacy is costly, but watch what it does to the others: the noise that buys a low"
             " ε also washes out part of the adversarial training signal, so privacy and"
-            " robustness pull against each other. Whether designs with ε ≤ 1 can pass"
+            " robustness pull against each other. Whether designs with"
+            f" ε ≤ {sc.DP_EPSILON_LIMIT:g} can pass"
             " everything is for you to find."
         ),
         "B": (
