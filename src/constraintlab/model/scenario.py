@@ -143,6 +143,9 @@ class Constant:
     value: float | str
     unit: str
     source: str
+    range: tuple[Any, ...] | None = None  # (low, high), or a choice's published choices
+    range_source: str = ""  # where each end comes from
+    edited: bool = False  # the value differs from the shipped file's
 
     @property
     def name(self) -> str:
@@ -194,25 +197,58 @@ def load_constants(path: Path | str | None = None) -> list[Constant]:
         for key, item in override.items():
             if key not in RULES:
                 raise ScenarioError(key, item, "one of the keys of the shipped scenario.toml")
-            entry = _entry(key, item, constants[key])
+            entry = _entry(key, item, constants[key], Path(path).name)
             constants[key] = entry
     return list(constants.values())
 
 
-def _entry(key: str, item: Any, shipped: Constant | None = None) -> Constant:
+ENTRY_FIELDS = ("value", "unit", "source", "range", "range_source")
+
+
+def _entry(key: str, item: Any, shipped: Constant | None = None, origin: str = "") -> Constant:
+    """One constant of a file (``shipped`` given: of an instructor's file named ``origin``).
+
+    A value that differs from the shipped one is marked ``edited`` and its source says so
+    ("edited in FILE") unless the file gives one; the shipped range stays (it says what is
+    published, whatever a class uses). A range the file states is checked like the value and
+    must hold it."""
     if key not in RULES:
         raise ScenarioError(key, item, "one of the keys of the shipped scenario.toml")
-    if isinstance(item, dict):
-        unknown = set(item) - {"value", "unit", "source"}
-        if unknown:
-            raise ScenarioError(key, item, "a table with value, unit and source")
-        value = item.get("value")
-        unit = str(item.get("unit", shipped.unit if shipped else ""))
-        source = str(item.get("source", "instructor's scenario file" if shipped else ""))
-    else:
-        value, unit = item, shipped.unit if shipped else ""
-        source = "instructor's scenario file"
-    return Constant(key, RULES[key].check(key, value), unit, source)
+    table = item if isinstance(item, dict) else {"value": item}
+    if set(table) - set(ENTRY_FIELDS):
+        raise ScenarioError(key, item, "a table with " + ", ".join(ENTRY_FIELDS))
+    rule = RULES[key]
+    value = rule.check(key, table.get("value"))
+    edited = shipped is not None and value != shipped.value
+    default_source = f"edited in {origin}" if edited else (shipped.source if shipped else "")
+    span = _range(key, table["range"], value) if "range" in table else None
+    return Constant(
+        key,
+        value,
+        str(table.get("unit", shipped.unit if shipped else "")),
+        str(table.get("source", default_source)),
+        span if span is not None else (shipped.range if shipped else None),
+        str(table.get("range_source", shipped.range_source if shipped and span is None else "")),
+        edited,
+    )
+
+
+def _range(key: str, given: Any, value: float | str) -> tuple[Any, ...]:
+    """[low, high] checked like the value (a choice constant: its published choices)."""
+    rule = RULES[key]
+    allowed = "a list [low, high] of values allowed for it, low <= value <= high"
+    if not isinstance(given, list) or (not rule.choices and len(given) != 2):
+        raise ScenarioError(key + ".range", given, allowed)
+    checked = [rule.check(key + ".range", end) for end in given]
+    if rule.choices:
+        if value not in checked:
+            raise ScenarioError(key + ".range", given, "a list of choices that holds the value")
+        return tuple(checked)
+    low, high = checked
+    assert isinstance(low, int | float) and isinstance(high, int | float)
+    if not low <= float(value) <= high:
+        raise ScenarioError(key + ".range", given, allowed)
+    return (low, high)
 
 
 # --- the module attributes the model reads --------------------------------------------------

@@ -12,6 +12,14 @@ def _value(value: float | str) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
 
 
+def _span(item: sc.Constant) -> str:
+    """The published (or defended) range, its sources, and whether the value was edited."""
+    if item.range is None:
+        return ""
+    ends = " to ".join(_value(end) for end in item.range)
+    return f"{ends} ({item.range_source})"
+
+
 def assumptions_panel_html() -> str:
     """A table of the loaded scenario's constants, grouped by section of the scenario file."""
     path = sc.SCENARIO_PATH
@@ -22,18 +30,20 @@ def assumptions_panel_html() -> str:
         group = item.key.rpartition(".")[0]
         if group != section:
             section = group
-            rows.append(f'<tr><th colspan="4">{esc(group)}</th></tr>')
+            rows.append(f'<tr><th colspan="5">{esc(group)}</th></tr>')
         rows.append(
             "<tr>"
             f"<td><code>{esc(item.key.rpartition('.')[2])}</code></td>"
             f"<td>{esc(_value(item.value))}</td>"
             f"<td>{esc(item.unit)}</td>"
             f"<td>{esc(item.source)}</td>"
+            f"<td>{esc(_span(item))}</td>"
             "</tr>"
         )
     return (
         '<details class="assumptions"><summary>Assumptions: every constant of the model'
         f" ({len(sc.CONSTANTS)}, from {origin})</summary>"
-        "<table><thead><tr><th>constant</th><th>value</th><th>unit</th><th>source</th></tr></thead>"
+        "<table><thead><tr><th>constant</th><th>value</th><th>unit</th><th>source</th>"
+        "<th>published range</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></details>"
     )
