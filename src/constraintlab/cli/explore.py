@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -280,6 +280,93 @@ def _map(result: Any, n_met: list[list[int]], approved: list[list[bool]], title:
     first, last = _show(result.x_values[0]), _show(result.x_values[-1])
     text.append(f"{'':>10}{first} ... {last}\n")
     return text
+
+
+OnlyKeys = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only",
+        help="A ranged constant to sweep (dotted, as in scenario.toml); repeat for more."
+        " Default: every constant that states a range.",
+        metavar="KEY",
+    ),
+]
+
+
+@explore_app.command("assumptions")
+@with_design_flags
+def assumptions_command(design: Design, as_json: JsonFlag = False, only: OnlyKeys = None) -> None:
+    """The census at both ends of every stated range, and where this design's verdict flips."""
+    from constraintlab.explore.assumptions import design_flips, ranged_keys, sweep_assumptions
+    from constraintlab.model import scenario as sc
+
+    base = sc.SCENARIO_PATH
+    ranged = ranged_keys()
+    for key in only or []:
+        if key not in ranged:
+            typer.echo(
+                f"error: --only {key!r} is not allowed; expected one of {', '.join(ranged)}",
+                err=True,
+            )
+            raise typer.Exit(2)
+    keys = only or ranged
+    with counting("assumptions") as step:
+        sweeps = sweep_assumptions(base, keys, progress=step)
+    with counting("flip points") as step:
+        flips = design_flips(design, base, keys, progress=step)
+    if as_json:
+        _echo_json(
+            {
+                "scenario": str(base) if base else None,
+                "constants": [s.to_dict() for s in sweeps],
+                "design": design.to_dict(),
+                "flips": [f.to_dict() for f in flips],
+            }
+        )
+        return
+    print_assumptions(sweeps, flips, Console())
+
+
+@contextmanager
+def counting(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A "what k/n" progress bar on a terminal stderr; a silent callback otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _done, _total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn(what), MofNCompleteColumn(), BarColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(what, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def print_assumptions(sweeps: list[Any], flips: list[Any], console: Console) -> None:
+    """One row per ranged constant, most moving first; then the design's flip points."""
+    table = Table(title="Approved designs at both ends of each stated range")
+    for column in ("constant", "value", "low end", "high end", "claims that fail"):
+        table.add_column(column, overflow="fold")
+    for item in sweeps:
+        value = _show(item.value) + (" (edited)" if item.edited else "")
+        ends, failing = [], []
+        for end in (item.low, item.high):
+            if end.refused:
+                ends.append(f"{_show(end.value)}: refused ({end.refused})")
+                continue
+            ends.append(f"{_show(end.value)}: {end.approved:,} approved")
+            failing += [
+                f"{name} at {_show(end.value)}" for name, ok in end.claims.items() if not ok
+            ]
+        table.add_row(item.key, value, *ends, "; ".join(failing) or "none")
+    console.print(table)
+    if not flips:
+        console.print("This design's verdict holds across every stated range.", highlight=False)
+    for flip in flips:
+        verdict = "approved" if flip.approved_now else "not approved"
+        console.print(
+            f"This design is {verdict}; its verdict flips at {flip.key} = {flip.flips_at:g}.",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
