@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,15 @@ def own_lab_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LabEnv:
     monkeypatch.delenv("CONSTRAINTLAB_LEDGER", raising=False)
     monkeypatch.delenv("CONSTRAINTLAB_COURSE_LEDGER", raising=False)
     return LabEnv(home, home / ".mlsys" / "constraintlab.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _scenario_left_as_shipped() -> Iterator[None]:
+    """An in-process ``--scenario`` also sets CONSTRAINTLAB_SCENARIO (for the lab's child
+    process); without this a later test's CLI call would load the earlier test's file."""
+    yield
+    os.environ.pop("CONSTRAINTLAB_SCENARIO", None)
+    from constraintlab.model import scenario as sc
+
+    if sc.SCENARIO_PATH is not None:
+        sc.use_scenario(None)
