@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from constraintlab.cli.options import with_design_flags
-from constraintlab.cli.plans import build_plans, grid_pairs, sweep_pairs
+from constraintlab.cli.plans import build_plans, counting, grid_pairs, sweep_pairs
 from constraintlab.model.design import CONTROLS, Design, DesignError
 
 PROGRESS_DELAY_S = 1.0
@@ -325,20 +325,6 @@ def assumptions_command(design: Design, as_json: JsonFlag = False, only: OnlyKey
         )
         return
     print_assumptions(sweeps, flips, Console())
-
-
-@contextmanager
-def counting(what: str) -> Iterator[Callable[[int, int], None]]:
-    """A "what k/n" progress bar on a terminal stderr; a silent callback otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda _done, _total: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    columns = (TextColumn(what), MofNCompleteColumn(), BarColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(what, total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 def print_assumptions(sweeps: list[Any], flips: list[Any], console: Console) -> None:

@@ -8,6 +8,8 @@ missing, builds those under a rich progress bar on stderr, and then runs as usua
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from constraintlab.model.design import Design
 
@@ -28,20 +30,30 @@ def sweep_pairs(design: Design) -> list[tuple[float, str]]:
     return pairs(design.model_size_b, design.parallelism)
 
 
-def build_plans(pairs: list[tuple[float, str]]) -> None:
-    """Build the missing plans of ``pairs``, with a progress bar on a terminal stderr."""
-    from constraintlab.model.serving import PLANS
-
-    missing = PLANS.missing(pairs)
-    if not missing:
-        return
-    if len(missing) < PROGRESS_FROM or not sys.stderr.isatty():
-        PLANS.warm(missing)
+@contextmanager
+def counting(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A "what k/n" progress bar on a terminal stderr (rich, transient), fed by the callback
+    it yields, ``step(done, total)``; off a terminal the callback does nothing."""
+    if not sys.stderr.isatty():
+        yield lambda _done, _total: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = (TextColumn("serving plans"), MofNCompleteColumn(), BarColumn())
+    columns = (TextColumn(what), MofNCompleteColumn(), BarColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("plans", total=len(missing))
-        PLANS.warm(missing, lambda done, _total: progress.update(task, completed=done))
+        task = progress.add_task(what, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def build_plans(pairs: list[tuple[float, str]]) -> None:
+    """Build the missing plans of ``pairs``, with a progress bar on a terminal stderr when
+    there are enough of them to take a moment."""
+    from constraintlab.model.serving import PLANS
+
+    missing = PLANS.missing(pairs)
+    if len(missing) < PROGRESS_FROM:
+        PLANS.warm(missing)
+        return
+    with counting("serving plans") as step:
+        PLANS.warm(missing, step)
