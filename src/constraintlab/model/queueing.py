@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -59,7 +60,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
-P99_TAIL = 0.01
 MAX_POINTS: Final = 2**16  # the longest FFT: 1 MiB a complex array, a few ms
 ALIASING_TOLERANCE: Final = 1e-15
 
@@ -192,11 +192,12 @@ def mdc_p99_bracket_s(
     return max(service_s, spread), spread + service_s
 
 
-def _bisect(function: object, low: float, high: float, tolerance: float) -> float:
+def _increasing_root(
+    function: Callable[[float], float], low: float, high: float, tolerance: float
+) -> float:
     """The root of an increasing function on [low, high] (f(low) < 0 <= f(high)), by the
     Illinois variant of regula falsi: the bracket always holds the root, and it converges
     superlinearly (a few evaluations where bisection takes forty)."""
-    assert callable(function)
     f_low, f_high = float(function(low)), float(function(high))
     if f_low >= 0.0:
         return low
@@ -240,7 +241,7 @@ def mdc_response_quantile(
     def excess(rest: float) -> float:
         return _mdc_response_cdf(cdf, arrival_rate, servers, service_s, periods, rest) - q
 
-    rest = _bisect(excess, 0.0, service_s, 1e-13 * service_s)
+    rest = _increasing_root(excess, 0.0, service_s, 1e-13 * service_s)
     value = periods * service_s + rest
     return Quantile(value, value, value, "exact")
 
@@ -327,15 +328,14 @@ def whitt_response_tail(
     return (1.0 - wait_p) * served + wait_p * min(waited, 1.0)
 
 
-def quantile_of_tail(tail: object, scale_s: float, q: float) -> float:
+def quantile_of_tail(tail: Callable[[float], float], scale_s: float, q: float) -> float:
     """The smallest t with tail(t) <= 1 - q, by doubling then bisection (tail decreasing)."""
-    assert callable(tail)
     high = scale_s
     for _ in range(2000):
         if tail(high) <= 1.0 - q:
             break
         high *= 2.0
-    return _bisect(lambda t: (1.0 - q) - tail(t), 0.0, high, 1e-12 * high)
+    return _increasing_root(lambda t: (1.0 - q) - tail(t), 0.0, high, 1e-12 * high)
 
 
 def whitt_quantile_s(
