@@ -329,7 +329,7 @@ def whitt_response_tail(
 
 
 def quantile_of_tail(tail: Callable[[float], float], scale_s: float, q: float) -> float:
-    """The smallest t with tail(t) <= 1 - q, by doubling then bisection (tail decreasing)."""
+    """The smallest t with tail(t) <= 1 - q: doubling, then :func:`_increasing_root`."""
     high = scale_s
     for _ in range(2000):
         if tail(high) <= 1.0 - q:
