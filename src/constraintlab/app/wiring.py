@@ -16,6 +16,7 @@ from constraintlab.ledger.archaeology import LAB_DONE, LAB_TODO
 from constraintlab.ledger.keys import CAPSTONE_KEY, EARLIER_LAB_KEYS
 from constraintlab.ledger.sample import write_sample
 from constraintlab.ledger.writeback import sync_capstone, writeback_enabled
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS, Design, NumericControl
 from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.views.coach import HINT_STEPS
@@ -37,15 +38,11 @@ def _scenario_from_environment() -> None:
 
 _scenario_from_environment()
 
-# the published lab's names for the six pass flags
-MET_FIELDS: Final = {
-    "accuracy": "accuracy_met",
-    "p99_latency": "latency_met",
-    "dp_privacy": "dp_met",
-    "adversarial_robustness": "adversarial_met",
-    "carbon_reduction": "carbon_met",
-    "fault_tolerance": "fault_tolerance_met",
-}
+
+def met_fields() -> dict[str, str]:
+    """Constraint -> the ledger field its pass flag is saved under (its record's)."""
+    return {c.key: c.ledger_field for c in registry.constraints()}
+
 
 SLIDERS: Final = (
     "model_size_b",
@@ -292,12 +289,13 @@ def capstone_entry(
         "checkpoint_interval_min": float(d.checkpoint_interval_min),
         "flexible_job_pct": float(d.flexible_job_pct),
     }
-    for name, key in MET_FIELDS.items():
+    fields = met_fields()
+    for name, key in fields.items():
         entry[key] = bool(card.constraints[name].met)
     entry.update(
         {
             "gpu_budget_met": bool(card.budget.within_budget),
-            "constraints_all_met": card.n_met == len(MET_FIELDS),
+            "constraints_all_met": card.n_met == len(fields),
             "act1_prediction": act1_prediction,
             "act1_correct": bool(act1_correct),
             "act2_prediction": act2_prediction,

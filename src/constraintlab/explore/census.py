@@ -6,8 +6,9 @@ Nothing is sampled; no loop visits the 232,848,000 designs. With the tables of
 job sizes of the passing (eps, w, T) entries at each model size M sorted once,
 
 * approved = sum over (M, s, f, c) with the pair passing of #{entries with J <= max_job};
-* budget-only refusals (claim 11) = designs passing all six constraints but refused by the
-  budget: #{triple passes, J <= Jc} - #{triple passes, keeps up, J <= min(Jc, Jb)};
+* budget-only refusals (claim 11) = designs passing every constraint but refused by the
+  budget: #{triple passes, J <= Jk for every JOB constraint k} - #{triple passes, keeps up,
+  J <= min(every Jk, Jb)};
 * flips per control (claim 13): an approved design flips when some other value of one
   control, the rest unchanged, is not approved; so flips = approved - (approved designs on
   lines along that control that are approved at every value). A line is approved at every
@@ -28,23 +29,14 @@ from typing import Any, Final
 import numpy as np
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
-from constraintlab.explore.tables import (
-    NEVER,
-    PAIR_CONSTRAINTS,
-    TRIPLE_CONSTRAINTS,
-    GridTables,
-    IntArray,
-    build_tables,
-    tables,
-)
+from constraintlab.explore.tables import NEVER, GridTables, IntArray, build_tables, tables
 from constraintlab.model import carbon as carbon_model
+from constraintlab.model import registry
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
 
 EXAMPLE_COUNT: Final = 20
-TRIPLE: Final = TRIPLE_CONSTRAINTS
-PAIR: Final = PAIR_CONSTRAINTS
 
 
 @dataclass(frozen=True)
@@ -107,13 +99,13 @@ class Census:
 
 
 @lru_cache(maxsize=2)
-def _census(fingerprint: str) -> Census:
+def _census(fingerprint: str, constraints: tuple[str, ...]) -> Census:
     return with_examples(compute_census())
 
 
 def census() -> Census:
     """The census of the full grid under the current scenario, computed once per scenario."""
-    return _census(sc.FINGERPRINT)
+    return _census(sc.FINGERPRINT, registry.signature())
 
 
 def _count_at_most(sorted_jobs: list[np.ndarray], m: int, limits: Any) -> Any:
@@ -213,15 +205,13 @@ def passing_counts(t: GridTables) -> dict[str, int]:
     size = t.grid.size
     triple_size = shape[0] * shape[1] * shape[2]
     pair_size = shape[0] * shape[3]
-    counts = {name: int(t.triple_met[name].sum()) * (size // triple_size) for name in TRIPLE}
-    counts.update({name: int(t.pair_met[name].sum()) * (size // pair_size) for name in PAIR})
+    counts = {k: int(v.sum()) * (size // triple_size) for k, v in t.triple_met.items()}
+    counts.update({k: int(v.sum()) * (size // pair_size) for k, v in t.pair_met.items()})
     jobs = [np.sort(t.train_gpus[m].ravel()) for m in range(shape[0])]
-    counts["carbon_reduction"] = int(
-        sum(
-            np.searchsorted(jobs[m], t.carbon_max_job[m], side="right").sum()
-            for m in range(shape[0])
+    for name, limits in t.job_max.items():
+        counts[name] = int(
+            sum(np.searchsorted(jobs[m], limits[m], side="right").sum() for m in range(shape[0]))
         )
-    )
     return {name: counts[name] for name in CONSTRAINT_NAMES}
 
 
@@ -236,7 +226,7 @@ def within_budget_count(t: GridTables) -> int:
 
 
 def budget_only_refusals(t: GridTables, cause: str = "") -> int:
-    """Designs passing all six constraints that only the budget refuses (claim 11); with
+    """Designs passing every constraint that only the budget refuses (claim 11); with
     ``cause="cannot_keep_up"``, only those whose job cannot keep up at its interval (the rest
     need more GPUs than the budget; claim 18: a refusal names its real cause)."""
     total = 0
@@ -247,12 +237,12 @@ def budget_only_refusals(t: GridTables, cause: str = "") -> int:
             t.train_gpus[m][np.broadcast_to(t.triple_ok[m][..., None], t.keeps_up[m].shape)]
         )
         kept = np.sort(t.train_gpus[m][t.triple_ok[m][..., None] & t.keeps_up[m]])
-        six = np.searchsorted(triple, t.carbon_max_job[m], side="right")
-        if cause == "cannot_keep_up":  # the six-passing designs outside the keeping-up ones
-            ok = np.searchsorted(kept, t.carbon_max_job[m], side="right")
+        every = np.searchsorted(triple, t.threshold_max_job[m], side="right")
+        if cause == "cannot_keep_up":  # the designs passing every one that cannot keep up
+            ok = np.searchsorted(kept, t.threshold_max_job[m], side="right")
         else:
             ok = np.searchsorted(kept, t.max_job[m], side="right")
-        total += int(((six - ok) * t.pair_ok[m][:, None, None]).sum())
+        total += int(((every - ok) * t.pair_ok[m][:, None, None]).sum())
     return total
 
 
@@ -262,18 +252,20 @@ def ppa_outgrown(t: GridTables) -> int:
     if "renewable" not in contexts:
         return 0
     c = contexts.index("renewable")
+    others = [v[..., c] for k, v in t.job_max.items() if k != "carbon_reduction"]
+    rest = np.minimum.reduce([t.budget_max_job, *others])  # (M, s, f): all but carbon
     total = 0
     for m in range(t.train_gpus.shape[0]):
         kept = np.sort(t.train_gpus[m][t.triple_ok[m][..., None] & t.keeps_up[m]])
-        budget = np.searchsorted(kept, t.budget_max_job[m], side="right")
+        budget = np.searchsorted(kept, rest[m], side="right")
         both = np.searchsorted(kept, t.max_job[m][..., c], side="right")
         total += int(((budget - both) * t.pair_ok[m][:, None]).sum())
     return total
 
 
 def _best_fleet_reduction(t: GridTables) -> float | None:
-    """The best carbon reduction (%) of any design passing the other five and the budget in
-    the fleet context (from the candidates, at the most deferral that fits the budget)."""
+    """The best carbon reduction (%) of any design passing the others and the budget in the
+    fleet context (from the candidates, at the most deferral that fits the budget)."""
     from constraintlab.model import decide
 
     if "fleet" not in [str(c) for c in t.grid.axis("context")] or len(t.candidates) == 0:

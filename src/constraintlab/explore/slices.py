@@ -1,21 +1,23 @@
-"""Feasibility slices: a heat map over two controls, the other five held or optimised.
+"""Feasibility slices: a heat map over two controls, the others held or optimised.
 
 ``feasibility_slice(design, x, y)`` tabulates, over the grid values of ``x`` (columns) and
 ``y`` (rows):
 
-* with the other five controls at the design's own values (``evaluate_many`` on the
+* with the other controls at the design's own values (``evaluate_many`` on the
   2-D grid): constraints met, which fail (plus ``"gpu_budget"`` when the GPUs do not fit), and
   whether the design is approved;
 * *best over the other controls*: the most constraints met by any grid design with those x
   and y values, and whether any of them is approved. This part does not depend on the design;
   it is computed once per pair of controls from the census tables and cached.
 
-Best over the others, method. n_met = base5(M, eps, w, s) + carbon(N, f, c), where base5
-counts the five non-carbon constraints and carbon passes iff N <= L(f, c), N the GPUs of
-(M, eps, w, s, T) (the tables check that carbon's verdict falls with N). For a cell, the most
-is either max base5 or max base5 + 1, and it is max base5 + 1 iff the fewest GPUs among the
-cell's designs reaching max base5 are <= the largest L over the cell's free (f, c). Approval
-is the same test on the candidates (all five pass and within budget).
+Best over the others, method. n_met = base(M, eps, w, s) + sum over the K ``JOB`` constraints
+k of [N <= Lk(f, c)], where base counts the ``MODEL`` and ``SERVING`` constraints and N is the
+job GPUs of (M, eps, w, s, T) (the tables check that each Lk verdict falls with N). Within a
+cell the most is max base + g for some g in 0..K, reached by a design with base >= max base -
+l (l < K) whose job passes l + g thresholds; the fewest GPUs over the cell's T pass the most.
+With K = 1 (the shipped carbon) that is max base, plus one iff the fewest GPUs among the cell's
+designs reaching max base are <= the largest L over the cell's free (f, c). Approval is the
+cell's approved designs (:attr:`GridTables.approved_index`).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _failing(
 
 
 def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.bool_]]:
-    """(best n_met, any approved) over the other five controls; rows y, columns x.
+    """(best n_met, any approved) over the other controls; rows y, columns x.
 
     Computed once per unordered pair of controls and kept with the tables.
     """
@@ -130,6 +132,15 @@ def best_tables(t: GridTables, x: str, y: str) -> tuple[IntArray, NDArray[np.boo
     if first == x:  # rows must be y
         return best.T, approved.T
     return best, approved
+
+
+def _loosest(limit: IntArray, axes: set[int]) -> IntArray:
+    """A threshold (M, s, f, c) at its largest over deferral and context where they are free."""
+    if 5 not in axes:
+        limit = limit.max(axis=2, keepdims=True)
+    if 6 not in axes:
+        limit = limit.max(axis=3, keepdims=True)
+    return limit
 
 
 def _best_in_control_order(
@@ -145,24 +156,30 @@ def _best_in_control_order(
     base = t.base_met  # (M, eps, w, s)
     drop = tuple(d for d in range(4) if d not in axes)
     most = base.max(axis=drop, keepdims=True) if drop else base
-    at_most = base == most
     job = t.train_gpus if 4 in axes else t.train_gpus.min(axis=3, keepdims=True)
-    limit = t.carbon_max_job  # (M, s, f, c)
-    if 5 not in axes:
-        limit = limit.max(axis=2, keepdims=True)
-    if 6 not in axes:
-        limit = limit.max(axis=3, keepdims=True)
+    limits = list(t.job_max.values())  # each (M, s, f, c)
+    if len(limits) == 1:  # one threshold: the loosest over a free (f, c) is the one to beat
+        limits = [_loosest(limits[0], axes)]
+    n_f, n_c = limits[0].shape[2:] if limits else (1, 1)
+    reach = [base >= most - level for level in range(len(limits))]
     cell = tuple(n if d in axes else 1 for d, n in enumerate(shape))
-    plus = np.zeros(cell, dtype=bool)
+    plus = np.zeros(cell, dtype=np.int8)
     free = tuple(a for a, d in enumerate((0, 1, 2, 4)) if d not in axes)
     for s in range(shape[3]):
-        for f in range(limit.shape[2]):
-            for c in range(limit.shape[3]):
-                ok = at_most[:, :, :, s, None] & (job <= limit[:, s, f, c][:, None, None, None])
-                if free:
-                    ok = ok.any(axis=free, keepdims=True)
-                target = plus[:, :, :, s if 3 in axes else 0, :, f, c]
-                np.logical_or(target, ok, out=target)
+        for f in range(n_f):
+            for c in range(n_c):
+                passes = sum(
+                    (job <= limit[:, s, f, c][:, None, None, None]).astype(np.int8)
+                    for limit in limits
+                )
+                target = plus[
+                    :, :, :, s if 3 in axes else 0, :, f if 5 in axes else 0, c if 6 in axes else 0
+                ]
+                for level, near in enumerate(reach):
+                    gain = np.where(near[:, :, :, s, None], passes - level, 0).astype(np.int8)
+                    if free:
+                        gain = gain.max(axis=free, keepdims=True)
+                    np.maximum(target, gain, out=target)
     best = most[..., None, None, None] + plus
     best = best.max(axis=3, keepdims=True) if 3 not in axes else best
     others = tuple(d for d in range(len(CONTROL_NAMES)) if d not in axes)

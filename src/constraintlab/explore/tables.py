@@ -1,20 +1,21 @@
 """The engine's verdicts over a grid, factored by the controls each one reads.
 
-Reading the engine (:mod:`constraintlab.model.vectorized`) gives the structure:
+Each constraint's record (:mod:`constraintlab.model.registry`) says which controls it reads,
+and its array evaluation builds its table:
 
-* accuracy, robustness and privacy read (model size M, epsilon, adversarial weight w):
-  one table of 70 x 100 x 21 triples;
-* P99 latency and fault tolerance, and the serving + spare GPUs S, read (M, strategy s):
-  210 pairs (the M/D/c queue and the availability search run once per pair);
+* ``MODEL`` constraints (accuracy, robustness, privacy) read (model size M, epsilon,
+  adversarial weight w): one table of 70 x 100 x 21 triples each;
+* ``SERVING`` constraints (P99 latency, fault tolerance), and the serving + spare GPUs S, read
+  (M, strategy s): 210 pairs (the M/D/c queue and the availability search run once per pair);
 * the fine-tuning job's GPUs J and whether it keeps up read (M, epsilon, w, interval T);
-* carbon reads (S, J, deferral f, context c) and gets worse as J grows (every term of the
-  emissions rises with J), so it passes exactly when J <= a threshold Jc(M, s, f, c), found
-  by bisection on whole GPUs with the engine's own emissions arithmetic;
+* ``JOB`` constraints (carbon) read (S, J, deferral f, context c) and get worse as J grows
+  (every term of the emissions rises with J), so each passes exactly when J <= a threshold
+  Jk(M, s, f, c), found by bisection on whole GPUs with the constraint's own arithmetic;
 * the budget holds when the job keeps up and S + J + deferral GPUs(J, f) <= 10,000, which
   also rises with J: J <= Jb(M, s, f).
 
 So every grid design's verdicts are lookups (:meth:`GridTables.verdicts`), and a design is
-approved when the triple and the pair pass, the job keeps up and J <= min(Jc, Jb). A test
+approved when its triple and pair pass, the job keeps up and J <= min(every Jk, Jb). A test
 compares the lookups with the scalar :func:`~constraintlab.evaluate` on random grid designs.
 """
 
@@ -29,19 +30,18 @@ from numpy.typing import NDArray
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, full_grid
 from constraintlab.model import carbon as carbon_model
+from constraintlab.model import registry, training
 from constraintlab.model import scenario as sc
-from constraintlab.model import training
 from constraintlab.model.decide import meets
 from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
-from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
+from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.registry import JOB, MODEL, SERVING, Arrays, Constraint
 from constraintlab.model.serving import warm_grid_plans
 from constraintlab.model.vectorized import serving_table
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
-TRIPLE_CONSTRAINTS: Final = ("accuracy", "adversarial_robustness", "dp_privacy")
-PAIR_CONSTRAINTS: Final = ("p99_latency", "fault_tolerance")
 STRUCTURAL: Final = CONTROL_NAMES[:5]
 CARBON_CONTROLS: Final = CONTROL_NAMES[5:]
 NEVER: Final = training.NEVER
@@ -65,35 +65,38 @@ class GridTables:
     serve_gpus: IntArray  # (M, s): serving replicas' GPUs + spares' GPUs
     train_gpus: IntArray  # (M, eps, w, T): job GPUs (true demand if it cannot keep up; NEVER)
     keeps_up: BoolArray  # (M, eps, w, T)
-    carbon_max_job: IntArray  # (M, s, f, c): Jc, the most job GPUs that still pass carbon (-1)
+    job_max: dict[str, IntArray]  # name -> (M, s, f, c): Jk, the most job GPUs passing it (-1)
     budget_max_job: IntArray  # (M, s, f): Jb, the most job GPUs within budget (-1)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
-
-    def deferral(self, job: IntArray, f: IntArray) -> IntArray:
-        flex = self.grid.numbers("flexible_job_pct")[f]
-        finite = job < NEVER
-        extra = carbon_model.deferral_gpus(np.where(finite, job, 0), flex)
-        return np.asarray(np.where(finite, extra, 0), dtype=np.int64)
 
     def gpus(
         self, m: IntArray, e: IntArray, w: IntArray, s: IntArray, t: IntArray, f: IntArray
     ) -> IntArray:
-        """GPUs needed: serving + spares + job + deferral."""
+        """GPUs needed: serving + spares + job + deferral (:func:`carbon.gpus_needed`)."""
         job = self.train_gpus[m, e, w, t]
-        return np.asarray(self.serve_gpus[m, s] + job + self.deferral(job, f), dtype=np.int64)
+        flex = self.grid.numbers("flexible_job_pct")[f]
+        extra = carbon_model.deferral_gpus(job, flex)
+        return np.asarray(self.serve_gpus[m, s] + job + np.asarray(extra, dtype=np.int64))
 
     def verdicts(self, index: IntArray) -> dict[str, BoolArray]:
-        """Per design (rows of grid indices): six pass flags, ``within_budget``, ``approved``."""
+        """Per design (rows of grid indices): every pass flag, ``within_budget``, ``approved``."""
         m, e, w, s, t, f, c = (index[:, i] for i in range(len(CONTROL_NAMES)))
         job = self.train_gpus[m, e, w, t]
         met = {name: table[m, e, w] for name, table in self.triple_met.items()}
         met.update({name: table[m, s] for name, table in self.pair_met.items()})
-        met["carbon_reduction"] = job <= self.carbon_max_job[m, s, f, c]
+        met.update({name: job <= table[m, s, f, c] for name, table in self.job_max.items()})
         within = self.keeps_up[m, e, w, t] & (job <= self.budget_max_job[m, s, f])
         approved = np.logical_and.reduce([met[name] for name in CONSTRAINT_NAMES]) & within
         verdicts = {name: met[name] for name in CONSTRAINT_NAMES}
         verdicts.update(within_budget=within, approved=approved)
         return verdicts
+
+    @cached_property
+    def threshold_max_job(self) -> IntArray:
+        """(M, s, f, c): the most job GPUs at which every ``JOB`` constraint passes."""
+        shape = (*self.serve_gpus.shape, *self.grid.shape()[5:])
+        unbounded = np.full(shape, np.iinfo(np.int64).max, dtype=np.int64)
+        return np.asarray(np.minimum.reduce([unbounded, *self.job_max.values()]), dtype=np.int64)
 
     @cached_property
     def triple_ok(self) -> BoolArray:
@@ -106,19 +109,19 @@ class GridTables:
     @cached_property
     def max_job(self) -> IntArray:
         """(M, s, f, c): the most job GPUs an approved design may have: min(Jc, Jb)."""
-        return np.minimum(self.carbon_max_job, self.budget_max_job[..., None])
+        return np.minimum(self.threshold_max_job, self.budget_max_job[..., None])
 
     @cached_property
     def base_met(self) -> NDArray[np.int8]:
-        """(M, eps, w, s): how many of the five non-carbon constraints pass."""
+        """(M, eps, w, s): how many of the ``MODEL`` and ``SERVING`` constraints pass."""
         triple = np.sum([t.astype(np.int8) for t in self.triple_met.values()], axis=0)
         pair = np.sum([p.astype(np.int8) for p in self.pair_met.values()], axis=0)
         return np.asarray(triple[:, :, :, None] + pair[:, None, None, :], dtype=np.int8)
 
     @cached_property
     def candidates(self) -> IntArray:
-        """(n, 5) structural indices that pass the five non-carbon constraints, whose job keeps
-        up and fits under the most generous (f, c) threshold. Rows in grid order."""
+        """(n, 5) structural indices that pass every ``MODEL`` and ``SERVING`` constraint, whose
+        job keeps up and fits under the most generous (f, c) threshold. Rows in grid order."""
         loosest = self.max_job.max(axis=(2, 3))  # (M, s)
         m, e, w, s, t = np.nonzero(
             (self.triple_ok & True)[:, :, :, None, None]
@@ -148,27 +151,25 @@ class GridTables:
         return self.gpus(m, e, w, s, t, np.zeros_like(m))
 
 
-def _triple_met(grid: Grid) -> dict[str, BoolArray]:
-    """Accuracy, robustness and privacy on (M, eps, w): the engine's functions and rule."""
-    from constraintlab.model import accuracy as acc_model
-    from constraintlab.model import robustness as rob_model
+def _met_table(constraint: Constraint, arrays: Arrays, shape: tuple[int, ...]) -> BoolArray:
+    """A constraint's verdicts over its own controls: its array evaluation and the rule."""
+    value, ok = constraint.score_many(arrays)
+    met = np.asarray(meets(constraint.key, value), dtype=bool) & ok
+    return np.broadcast_to(met, shape).copy()
 
+
+def _triple_met(grid: Grid) -> dict[str, BoolArray]:
+    """Every ``MODEL`` constraint on (M, eps, w)."""
     size = grid.numbers("model_size_b")[:, None, None]
     eps = grid.numbers("dp_epsilon")[None, :, None]
     weight = grid.numbers("adv_weight")[None, None, :]
     shape = (size.shape[0], eps.shape[1], weight.shape[2])
-    values = {
-        "accuracy": acc_model.accuracy(size, eps, weight) * 100.0,
-        "adversarial_robustness": rob_model.robustness(eps, weight) * 100.0,
-        "dp_privacy": eps + 0.0 * size + 0.0 * weight,
-    }
-    return {
-        name: np.broadcast_to(np.asarray(meets(name, values[name]), dtype=bool), shape).copy()
-        for name in TRIPLE_CONSTRAINTS
-    }
+    arrays = Arrays(model_size_b=size, dp_epsilon=eps, adv_weight=weight)
+    return {c.key: _met_table(c, arrays, shape) for c in registry.of_kind(MODEL)}
 
 
 def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
+    """Every ``SERVING`` constraint on (M, s), and the serving + spare GPUs there."""
     sizes = grid.numbers("model_size_b")
     strategies = [str(s) for s in grid.axis("parallelism")]
     warm_grid_plans(sizes.tolist(), strategies)
@@ -177,12 +178,8 @@ def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
     table = serving_table(
         np.broadcast_to(sizes[:, None], shape).copy(), np.broadcast_to(codes[None, :], shape).copy()
     )
-    met = {
-        "p99_latency": np.asarray(meets("p99_latency", table.p99_ms), dtype=bool)
-        & table.latency_ok,
-        "fault_tolerance": np.asarray(meets("fault_tolerance", table.uptime * 100.0), dtype=bool)
-        & table.latency_ok,
-    }
+    arrays = Arrays(serve=table)
+    met = {c.key: _met_table(c, arrays, shape) for c in registry.of_kind(SERVING)}
     return met, _whole(table.serving_gpus + table.spare_gpus, "serving GPUs")
 
 
@@ -252,26 +249,33 @@ def _bisect_max(passes: Any, shape: tuple[int, ...], high: int) -> IntArray:
     return low
 
 
-def carbon_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
-    """(M, s, f, c): the most job GPUs at which carbon passes (the engine's emissions)."""
+def job_thresholds(constraint: Constraint, grid: Grid, serve: IntArray, high: int) -> IntArray:
+    """(M, s, f, c): the most job GPUs at which a ``JOB`` constraint passes (its own array
+    evaluation, bisected on whole GPUs; its verdict must fall as the job grows)."""
     flex = grid.numbers("flexible_job_pct")[None, None, :, None]
     contexts = [str(c) for c in grid.axis("context")]
     ppa = np.array([carbon_model.ppa_kw(c) for c in contexts])[None, None, None, :]
     held = serve[:, :, None, None].astype(np.float64)
     shape = (*serve.shape, flex.shape[2], len(contexts))
-    base = carbon_baseline().g_per_study
 
     def passes(job: IntArray) -> BoolArray:
-        day = carbon_model.emissions(
-            held, job.astype(np.float64), flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH)
+        jobs = job.astype(np.float64)
+        arrays = Arrays(
+            held_gpus=held,
+            job_gpus=jobs,
+            flexible_job_pct=flex,
+            ppa_kw=ppa,
+            gpus_needed=carbon_model.gpus_needed(held, jobs, flex),
         )
-        value = carbon_model.reduction(day.g_per_study, base) * 100.0
-        return np.asarray(meets("carbon_reduction", value), dtype=bool)
+        value, ok = constraint.score_many(arrays)
+        return np.broadcast_to(np.asarray(meets(constraint.key, value), dtype=bool) & ok, shape)
 
     limits = _bisect_max(passes, shape, high)
     check = passes(np.maximum(limits, 0)) | (limits < 0)
     if not check.all():
-        raise RuntimeError("carbon's verdict is not monotone in job GPUs; the explorer assumes it")
+        raise RuntimeError(
+            f"{constraint.label}'s verdict is not monotone in job GPUs; the explorer assumes it"
+        )
     return limits
 
 
@@ -281,8 +285,8 @@ def budget_thresholds(grid: Grid, serve: IntArray, high: int) -> IntArray:
     shape = (*serve.shape, flex.shape[2])
 
     def passes(job: IntArray) -> BoolArray:
-        extra = carbon_model.deferral_gpus(job, flex)
-        return np.asarray(serve[:, :, None] + job + extra <= sc.GPU_BUDGET, dtype=bool)
+        needed = carbon_model.gpus_needed(serve[:, :, None], job, flex)
+        return np.asarray(needed <= sc.GPU_BUDGET, dtype=bool)
 
     return _bisect_max(passes, shape, high)
 
@@ -304,7 +308,7 @@ def build_tables(grid: Grid) -> GridTables:
         serve_gpus=serve,
         train_gpus=train,
         keeps_up=keeps_up,
-        carbon_max_job=carbon_thresholds(grid, serve, high),
+        job_max={c.key: job_thresholds(c, grid, serve, high) for c in registry.of_kind(JOB)},
         budget_max_job=budget_thresholds(grid, serve, high),
     )
 
@@ -312,15 +316,15 @@ def build_tables(grid: Grid) -> GridTables:
 def tables(grid: Grid | None = None) -> GridTables:
     """The tables of ``grid`` (default: the full grid), built once per process and scenario."""
     if grid is None or grid == full_grid():
-        return _full_tables(sc.FINGERPRINT)
-    return _reduced_tables(grid, sc.FINGERPRINT)
+        return _full_tables(sc.FINGERPRINT, registry.signature())
+    return _reduced_tables(grid, sc.FINGERPRINT, registry.signature())
 
 
 @lru_cache(maxsize=2)
-def _full_tables(fingerprint: str) -> GridTables:
+def _full_tables(fingerprint: str, constraints: tuple[str, ...]) -> GridTables:
     return build_tables(full_grid())
 
 
 @lru_cache(maxsize=4)
-def _reduced_tables(grid: Grid, fingerprint: str) -> GridTables:
+def _reduced_tables(grid: Grid, fingerprint: str, constraints: tuple[str, ...]) -> GridTables:
     return build_tables(grid)

@@ -31,6 +31,7 @@ import numpy as np
 
 from constraintlab.model import scenario as sc
 from constraintlab.model._numeric import Real
+from constraintlab.model.training import NEVER
 
 
 def context_intensity(context: str) -> float:
@@ -49,14 +50,28 @@ def gpu_facility_kw() -> float:
 
 
 def deferral_gpus(job_gpus: Real, flexible_job_pct: Real) -> Real:
-    """Extra whole GPUs so the deferred share runs only in the clean hours: ceil(f N (24/H - 1))."""
+    """Extra whole GPUs so the deferred share runs only in the clean hours: ceil(f N (24/H - 1)),
+    and none for a job with no size (N infinite, or the tables' :data:`training.NEVER`).
+
+    The one definition of deferral GPUs: the scalar engine, the array engine and the census
+    tables all call it."""
+    job = np.asarray(job_gpus, dtype=np.float64)
+    sized = np.isfinite(job) & (job < NEVER)
     share = np.asarray(flexible_job_pct, dtype=np.float64) / 100.0
     extra = np.ceil(
-        np.asarray(job_gpus, dtype=np.float64) * share * (24.0 / sc.CLEAN_HOURS_PER_DAY - 1.0)
-        - 1e-9
+        np.where(sized, job, 0.0) * share * (24.0 / sc.CLEAN_HOURS_PER_DAY - 1.0) - 1e-9
     )
-    extra = np.maximum(extra, 0.0)
+    extra = np.where(sized, np.maximum(extra, 0.0), 0.0)
     return float(extra) if np.ndim(extra) == 0 else extra
+
+
+def gpus_needed(held_gpus: Real, job_gpus: Real, flexible_job_pct: Real) -> Real:
+    """Every GPU a design holds: S + N + deferral GPUs(N, f), S the serving replicas' and
+    spares' GPUs, N the job's (infinite when it has no size). The one definition the scalar
+    engine, the array engine, the census tables and the emissions share."""
+    job = np.asarray(job_gpus, dtype=np.float64)
+    total = np.asarray(held_gpus, dtype=np.float64) + job + deferral_gpus(job, flexible_job_pct)
+    return float(total) if np.ndim(total) == 0 else total
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,7 @@ def emissions(
     grid_mean = float(sc.GRID_FLEET_G_PER_KWH)
     clean = grid_mean * (1.0 - sc.CLEAN_HOURS_REDUCTION)
     ppa_kwh = flat_ppa_kw * 24.0 + deferred_ppa_kw * hours
-    extra = deferral_gpus(job_gpus, flexible_job_pct)
-    held = np.asarray(serve_gpus, dtype=np.float64) + job_gpus + extra
+    held = gpus_needed(serve_gpus, job_gpus, flexible_job_pct)
     return Emissions(
         ppa_kg=ppa_kwh * renewable_g / 1000.0,
         grid_kg=(flat_kw - flat_ppa_kw) * 24.0 * grid_mean / 1000.0,
@@ -140,7 +154,7 @@ def baseline_of(design: Any, serve_gpus: int, job_gpus: int) -> Baseline:
     """The baseline's figures on the 386 g/kWh grid without deferral, from its GPUs.
 
     The engine scores and sizes the baseline design once per scenario (and refuses a scenario
-    whose baseline fails the five non-carbon constraints or the budget); this module only
+    whose baseline fails a constraint other than carbon, or the budget); this module only
     turns its GPUs into emissions, so it needs nothing from the engine.
     """
     result = design_emissions(serve_gpus, job_gpus, 0.0, "fleet")

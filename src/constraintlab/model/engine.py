@@ -1,11 +1,12 @@
-"""The scorecard: one design in, six constraints and the GPU budget out.
+"""The scorecard: one design in, every constraint and the GPU budget out.
 
-``evaluate(design)`` composes the constraint modules (:mod:`accuracy`, :mod:`serving`,
-:mod:`privacy`, :mod:`robustness`, :mod:`carbon`, :mod:`uptime`) and the fine-tuning job
+``evaluate(design)`` scores each constraint of the registry (:mod:`registry`; the shipped
+ones are in :mod:`constraints`, over the modules :mod:`accuracy`, :mod:`serving`,
+:mod:`privacy`, :mod:`robustness`, :mod:`carbon`, :mod:`uptime`) and sizes the fine-tuning job
 (:mod:`training`). The 10,000-GPU budget is shared by the serving replicas the SLO needs,
 the spares that keep it 99.9 % available, the fine-tuning job (with what checkpoints and
-restarts cost) and the extra GPUs deferral needs. A design is *approved* when all six
-constraints pass and its GPUs fit the budget. Every verdict is decided on the value rounded
+restarts cost) and the extra GPUs deferral needs. A design is *approved* when every
+constraint passes and its GPUs fit the budget. Every verdict is decided on the value rounded
 to the digits the lab shows (:mod:`decide`, contract claim 14).
 
 A value that does not exist (the P99 of a model that does not fit, the carbon of a job that
@@ -23,33 +24,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from constraintlab.model import accuracy as acc_model
 from constraintlab.model import carbon as carbon_model
-from constraintlab.model import robustness as rob_model
+from constraintlab.model import registry, training
 from constraintlab.model import scenario as sc
-from constraintlab.model import training
 from constraintlab.model._numeric import json_safe
-from constraintlab.model.decide import COMPARISON, DECIMALS, meets, passing_margin, shown, target
+from constraintlab.model.decide import meets, passing_margin, shown
 from constraintlab.model.design import CONTROLS, Design, NumericControl
+from constraintlab.model.registry import Constraint, Point, Reading
 from constraintlab.model.serving import ServingPlan, serving_plan
 
-CONSTRAINT_NAMES: Final = (
-    "accuracy",
-    "p99_latency",
-    "dp_privacy",
-    "adversarial_robustness",
-    "carbon_reduction",
-    "fault_tolerance",
-)
-
-CONSTRAINT_LABELS: Final = {
-    "accuracy": "Accuracy",
-    "p99_latency": "P99 latency",
-    "dp_privacy": "DP privacy (HIPAA)",
-    "adversarial_robustness": "Adversarial robustness",
-    "carbon_reduction": "Carbon reduction",
-    "fault_tolerance": "Fault tolerance",
-}
+CONSTRAINT_NAMES: Final = registry.Names()  # live views of the registry, in scorecard order
+CONSTRAINT_LABELS: Final = registry.Labels()
 
 
 @dataclass(frozen=True)
@@ -124,6 +109,7 @@ class GpuUsage:
 
     @property
     def gpus_needed(self) -> float:
+        """S + N + deferral GPUs (:func:`carbon.gpus_needed`: the one definition)."""
         return self.serving_gpus + self.spare_gpus + self.training_gpus + self.deferral_gpus
 
     @property
@@ -179,7 +165,7 @@ class GpuUsage:
 
 @dataclass(frozen=True)
 class Scorecard:
-    """The six constraints of one design, its GPU budget and the verdict."""
+    """Every constraint of one design, its GPU budget and the verdict."""
 
     design: Design
     constraints: dict[str, ConstraintResult]
@@ -191,7 +177,7 @@ class Scorecard:
 
     @property
     def approved(self) -> bool:
-        return self.n_met == len(CONSTRAINT_NAMES) and self.budget.within_budget
+        return self.n_met == len(self.constraints) and self.budget.within_budget
 
     @property
     def failing(self) -> list[str]:
@@ -243,9 +229,7 @@ def gpu_usage(design: Design) -> GpuUsage:
 
 def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
     ideal, gpus, keeps_up, interval = job_gpus(design)
-    extra = (
-        carbon_model.deferral_gpus(gpus, design.flexible_job_pct) if math.isfinite(gpus) else 0.0
-    )
+    extra = carbon_model.deferral_gpus(gpus, design.flexible_job_pct)
     return GpuUsage(
         serving_gpus=plan.serving_gpus,
         spare_gpus=plan.spare_gpus,
@@ -259,147 +243,27 @@ def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
     )
 
 
-def _result(
-    name: str,
-    exact: float,
-    derivation: dict[str, Any],
-    met: bool | None = None,
-    missing: str = "",
-) -> ConstraintResult:
-    """A constraint decided by the stated rule on its shown value (``met`` may add a condition).
-
-    ``missing`` says why the value does not exist; a non-finite value always has a reason."""
-    decided = bool(meets(name, exact)) if math.isfinite(exact) else False
-    if met is not None:
-        decided = decided and met
-    value = float(shown(name, exact)) if math.isfinite(exact) else exact
-    unit = {"p99_latency": "ms", "dp_privacy": "epsilon"}.get(name, "%")
-    if not missing and not math.isfinite(exact):
-        missing = "not computed"
+def _result(constraint: Constraint, reading: Reading) -> ConstraintResult:
+    """A constraint decided by the stated rule on its shown value (``reading.met`` may add a
+    condition). A non-finite value always has a reason (``missing``)."""
+    exact, name = reading.exact, constraint.key
+    finite = math.isfinite(exact)
+    decided = bool(meets(name, exact)) if finite else False
+    if reading.met is not None:
+        decided = decided and reading.met
+    missing = reading.missing or ("" if finite else "not computed")
     return ConstraintResult(
         name,
-        CONSTRAINT_LABELS[name],
-        value,
-        target(name),
-        unit,
-        COMPARISON[name],
+        constraint.label,
+        float(shown(name, exact)) if finite else exact,
+        constraint.target,
+        constraint.unit,
+        constraint.comparison,
         decided,
-        derivation,
+        reading.derivation,
         exact_value=exact,
-        decimals=DECIMALS[name],
+        decimals=constraint.decimals,
         missing=missing,
-    )
-
-
-def _accuracy(design: Design) -> ConstraintResult:
-    parts = acc_model.accuracy_breakdown(design.model_size_b, design.dp_epsilon, design.adv_weight)
-    return _result(
-        "accuracy",
-        parts.accuracy * 100.0,
-        {
-            "clean_accuracy_pct": parts.clean_accuracy * 100.0,
-            "dp_cost_pct": parts.dp_cost * 100.0,
-            "adversarial_cost_pct": parts.adversarial_cost * 100.0,
-        },
-    )
-
-
-def _latency(plan: ServingPlan) -> ConstraintResult:
-    return _result(
-        "p99_latency",
-        plan.p99_ms,
-        {
-            "gpus_per_replica": plan.gpus_per_replica,
-            "tensor_parallel": plan.tensor_parallel,
-            "pipeline_parallel": plan.pipeline_parallel,
-            "weights_gb": plan.weights_gb,
-            "memory_per_gpu_gb": plan.memory_per_gpu_gb,
-            "fits_in_memory": plan.fits_in_memory,
-            "arithmetic_intensity_flop_per_byte": plan.arithmetic_intensity_flop_per_byte,
-            "ridge_point_flop_per_byte": sc.RIDGE_POINT_FLOP_PER_BYTE,
-            "compute_ms": plan.compute_ms,
-            "tensor_parallel_comm_ms": plan.tensor_parallel_comm_ms,
-            "collectives_per_stage": plan.collectives_per_stage,
-            "nvlink_gb_per_s_per_direction": sc.NVLINK_GB_PER_S_PER_DIRECTION,
-            "collective_latency_us": sc.TP_COLLECTIVE_LATENCY_US,
-            "pipeline_hop_ms": plan.pipeline_hop_ms,
-            "service_mean_ms": plan.service_mean_ms,
-            "service_ms": plan.service_ms,
-            "service_scv": plan.service_scv,
-            "fixed_delay_ms": plan.fixed_delay_ms,
-            "slo_feasible": plan.slo_feasible,
-            "replicas": plan.replicas,
-            "replicas_required": plan.replicas_required,
-            "offered_load": plan.offered_load,
-            "utilization": plan.utilization,
-            "p99_at_required_ms": plan.p99_at_required_ms,
-            "p99_over_service": plan.p99_ms / plan.service_ms,
-            "arrival_rate_per_s": sc.ARRIVAL_RATE_PER_S,
-        },
-        met=plan.fits_in_memory and plan.slo_feasible,
-        missing="" if plan.fits_in_memory else NOT_FITTING,
-    )
-
-
-def _privacy(design: Design) -> ConstraintResult:
-    return _result(
-        "dp_privacy",
-        design.dp_epsilon,
-        {"dp_accuracy_cost_pct": acc_model.dp_accuracy_cost(design.dp_epsilon) * 100.0},
-    )
-
-
-def _robustness(design: Design) -> ConstraintResult:
-    value = rob_model.robustness(design.dp_epsilon, design.adv_weight)
-    return _result(
-        "adversarial_robustness",
-        value * 100.0,
-        {
-            "undefended_pct": sc.ROBUSTNESS_UNDEFENDED * 100.0,
-            "adv_weight": design.adv_weight,
-            "dp_signal_retained": rob_model.dp_signal_retained(design.dp_epsilon),
-        },
-    )
-
-
-def _carbon(design: Design, usage: GpuUsage) -> ConstraintResult:
-    base = carbon_baseline()
-    serve = usage.serving_gpus + usage.spare_gpus
-    if not math.isfinite(usage.training_gpus):
-        return _result(
-            "carbon_reduction",
-            -math.inf,
-            {"baseline_gpus": base.gpus},
-            met=False,
-            missing=NO_INTERVAL_KEEPS_UP,
-        )
-    day = carbon_model.design_emissions(
-        serve, usage.training_gpus, design.flexible_job_pct, design.context
-    )
-    reduction = carbon_model.reduction(day.g_per_study, base.g_per_study)
-    return _result(
-        "carbon_reduction",
-        float(reduction) * 100.0,
-        {
-            "gpus_used": usage.gpus_needed,
-            "g_per_study": float(day.g_per_study),
-            "baseline_g_per_study": base.g_per_study,
-            "baseline_gpus": base.gpus,
-            "baseline_design": base.design.to_dict(),
-            "emissions_t_per_day": float(day.total_kg) / 1000.0,
-            "baseline_emissions_t_per_day": base.t_per_day,
-            "ppa_t_per_day": float(day.ppa_kg) / 1000.0,
-            "grid_t_per_day": float(day.grid_kg) / 1000.0,
-            "clean_hours_t_per_day": float(day.clean_hours_kg) / 1000.0,
-            "embodied_t_per_day": float(day.embodied_kg) / 1000.0,
-            "energy_mwh_per_day": float(day.energy_mwh),
-            "power_mw": float(day.energy_mwh) / 24.0,
-            "ppa_capacity_mw": carbon_model.ppa_kw(design.context) / 1000.0,
-            "context_intensity_g_per_kwh": carbon_model.context_intensity(design.context),
-            "grid_g_per_kwh": sc.GRID_FLEET_G_PER_KWH,
-            "pue": sc.PUE,
-            "deferral_gpus": usage.deferral_gpus,
-        },
     )
 
 
@@ -420,66 +284,24 @@ def interval_advice(usage: GpuUsage) -> tuple[str, float, float]:
     return ("lengthen" if best_t > here else "shorten"), best_t, float(best_n)
 
 
-def _fault_tolerance(design: Design, plan: ServingPlan, usage: GpuUsage) -> ConstraintResult:
-    avail = plan.availability
-    job = usage.training_gpus if math.isfinite(usage.training_gpus) else 0.0
-    failure_rate = job / sc.GPU_MTBF_H
-    goodput = float(training.goodput(job, design.checkpoint_interval_min)) if job > 0 else 0.0
-    t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.nan
-    peak_gpus, most = training.most_delivered_gpus(design.checkpoint_interval_min)
-    advice, best_t, best_n = interval_advice(usage)
-    return _result(
-        "fault_tolerance",
-        avail.availability * 100.0,
-        {
-            "replicas_required": avail.replicas_required,
-            "n_replicas": avail.n_replicas,
-            "active_replicas": avail.replicas_required,
-            "spare_replicas": avail.spare_replicas,
-            "gpus_per_replica": avail.gpus_per_replica,
-            "replica_down_share": avail.replica_down_share,
-            "replica_failures_per_day": avail.replica_failures_per_day,
-            "gpu_mtbf_h": sc.GPU_MTBF_H,
-            "restart_min": sc.COLD_RESTART_MIN,
-            "slo_feasible": plan.slo_feasible,
-            "training_gpus": usage.training_gpus,
-            "training_failures_per_h": failure_rate,
-            "optimal_interval_min": t_star,
-            "checkpoint_interval_min": design.checkpoint_interval_min,
-            "checkpoint_s": sc.CHECKPOINT_WRITE_S,
-            "training_goodput": goodput,
-            "training_keeps_up": usage.training_keeps_up,
-            "training_most_delivered_gpus": most,
-            "training_peak_gpus": peak_gpus,
-            "interval_advice": advice,
-            "best_interval_min": best_t,
-            "best_interval_gpus": best_n,
-        },
-        met=plan.slo_feasible,
-        missing="" if plan.fits_in_memory else NOT_FITTING,
-    )
+_SKIPPED: Final = Reading(math.nan, {}, met=False, missing="not computed")
 
 
 def evaluate(design: Design, *, with_carbon: bool = True) -> Scorecard:
-    """The scorecard of one design (six constraints, GPU budget, verdict)."""
+    """The scorecard of one design (every constraint, the GPU budget, the verdict).
+
+    ``with_carbon=False`` skips the constraints that read the carbon baseline (the baseline's
+    own scoring)."""
     if not isinstance(design, Design):
         raise TypeError(f"evaluate() takes a Design, not {type(design).__name__}")
     plan = serving_plan(design.model_size_b, design.parallelism)
     usage = _gpu_usage(design, plan)
-    carbon = (
-        _carbon(design, usage)
-        if with_carbon
-        else _result("carbon_reduction", math.nan, {}, met=False, missing="not computed")
-    )
-    results = (
-        _accuracy(design),
-        _latency(plan),
-        _privacy(design),
-        _robustness(design),
-        carbon,
-        _fault_tolerance(design, plan, usage),
-    )
-    return Scorecard(design, {r.name: r for r in results}, usage)
+    point = Point(design, plan, usage, carbon_baseline)
+    results = {
+        c.key: _result(c, c.score(point) if with_carbon or not c.reads_baseline else _SKIPPED)
+        for c in registry.constraints()
+    }
+    return Scorecard(design, results, usage)
 
 
 # --- the carbon baseline: sized once per scenario, checked at load (contract claim 17) -------
@@ -488,7 +310,8 @@ def carbon_baseline() -> carbon_model.Baseline:
     """The scenario's baseline design, scored by this engine (carbon aside) and sized once.
 
     Raises :class:`~constraintlab.model.scenario.ScenarioError` naming ``carbon.baseline`` and
-    what it fails when it does not meet the five non-carbon constraints and the budget.
+    what it fails when it does not meet every constraint that does not read the baseline (all
+    but carbon) and the budget.
     """
     design = Design(
         model_size_b=sc.BASELINE_MODEL_SIZE_B,
@@ -509,7 +332,7 @@ def carbon_baseline() -> carbon_model.Baseline:
         raise sc.ScenarioError(
             "carbon.baseline",
             described,
-            "a design that meets the five non-carbon constraints and the GPU budget;"
+            "a design that meets every constraint but carbon and the GPU budget;"
             f" it fails {'; '.join(failures)}",
         )
     b = card.budget
@@ -520,10 +343,11 @@ sc.on_change(carbon_baseline.cache_clear)
 
 
 def baseline_failures(card: Scorecard) -> list[str]:
-    """What a baseline candidate fails, in words: each non-carbon card, then the budget."""
+    """What a baseline candidate fails, in words: each card that does not read the baseline
+    (all but carbon), then the budget."""
     failures = []
     for name, result in card.constraints.items():
-        if name == "carbon_reduction" or result.met:
+        if registry.get(name).reads_baseline or result.met:
             continue
         value = result.missing or f"{result.value:,.{result.decimals}f} {result.unit}"
         failures.append(

@@ -9,8 +9,8 @@ claim 19). Plain text: views escape it like any other string.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
+from constraintlab.model import registry
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
@@ -68,7 +68,7 @@ def gpu_sum_text(budget: GpuUsage) -> str:
     )
 
 
-def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
+def accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
     d, x = r.derivation, card.design
     return (
         f"clean {d['clean_accuracy_pct']:.2f}% for {x.model_size_b:g} B params"
@@ -78,7 +78,7 @@ def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
+def latency_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
     layout = LAYOUT_NAMES[card.design.parallelism]
     if not d["fits_in_memory"]:
@@ -113,7 +113,7 @@ def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-def _privacy_line(r: ConstraintResult, card: Scorecard) -> str:
+def privacy_line(r: ConstraintResult, card: Scorecard) -> str:
     sign = "<=" if r.met else ">"
     retained = card.constraints["adversarial_robustness"].derivation["dp_signal_retained"]
     return (
@@ -123,7 +123,7 @@ def _privacy_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-def _robustness_line(r: ConstraintResult, card: Scorecard) -> str:
+def robustness_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
     gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100.0
     return (
@@ -132,7 +132,7 @@ def _robustness_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
+def carbon_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
     if "g_per_study" not in d:
         return r.missing
@@ -147,7 +147,7 @@ def _carbon_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
+def uptime_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
     if r.missing:
         return f"the model {r.missing}, so no replica can serve it and there is no uptime to count"
@@ -163,19 +163,9 @@ def _uptime_line(r: ConstraintResult, card: Scorecard) -> str:
     )
 
 
-_LINES: dict[str, Callable[[ConstraintResult, Scorecard], str]] = {
-    "accuracy": _accuracy_line,
-    "p99_latency": _latency_line,
-    "dp_privacy": _privacy_line,
-    "adversarial_robustness": _robustness_line,
-    "carbon_reduction": _carbon_line,
-    "fault_tolerance": _uptime_line,
-}
-
-
 def derivation_line(result: ConstraintResult, card: Scorecard) -> str:
-    """One line of working for a scorecard, with the model's own numbers."""
-    return _LINES[result.name](result, card)
+    """One line of working for a scorecard, with the model's own numbers (its record's)."""
+    return registry.get(result.name).explain(result, card)
 
 
 def checkpoint_advice(card: Scorecard) -> str:
@@ -234,12 +224,14 @@ def _cannot_keep_up_advice(card: Scorecard) -> str:
 
 
 def describe(design: Design) -> list[str]:
-    """All six derivation lines of a design, in scorecard order (handy for the CLI)."""
+    """Every constraint's derivation line of a design, in scorecard order (for the CLI)."""
     card = evaluate(design)
     return [derivation_line(r, card) for r in card.constraints.values()]
 
 
 __all__ = [
+    "accuracy_line",
+    "carbon_line",
     "checkpoint_advice",
     "count",
     "derivation_line",
@@ -247,5 +239,9 @@ __all__ = [
     "gpu_sum_text",
     "gpu_terms",
     "gpu_use_phrase",
+    "latency_line",
+    "privacy_line",
+    "robustness_line",
     "shown_number",
+    "uptime_line",
 ]

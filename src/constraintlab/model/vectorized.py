@@ -1,7 +1,9 @@
 """``evaluate_many``: the scorecard model over numpy arrays, for the explorer and the census.
 
-The closed-form constraints (accuracy, privacy, robustness, the fine-tuning job, carbon) run the
-very functions :func:`constraintlab.evaluate` runs, on arrays instead of floats. The serving
+Each constraint of the registry is evaluated by its record's ``score_many``, which runs the very
+functions its scalar evaluation runs, on arrays instead of floats; the fine-tuning job and the
+GPUs needed come from the same definitions as the scalar engine's (:mod:`training`,
+:func:`carbon.gpus_needed`). The serving
 fleet and its uptime depend only on (model size, strategy); they are computed once per distinct
 pair with the scalar code and scattered back. So the two paths agree by construction, and a
 property test checks it on random designs.
@@ -15,11 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from constraintlab.model import accuracy as acc_model
 from constraintlab.model import carbon as carbon_model
-from constraintlab.model import robustness as rob_model
+from constraintlab.model import registry, training
 from constraintlab.model import scenario as sc
-from constraintlab.model import training
 from constraintlab.model.decide import meets, shown
 from constraintlab.model.design import (
     CONTROLS,
@@ -28,7 +28,8 @@ from constraintlab.model.design import (
     DesignError,
     NumericControl,
 )
-from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline, interval_grid
+from constraintlab.model.engine import interval_grid
+from constraintlab.model.registry import Arrays
 from constraintlab.model.serving import serving_plan
 
 FloatArray = NDArray[np.float64]
@@ -189,9 +190,9 @@ def _spread_serving(
 def _evaluate_arrays(
     n: dict[str, FloatArray], serve: ServingTable, context_code: NDArray[np.int64]
 ) -> ManyResult:
+    """Every constraint of the registry on the arrays (its ``score_many``), the GPUs needed
+    (:func:`carbon.gpus_needed`) and the verdict."""
     size, eps, weight = n["model_size_b"], n["dp_epsilon"], n["adv_weight"]
-    accuracy = acc_model.accuracy(size, eps, weight)
-    robust = rob_model.robustness(eps, weight)
     ideal = np.asarray(training.ideal_training_gpus(size, eps, weight), dtype=np.float64)
     job, keeps_up = job_table(
         np.ascontiguousarray(ideal), np.ascontiguousarray(n["checkpoint_interval_min"])
@@ -199,27 +200,27 @@ def _evaluate_arrays(
     flex = n["flexible_job_pct"]
     finite = np.isfinite(job)
     safe_job = np.where(finite, job, 0.0)
-    extra = np.where(finite, carbon_model.deferral_gpus(safe_job, flex), 0.0)
     held = serve.serving_gpus + serve.spare_gpus
-    gpus = held + job + extra
     ppa = np.array([carbon_model.ppa_kw(c) for c in DEPLOYMENT_CONTEXTS])[context_code]
-    day = carbon_model.emissions(held, safe_job, flex, ppa, float(sc.GRID_RENEWABLE_G_PER_KWH))
-    base = carbon_baseline()
-    reduction = np.where(finite, carbon_model.reduction(day.g_per_study, base.g_per_study), -np.inf)
-    values = {
-        "accuracy": accuracy * 100.0,
-        "p99_latency": serve.p99_ms,
-        "dp_privacy": np.asarray(eps, dtype=np.float64),
-        "adversarial_robustness": robust * 100.0,
-        "carbon_reduction": reduction * 100.0,
-        "fault_tolerance": serve.uptime * 100.0,
-    }
-    met = {name: np.asarray(meets(name, values[name]), dtype=bool) for name in CONSTRAINT_NAMES}
-    met["p99_latency"] &= serve.latency_ok
-    met["fault_tolerance"] &= serve.latency_ok
-    met["carbon_reduction"] &= finite
-    values = {name: np.asarray(shown(name, v), dtype=np.float64) for name, v in values.items()}
-    n_met = np.asarray(sum(met[name].astype(np.int64) for name in CONSTRAINT_NAMES), dtype=np.int64)
-    within = keeps_up & (gpus <= sc.GPU_BUDGET)
-    approved = (n_met == len(CONSTRAINT_NAMES)) & within
-    return ManyResult(values, met, approved, n_met, gpus, within)
+    arrays = Arrays(
+        model_size_b=size,
+        dp_epsilon=eps,
+        adv_weight=weight,
+        serve=serve,
+        held_gpus=held,
+        job_gpus=safe_job,
+        job_finite=finite,
+        flexible_job_pct=flex,
+        ppa_kw=ppa,
+        gpus_needed=carbon_model.gpus_needed(held, job, flex),
+    )
+    values: dict[str, FloatArray] = {}
+    met: dict[str, BoolArray] = {}
+    for constraint in registry.constraints():
+        value, ok = constraint.score_many(arrays)
+        met[constraint.key] = np.asarray(meets(constraint.key, value), dtype=bool) & ok
+        values[constraint.key] = np.asarray(shown(constraint.key, value), dtype=np.float64)
+    n_met = np.asarray(sum(m.astype(np.int64) for m in met.values()), dtype=np.int64)
+    within = keeps_up & (arrays.gpus_needed <= sc.GPU_BUDGET)
+    approved = (n_met == len(met)) & within
+    return ManyResult(values, met, approved, n_met, arrays.gpus_needed, within)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from constraintlab.explore.advice import BUDGET, DOWN, UP, Advice, Move, TargetAdvice
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS
 from constraintlab.model.engine import NOT_FITTING, Scorecard
 from constraintlab.model.explain import derivation_line
@@ -23,37 +24,16 @@ from constraintlab.views.scorecards import shown_target, shown_value
 
 HINT_STEPS: Final = 3
 
-# one sentence per target: the mechanism, in words only (the numbers are on its card)
-MECHANISM: Final = {
-    "accuracy": (
-        "Clean accuracy grows with model size; the noise that buys privacy and the adversarial"
-        " examples that buy robustness each take points off it."
-    ),
-    "p99_latency": (
-        "A study's P99 is its service time on one replica plus the time it waits in the queue;"
-        " a bigger model takes longer and must fit in a replica's memory, and the parallelism"
-        " strategy sets both."
-    ),
-    "dp_privacy": (
-        "Epsilon is the privacy budget itself: the guarantee holds only at or below the limit."
-    ),
-    "adversarial_robustness": (
-        "Robustness comes from adversarial training, and the noise added for privacy washes out"
-        " part of that training signal."
-    ),
-    "carbon_reduction": (
-        "Emissions grow with the GPUs the fleet keeps busy and with the carbon intensity of the"
-        " grid that powers them; work deferred to clean hours lowers the intensity."
-    ),
-    "fault_tolerance": (
-        "Uptime depends on how often a replica's GPUs fail and whether hot spares cover each"
-        " restart; the parallelism strategy sets how big a failure domain is."
-    ),
-    BUDGET: (
-        "Serving replicas, hot spares and the fine-tuning job (with the work its failures and"
-        " checkpoints waste) all draw on the same GPU budget."
-    ),
-}
+# the budget's mechanism; each constraint's is in its record (model.registry)
+BUDGET_MECHANISM: Final = (
+    "Serving replicas, hot spares and the fine-tuning job (with the work its failures and"
+    " checkpoints waste) all draw on the same GPU budget."
+)
+
+
+def mechanism(target: str) -> str:
+    """One sentence per target: the mechanism, in words only (the numbers are on its card)."""
+    return BUDGET_MECHANISM if target == BUDGET else registry.get(target).mechanism
 
 
 def target_label(target: str, labels: Mapping[str, str]) -> str:
@@ -182,7 +162,7 @@ def banner_html(
     kind = "warn" if target == BUDGET else "danger"
     title = f"{FAIL_ICON} {target_label(target, labels)}: {headline(card, target)}"
     mine = advice.targets[target]
-    body = [text("p", MECHANISM[target]), text("p", directions(mine, labels))]
+    body = [text("p", mechanism(target)), text("p", directions(mine, labels))]
     body += [text("p", s, cls="cl-conflict") for s in conflict_sentences(advice, target, labels)]
     shown = min(level, HINT_STEPS)
     hints = hint_text(card, mine, shown, labels)
@@ -218,8 +198,8 @@ def advice_lines(card: Scorecard, advice: Advice, labels: Mapping[str, str]) -> 
 
 
 __all__ = [
+    "BUDGET_MECHANISM",
     "HINT_STEPS",
-    "MECHANISM",
     "advice_lines",
     "banner_html",
     "conflict_sentences",
@@ -227,4 +207,5 @@ __all__ = [
     "directions",
     "headline",
     "hint_text",
+    "mechanism",
 ]
