@@ -131,7 +131,7 @@ def _a_changed_prediction_keeps_the_reflection(page: Any) -> None:
 
 
 def _the_monte_carlo_button_says_why_it_cannot(page: Any) -> None:
-    page.get_by_text("No architecture meets all six", exact=False).click()
+    page.get_by_text("No architecture meets them all", exact=False).click()
     status = page.locator("#arch-status")
     status.wait_for(timeout=START_S * 1000)
     for label, key, times in (

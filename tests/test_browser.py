@@ -252,7 +252,7 @@ def _drive(page: Any) -> list[float]:
     # the context toggle works before Act II is unlocked (and must not break anything)
     page.get_by_text("Carbon-optimised (", exact=False).click()
     page.get_by_text("Global fleet (", exact=False).click()
-    page.get_by_text("No architecture meets all six", exact=False).click()
+    page.get_by_text("No architecture meets them all", exact=False).click()
     status = page.locator("#arch-status")
     status.wait_for(timeout=START_S * 1000)
     assert "INFEASIBLE" in status.inner_text()

@@ -490,7 +490,7 @@ def _play_act2_to_approval(page: Any) -> list[float]:
 
     Returns the milliseconds from each key press to the new verdict, through the proxy.
     """
-    page.get_by_text("No architecture meets all six", exact=False).click()
+    page.get_by_text("No architecture meets them all", exact=False).click()
     status = page.locator("#arch-status")
     status.wait_for(timeout=START_S * 1000)
     assert "INFEASIBLE" in status.inner_text()

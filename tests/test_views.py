@@ -274,7 +274,7 @@ def test_heatmap_has_title_axes_units_legend_and_the_design_marked() -> None:
     assert "Feasibility map" in html
     assert "Model size (billion parameters)" in html
     assert "Differential-privacy epsilon (lower is more private)" in html
-    assert all(esc(name) in html for name in instruments.LEVEL_NAMES)
+    assert all(esc(name) in html for name in instruments.level_names())
     assert 'id="heat-current"' in html and "your design" in html
     # the pointer on the design's own cell says it is approved
     cx, cy = re.search(r'id="heat-current"[^>]*><circle cx="([\d.]+)" cy="([\d.]+)"', html).groups()
@@ -500,7 +500,7 @@ def test_the_phone_heat_map_reuses_the_wide_maps_cells_at_its_own_width() -> Non
     assert narrow.count("<path") < 5  # the cells are not drawn twice
     assert f'viewBox="0 0 {narrow_charts.WIDTH:.0f} ' in narrow
     assert 'id="heat-current-narrow"' in narrow and "your design" in narrow
-    assert all(esc(name) in narrow for name in instruments.LEVEL_NAMES)
+    assert all(esc(name) in narrow for name in instruments.level_names())
     # the hatching is defined once, outside both charts (a hidden chart's pattern draws nothing)
     assert wide.count('id="cl-hatch"') == 1 and 'id="cl-hatch"' not in narrow
     assert 'class="cl-svg-defs"' in wide

@@ -195,7 +195,7 @@ def _():
     mo.md("""
     ---
     ## Act II · The final architecture challenge
-    *Design under six constraints · 20-25 minutes*
+    *Design under all the constraints at once · 20-25 minutes*
     """)
     return
 

@@ -341,7 +341,7 @@ the domain (never a default): the class mean and spread are over the students wh
 <li>students.csv follows Act I's totals: labs done, constraint hits and prediction accuracy over
 the 32 labs before the capstone; the capstone is its own column. The heat map shows all 33.</li>
 <li>A capstone is approved when its saved <code>constraints_all_met</code> is true (or, if that
-is missing, when all six saved constraint flags are true).</li>
+is missing, when every constraint flag it saved is true and none is missing).</li>
 <li>Attempts count the capstone saves a ledger recorded (layout A history, or the attempts of
 our export) up to the first approved one; layout B keeps only the last save (one attempt).</li>
 <li>"Who needs help" and the capstone columns of students.csv (capstone_attempts, hints_used,

@@ -20,7 +20,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print Scorecard.to_dict(
 
 @with_design_flags
 def evaluate_command(design: Design, as_json: JsonFlag = False) -> None:
-    """Score one design against the six constraints and the 10,000-GPU budget."""
+    """Score one design against every constraint and the GPU budget."""
     from constraintlab.cli.plans import build_plans, sweep_pairs
     from constraintlab.model.engine import evaluate
 
@@ -65,9 +65,11 @@ def print_scorecard(card: object, console: Console) -> None:
     for line in advice_lines(card, advise(card), CONSTRAINT_LABELS):
         console.print(f"- {line}", highlight=False, markup=False)
     verdict = "[bold green]APPROVED[/]" if card.approved else "[bold red]NOT APPROVED[/]"
-    console.print(f"{verdict}: {card.n_met}/6 constraints met")
+    console.print(f"{verdict}: {card.n_met}/{len(card.constraints)} constraints met")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``evaluate`` to the main app."""
-    app.command("evaluate", help="Score one design against the six constraints.")(evaluate_command)
+    app.command("evaluate", help="Score one design against every constraint and the GPU budget.")(
+        evaluate_command
+    )

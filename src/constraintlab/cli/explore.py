@@ -138,7 +138,7 @@ def print_census(result: Any, console: Console) -> None:
     base = result.baseline
     design = base["design"]
     console.print(
-        "Carbon baseline (meets the five non-carbon constraints on the"
+        "Carbon baseline (meets every constraint but carbon on the"
         f" {sc.GRID_FLEET_G_PER_KWH:g} g/kWh grid): {design['model_size_b']:g} B,"
         f" epsilon {design['dp_epsilon']:g}, weight"
         f" {design['adv_weight']:g}, {design['parallelism']}, checkpoints every"

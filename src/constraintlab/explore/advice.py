@@ -48,7 +48,7 @@ class Move:
     steps: int  # grid steps away (1 for a categorical switch)
     fixes: tuple[str, ...]  # failing now, passing after (constraint names or "gpu_budget")
     breaks: tuple[str, ...]  # passing now, failing after
-    n_met_after: int  # of the six constraints
+    n_met_after: int  # constraints met after the move
     approved_after: bool
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The model of the six constraints: the design space, the scenario, one module per constraint.
+"""The model of the constraints: the design space, the scenario, one module per constraint.
 
 :mod:`.design` (controls and their ranges), :mod:`.scenario` (every constant), one module per
 constraint (:mod:`.accuracy`, :mod:`.serving`, :mod:`.privacy`, :mod:`.robustness`,

@@ -16,8 +16,8 @@
 * **Context**: ``fleet`` buys all energy from the 386 g/kWh mixed grid. ``renewable`` adds a
   firm PPA of 4 MW (modelling assumption) at 40 g/kWh; the facility power above it comes
   from the grid. So renewable helps less as the fleet grows.
-* **Baseline**: a stated design (scenario file, ``[carbon.baseline]``) that meets the five
-  non-carbon constraints and the budget, on the 386 g/kWh grid without deferral, scored by
+* **Baseline**: a stated design (scenario file, ``[carbon.baseline]``) that meets
+  every constraint but carbon, and the budget, on the 386 g/kWh grid without deferral, scored by
   the same engine at run time and checked when the scenario is loaded
   (``engine.carbon_baseline``). ``reduction = 1 - (g per study) / (baseline g per study)``.
 """
@@ -139,7 +139,7 @@ def reduction(g_per_study: Real, baseline_g_per_study: float) -> Real:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The stated baseline design and its figures (it meets the five and the budget)."""
+    """The stated baseline design and its figures (it meets all but carbon, and the budget)."""
 
     design: Any  # a Design
     serve_gpus: int

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import counted, esc, tag, text
 from constraintlab.views.instruments import (
@@ -51,7 +52,7 @@ def heatmap_summary(result: SliceLike, x: str, y: str) -> str:
     xs, ys = list(result.x_values), list(result.y_values)
     here = int(result.n_met[ys.index(cy)][xs.index(cx)]) if cx in xs and cy in ys else None
     where = f"{format_value(x, cx)} and {format_value(y, cy)}"
-    met = f" meets {here} of 6 constraints" if here is not None else ""
+    met = f" meets {here} of {registry.count()} constraints" if here is not None else ""
     return (
         f"Your design, at {where},{met}. {int(approved.sum()):,} of"
         f" {counted(int(approved.size), 'cell')} on this map are approved as the other controls"

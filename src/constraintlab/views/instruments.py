@@ -17,22 +17,38 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import counted, esc, join, tag, text
 from constraintlab.views.prose import control_label, format_value
 
-# levels: n_met 0..6 (6 = all six pass, GPU budget exceeded), 7 = approved
-LEVEL_COLOURS = (
-    "#3b0a0a",
-    "#6b1a1a",
-    "#9b2c2c",
-    "#c2502f",
-    "#dd7f4e",
-    "#f0b27a",
-    "#8e7cc3",
-    "#1b7f3b",
-)
-LEVEL_NAMES = ("0/6", "1/6", "2/6", "3/6", "4/6", "5/6", "6/6, over GPU budget", "approved")
+# levels: n_met 0..N (N = every constraint passes, GPU budget exceeded), N + 1 = approved
+_FAILING_COLOURS = ("#3b0a0a", "#6b1a1a", "#9b2c2c", "#c2502f", "#dd7f4e", "#f0b27a")
+_OVER_BUDGET_COLOUR = "#8e7cc3"
+_APPROVED_COLOUR = "#1b7f3b"
+
+
+def level_colours() -> tuple[str, ...]:
+    """One colour per level: dark red (none met) to light orange (all but one), then the
+    over-budget purple and the approved green (N levels of failing shades, N from the
+    registry)."""
+    total = registry.count()
+    last = len(_FAILING_COLOURS) - 1
+    shades = [_FAILING_COLOURS[round(k * last / max(total - 1, 1))] for k in range(total)]
+    return (*shades, _OVER_BUDGET_COLOUR, _APPROVED_COLOUR)
+
+
+def level_names() -> tuple[str, ...]:
+    """``0/N`` .. ``N/N, over GPU budget``, ``approved``: what each level means."""
+    total = registry.count()
+    return (
+        *(f"{k}/{total}" for k in range(total)),
+        f"{total}/{total}, over GPU budget",
+        "approved",
+    )
+
+
+BAR_PX = 240.0  # the tornado's bar axis, 0 to every constraint met
 _FONT = "font-family:Inter,system-ui,sans-serif"
 
 
@@ -126,7 +142,7 @@ class _Frame:
 
 def verdict_of(level: int, failing: Sequence[str], labels: Mapping[str, str]) -> str:
     """What a cell's verdict says, e.g. ``4/6; failing: Accuracy, P99 latency``."""
-    words = LEVEL_NAMES[level]
+    words = level_names()[level]
     if failing:
         words += "; failing: " + ", ".join(labels.get(n, n) for n in failing)
     return words
@@ -136,7 +152,7 @@ def verdict_of(level: int, failing: Sequence[str], labels: Mapping[str, str]) ->
 class Verdicts:
     """Each cell's verdict on a map, as an index into ``kinds``; rows y, columns x."""
 
-    kinds: tuple[tuple[int, tuple[str, ...]], ...]  # (level, as in LEVEL_NAMES; what fails)
+    kinds: tuple[tuple[int, tuple[str, ...]], ...]  # (level, as in level_names(); what fails)
     index: NDArray[np.int64]
 
 
@@ -223,11 +239,12 @@ def _heat_cells(
     every key press; a cell's position is read off the axes, its verdict off its tooltip (and
     the verdicts are listed in the figure's table)."""
     groups = _rectangles(verdicts.index)
+    colours = level_colours()
     parts = ['<g id="heat-cells" shape-rendering="crispEdges">']
     for kind in sorted(groups, key=lambda k: verdicts.kinds[k]):
         level, failing = verdicts.kinds[kind]
         parts.append(
-            f'<path fill="{LEVEL_COLOURS[level]}" d="{_rect_path(frame, groups[kind])}">'
+            f'<path fill="{colours[level]}" d="{_rect_path(frame, groups[kind])}">'
             f"<title>{esc(verdict_of(level, failing, labels))}</title></path>"
         )
     reach = np.asarray(result.best_approved, dtype=bool) & ~np.asarray(result.approved, dtype=bool)
@@ -293,14 +310,15 @@ def _axes(frame: _Frame, xs: Sequence[Any], ys: Sequence[Any], x: str, y: str) -
 def _legend(frame: _Frame) -> str:
     left = frame.width - frame.right + 18
     parts = [f'<text x="{left}" y="{frame.top + 4}" font-weight="600">Constraints met</text>']
-    for k in range(len(LEVEL_NAMES) - 1, -1, -1):
-        top = frame.top + 16 + (len(LEVEL_NAMES) - 1 - k) * 22
+    names, colours = level_names(), level_colours()
+    for k in range(len(names) - 1, -1, -1):
+        top = frame.top + 16 + (len(names) - 1 - k) * 22
         parts.append(
-            f'<rect x="{left}" y="{top}" width="14" height="14" fill="{LEVEL_COLOURS[k]}"'
+            f'<rect x="{left}" y="{top}" width="14" height="14" fill="{colours[k]}"'
             ' stroke="#475467" stroke-width="0.5"/>'
-            f'<text x="{left + 20}" y="{top + 11}">{esc(LEVEL_NAMES[k])}</text>'
+            f'<text x="{left + 20}" y="{top + 11}">{esc(names[k])}</text>'
         )
-    top = frame.top + 16 + len(LEVEL_NAMES) * 22 + 8
+    top = frame.top + 16 + len(names) * 22 + 8
     parts.append(
         f'<rect x="{left}" y="{top}" width="14" height="14" fill="#c2502f"/>'
         f'<rect x="{left}" y="{top}" width="14" height="14" fill="url(#cl-hatch)"'
@@ -485,8 +503,8 @@ def best_move_text(row: SensitivityRowLike, now: int, labels: Mapping[str, str])
     breaks (the value itself is for the hints, not the chart)."""
     high = int(row.n_met_high)
     if high <= now and not row.high_fixes:
-        return f"no value does better than now ({now}/6)"
-    where = f"best {high}/6 {_where(row)}"
+        return f"no value does better than now ({now}/{registry.count()})"
+    where = f"best {high}/{registry.count()} {_where(row)}"
     fixes = ", ".join(labels.get(c, c) for c in row.high_fixes) or "nothing"
     breaks = ", ".join(labels.get(c, c) for c in row.high_breaks) or "nothing"
     return f"{where}: fixes {fixes}; breaks {breaks}"
@@ -546,12 +564,13 @@ def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[s
     """Per control, largest one-step effect first: the fewest and most constraints met across
     its range (the bar), where the most is reached, and what a single step does."""
     width, left, row_h, top = 940.0, 200.0, 34.0, 74.0
-    scale = 40.0  # px per constraint, 0..6
+    total = registry.count()
+    scale = BAR_PX / total  # px per constraint, 0..N
     height = top + row_h * len(rows) + 56
     title = "Sensitivity: what each control alone can change"
     sub = "bar: constraints met as one control sweeps its range, the rest as set"
     parts = [_heading(title, sub)]
-    for k in range(7):
+    for k in range(total + 1):
         gx = left + k * scale
         parts.append(
             f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top - 6}" y2="{height - 50:.1f}"'
@@ -566,15 +585,15 @@ def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[s
         best = best_move_text(row, now, labels)
         effect = step_effect(row, labels)
         raw = step_effect_raw(row, labels)
-        tip = f"{name}: {low} to {high} of 6 across its range; {best}; one step {raw}"
+        tip = f"{name}: {low} to {high} of {total} across its range; {best}; one step {raw}"
         parts.append(
             f'<text x="{left - 10}" y="{cy + 19:.1f}" text-anchor="end">{esc(name)}</text>'
             f'<rect x="{left + low * scale:.1f}" y="{cy + 6:.1f}"'
             f' width="{max((high - low) * scale, 3):.1f}" height="{row_h - 12:.1f}"'
             f' fill="{colour}"><title>{esc(tip)}</title></rect>'
-            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 14:.1f}">{esc(best)}'
+            f'<text x="{left + BAR_PX + 12:.1f}" y="{cy + 14:.1f}">{esc(best)}'
             f"<title>{esc(tip)}</title></text>"
-            f'<text x="{left + 6 * scale + 12:.1f}" y="{cy + 28:.1f}" fill="#475467"'
+            f'<text x="{left + BAR_PX + 12:.1f}" y="{cy + 28:.1f}" fill="#475467"'
             f' font-size="11">{esc(effect)}<title>{esc(raw)}</title></text>'
         )
     nx = left + now * scale
@@ -582,9 +601,9 @@ def tornado_html(rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[s
         f'<line x1="{nx:.1f}" x2="{nx:.1f}" y1="{top - 8}" y2="{height - 50:.1f}" stroke="black"'
         ' stroke-dasharray="5 4" stroke-width="1.5"/>'
         f'<text x="{nx:.1f}" y="{top - 12}" text-anchor="middle" font-weight="700">'
-        f"your design: {now}/6</text>"
-        f'<text x="{left + 3 * scale:.1f}" y="{height - 12:.1f}" text-anchor="middle"'
-        f' font-weight="600">{esc("Constraints met (of 6)")}</text>'
+        f"your design: {now}/{total}</text>"
+        f'<text x="{left + BAR_PX / 2:.1f}" y="{height - 12:.1f}" text-anchor="middle"'
+        f' font-weight="600">{esc(f"Constraints met (of {total})")}</text>'
     )
     return (
         f'<svg id="tornado" class="cl-chart cl-chart-wide" viewBox="0 0 {width:.0f} {height:.0f}"'

@@ -8,7 +8,7 @@ charts laid out for :data:`WIDTH` units, drawn at their own size on a 390 px scr
   scaled into the narrow plot, so nothing is sent twice) with fewer axis labels, the titles
   wrapped and the legend stacked under the plot in two columns;
 * the tornado is rotated into rows: each control's name on a line, its bar across the full
-  width (0 to 6 constraints met), and its best move and one step as wrapped lines below.
+  width (0 to every constraint met), and its best move and one step as wrapped lines below.
 
 The page shows one of each pair by the width its box gets (``.cl-chart-wide`` and
 ``.cl-chart-narrow`` in ``lab.css``); no box scrolls.
@@ -19,12 +19,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS
 from constraintlab.views.html import esc, join
 from constraintlab.views.instruments import (
     _FONT,
-    LEVEL_COLOURS,
-    LEVEL_NAMES,
     SensitivityRowLike,
     SliceLike,
     _Frame,
@@ -32,6 +31,8 @@ from constraintlab.views.instruments import (
     _marker,
     _ticks,
     best_move_text,
+    level_colours,
+    level_names,
     step_effect,
     step_effect_raw,
 )
@@ -110,14 +111,15 @@ def _heat_axes(frame: _Frame, result: SliceLike, x: str, y: str) -> str:
 def _stacked_legend(top: float) -> tuple[str, float]:
     """The legend under the plot, two columns; returns it and the height it takes."""
     parts = [f'<text x="0" y="{top + 12:.1f}" font-weight="600">Constraints met</text>']
-    order = list(range(len(LEVEL_NAMES) - 1, -1, -1))
+    names, colours = level_names(), level_colours()
+    order = list(range(len(names) - 1, -1, -1))
     rows = (len(order) + 1) // 2
     for n, k in enumerate(order):
         lx, ly = (n // rows) * WIDTH / 2, top + 22 + (n % rows) * 20
         parts.append(
-            f'<rect x="{lx:.1f}" y="{ly:.1f}" width="14" height="14" fill="{LEVEL_COLOURS[k]}"'
+            f'<rect x="{lx:.1f}" y="{ly:.1f}" width="14" height="14" fill="{colours[k]}"'
             ' stroke="#475467" stroke-width="0.5"/>'
-            f'<text x="{lx + 20:.1f}" y="{ly + 11:.1f}">{esc(LEVEL_NAMES[k])}</text>'
+            f'<text x="{lx + 20:.1f}" y="{ly + 11:.1f}">{esc(names[k])}</text>'
         )
     hy = top + 22 + rows * 20 + 4
     parts.append(
@@ -171,12 +173,13 @@ def _tornado_row(
     row: SensitivityRowLike, now: int, labels: Mapping[str, str], top: float
 ) -> tuple[str, float]:
     """One control of the rotated tornado: name, bar, best move, one step; and its height."""
-    scale = (WIDTH - 16) / 6
+    total = registry.count()
+    scale = (WIDTH - 16) / total
     low, high = int(row.n_met_low), int(row.n_met_high)
     colour = "#1b7f3b" if high > now else ("#b42318" if low < now else "#98a2b3")
     name = CONTROLS[row.control].label
     best, raw = best_move_text(row, now, labels), step_effect_raw(row, labels)
-    tip = f"{name}: {low} to {high} of 6 across its range; {best}; one step {raw}"
+    tip = f"{name}: {low} to {high} of {total} across its range; {best}; one step {raw}"
     best_lines = wrapped(best)
     effect_lines = wrapped(step_effect(row, labels), font_px=11.0)
     bar_y = top + 20
@@ -199,18 +202,19 @@ def narrow_tornado_html(
     rows: Sequence[SensitivityRowLike], now: int, labels: Mapping[str, str]
 ) -> str:
     """The tornado for a phone, rotated into rows (see the module's docstring)."""
-    scale = (WIDTH - 16) / 6
+    total = registry.count()
+    scale = (WIDTH - 16) / total
     title = "Sensitivity: what each control alone can change"
     title_lines = wrapped(title, font_px=TITLE_PX)
     sub_lines = wrapped("bar: constraints met as one control sweeps its range, the rest as set")
     top = 18.0 * len(title_lines) + 14.0 * len(sub_lines) + 16
     axis = [
         f'<text x="{8 + k * scale:.1f}" y="{top + 12:.1f}" text-anchor="middle">{k}</text>'
-        for k in range(7)
+        for k in range(total + 1)
     ]
     axis.append(
         f'<text x="{WIDTH / 2:.1f}" y="{top + 28:.1f}" text-anchor="middle" font-weight="600">'
-        f"{esc(f'Constraints met (of 6); your design: {now}/6')}</text>"
+        f"{esc(f'Constraints met (of {total}); your design: {now}/{total}')}</text>"
     )
     y = top + 40
     body = []

@@ -111,11 +111,11 @@ ACT2_PREDICTION = Question(
         ("A", _privacy_wall),
         (
             "B",
-            "No architecture meets all six without trading constraints against each other:"
+            "No architecture meets them all without trading one constraint against another:"
             " it has to be negotiated",
         ),
         ("C", _budget_is_enough),
-        ("D", "Carbon is the easy one: it can be met independently of the other five"),
+        ("D", "Carbon is the easy one: it can be met independently of the others"),
     ),
     correct="B",
 )
@@ -405,7 +405,7 @@ def region_summary(census: CensusFacts) -> str:
     band = census.epsilon_band
     parts = [
         f"{census.approved:,} of the {census.grid_size:,} designs on the control grid"
-        f" ({share:.4%}) pass all six constraints and fit the budget"
+        f" ({share:.4%}) pass every constraint and fit the budget"
     ]
     if census.min_model_size_b is not None and census.max_model_size_b is not None:
         parts.append(
@@ -469,7 +469,7 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool 
         ),
         "C": (
             f"The budget is necessary, not sufficient. Your design {gpu_use_phrase(b)}"
-            f" and passes {card.n_met} of 6"
+            f" and passes {card.n_met} of {len(card.constraints)}"
             " constraints; across the grid only "
             f"{census.approved:,} of {census.grid_size:,} designs pass everything. More GPUs"
             " also cost carbon."
@@ -481,7 +481,7 @@ def act2_reveal(choice: str, card: Scorecard, census: CensusFacts, earned: bool 
         ),
     }
     right = ACT2_PREDICTION.is_correct(choice)
-    status = f"Your current design passes {card.n_met} of 6 constraints."
+    status = f"Your current design passes {card.n_met} of {len(card.constraints)} constraints."
     if card.failing:
         failing = ", ".join(card.constraints[n].label for n in card.failing)
         status += f" Failing now: {failing}."
@@ -508,7 +508,8 @@ def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
         ),
         "C": (
             "The budget is necessary, not sufficient: your design"
-            f" {gpu_use_phrase(card.budget)} and passes {card.n_met} of 6 constraints. More"
+            f" {gpu_use_phrase(card.budget)} and passes {card.n_met} of {len(card.constraints)}"
+            " constraints. More"
             " GPUs also cost carbon."
         ),
         "D": (
@@ -518,7 +519,7 @@ def _act2_reveal_unearned(choice: str, card: Scorecard) -> Feedback:
         ),
     }
     right = ACT2_PREDICTION.is_correct(choice)
-    status = f"Your current design passes {card.n_met} of 6 constraints."
+    status = f"Your current design passes {card.n_met} of {len(card.constraints)} constraints."
     return Feedback(
         "success" if right else "info",
         "Right: every architecture is a negotiation" if right else "Not quite",

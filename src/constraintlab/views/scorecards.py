@@ -1,4 +1,4 @@
-"""Act II views: the six scorecards, the architecture status, the GPU budget, the approved
+"""Act II views: the scorecards, the architecture status, the GPU budget, the approved
 state and the HUD footer (the failure banners are :mod:`.coach`'s).
 
 Stable hooks for tests and assistive tools: ``#arch-status`` holds ``APPROVED`` or
@@ -68,7 +68,7 @@ def card_html(result: ConstraintResult, derivation: str) -> str:
 
 
 def scorecards_html(card: Scorecard, derivations: Mapping[str, str]) -> str:
-    """The six cards in a responsive grid, in the engine's order."""
+    """Every constraint's card in a responsive grid, in the engine's order."""
     cards = (card_html(r, derivations.get(r.name, "")) for r in card.constraints.values())
     return tag("div", join(cards), cls="cl-card-grid")
 
@@ -83,10 +83,12 @@ def status_text(card: Scorecard) -> str:
     (the engine's :attr:`GpuUsage.reason`: within, over, or a job that cannot keep up)."""
     b = card.budget
     if card.approved:
-        return f"{PASS_ICON} APPROVED · 6/6 constraints met · {b.gpus_needed:,.0f} of" + (
-            f" {b.gpus_budget:,} GPUs"
+        total = len(card.constraints)
+        return (
+            f"{PASS_ICON} APPROVED · {total}/{total} constraints met · {b.gpus_needed:,.0f} of"
+            + (f" {b.gpus_budget:,} GPUs")
         )
-    parts = [f"{FAIL_ICON} INFEASIBLE · {card.n_met}/6 constraints met"]
+    parts = [f"{FAIL_ICON} INFEASIBLE · {card.n_met}/{len(card.constraints)} constraints met"]
     if card.failing:
         labels = ", ".join(_failing_label(card.constraints[name]) for name in card.failing)
         parts.append(f"failing: {labels}")
@@ -189,7 +191,7 @@ def approved_html(card: Scorecard) -> str:
     b = card.budget
     body = text(
         "p",
-        f"All six constraints pass and the fleet needs {b.gpus_needed:,.0f} of"
+        f"All {len(card.constraints)} constraints pass and the fleet needs {b.gpus_needed:,.0f} of"
         f" {b.gpus_budget:,} H100s. You may deploy.",
     ) + tag("ul", figures)
     return callout("success", f"{PASS_ICON} Architecture approved", body, id_="approved")
@@ -242,7 +244,7 @@ def hud_html(
         "div",
         esc("Architecture: ")
         + text("strong", verdict_word, cls=state_class(card.approved))
-        + esc(f" · constraints met: {card.n_met}/6"),
+        + esc(f" · constraints met: {card.n_met}/{len(card.constraints)}"),
         cls="cl-hud-verdict",
     )
     if prediction is None:
