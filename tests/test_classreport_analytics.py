@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constraintlab.classreport.analytics import ClassDatabase, as_bool, as_number, as_text
-from constraintlab.classreport.model import CAPSTONE_FLAGS, Attempt, DomainScore, StudentLedger
+from constraintlab.classreport.model import Attempt, DomainScore, StudentLedger, capstone_flags
 from constraintlab.classreport.results import AttemptsBucket, ClassTotals, FunnelStage
 from constraintlab.classreport.testdata import COURSE_DOMAINS, VOLUME1, VOLUME2
 
 LABS = VOLUME1 + VOLUME2
-ALL_MET = dict.fromkeys(CAPSTONE_FLAGS, True)
+ALL_MET = dict.fromkeys(capstone_flags(), True)
 
 
 def _scores(**given: tuple[float | None, float | None]) -> list[DomainScore]:

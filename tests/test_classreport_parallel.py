@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from constraintlab.classreport import parallel
 from constraintlab.classreport.build import build_class_report
 from constraintlab.classreport.columns import (
-    BOOL_FIELDS,
     FALSE,
     TEXT_FIELDS,
     TRUE,
@@ -34,6 +33,7 @@ from constraintlab.classreport.columns import (
     as_bool,
     as_number,
     as_text,
+    bool_fields,
 )
 from constraintlab.classreport.load import ChunkRead, StudentFile, read_chunk
 from constraintlab.classreport.model import Problem
@@ -308,7 +308,9 @@ field_values = st.sampled_from(
 @settings(max_examples=150, derandomize=True, database=None, deadline=None)
 @given(
     st.lists(
-        st.dictionaries(st.sampled_from([*BOOL_FIELDS, *TEXT_FIELDS, "act2_result"]), field_values),
+        st.dictionaries(
+            st.sampled_from([*bool_fields(), *TEXT_FIELDS, "act2_result"]), field_values
+        ),
         max_size=12,
     )
 )
@@ -322,7 +324,7 @@ def test_entry_columns_follow_the_typed_views_row_by_row(designs: list[dict[str,
     columns.seal()
     entries = columns.entries
     for row, design in enumerate(designs):
-        for name in BOOL_FIELDS:
+        for name in bool_fields():
             code = entries[name][row]  # type: ignore[index]
             assert {TRUE: True, FALSE: False, UNKNOWN: None}[code] is as_bool(design.get(name))
         for name in TEXT_FIELDS:

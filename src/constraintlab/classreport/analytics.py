@@ -8,7 +8,7 @@ Tables (one in-memory database per report):
 * ``entries(student_id, chapter, context, ..., design_json)``: one row per lab a student saved
   (the canonical entry, i.e. the last save); the known fields typed, everything in
   ``design_json``. A boolean column is NULL when the field is missing or not a JSON boolean.
-* ``attempts(student_id, chapter, attempt, constraints_all_met, <six flags>, hints_used,
+* ``attempts(student_id, chapter, attempt, constraints_all_met, <a flag per constraint>, hints_used,
   reveals_used, recorded_at)``: every save of the capstone, in the order the ledger recorded
   it (1-based), with the help the lab had counted by then and the time our export recorded
   (NULL in the course's layouts); the other labs' saves are not kept (no query reads them,
@@ -39,7 +39,6 @@ import duckdb
 import numpy as np
 
 from constraintlab.classreport.columns import (
-    BOOL_FIELDS,
     FALSE,
     HELP_FIELDS,
     LAB_INDEX,
@@ -50,12 +49,14 @@ from constraintlab.classreport.columns import (
     as_bool,
     as_number,
     as_text,
+    bool_fields,
+    verdict_fields,
 )
 from constraintlab.classreport.model import (
-    CAPSTONE_FLAG_LABELS,
-    CAPSTONE_FLAGS,
     CAPSTONE_KEY,
     StudentLedger,
+    capstone_flag_labels,
+    capstone_flags,
 )
 from constraintlab.classreport.results import (
     AttemptsBucket,
@@ -68,14 +69,25 @@ from constraintlab.classreport.results import (
     StudentRow,
 )
 
-__all__ = ["BOOL_FIELDS", "TEXT_FIELDS", "ClassDatabase", "as_bool", "as_number", "as_text"]
+__all__ = ["TEXT_FIELDS", "ClassDatabase", "as_bool", "as_number", "as_text", "bool_fields"]
 
-_FAILING_NAMES = ", ".join(
-    f"CASE WHEN NOT {flag} THEN '{CAPSTONE_FLAG_LABELS[flag]}' END" for flag in CAPSTONE_FLAGS
-)
-"""The names of the constraints a save failed, in the lab's order (a flag not saved: none)."""
 
-_SCHEMA = f"""
+def _failing_names() -> str:
+    """The names of the constraints a save failed, in the lab's order (a flag not saved: none)."""
+    labels = capstone_flag_labels()
+    return ", ".join(f"CASE WHEN NOT {flag} THEN '{labels[flag]}' END" for flag in labels)
+
+
+def _approved_sql() -> str:
+    """Approved: the lab's own verdict if it saved one, else every flag if every one was saved."""
+    flags = capstone_flags()
+    saved = " AND ".join(f"{flag} IS NOT NULL" for flag in flags)
+    return f"coalesce(constraints_all_met, CASE WHEN {saved} THEN {' AND '.join(flags)} END)"
+
+
+def _schema() -> str:
+    """The tables, views and macros (module docstring), for the registry's constraints."""
+    return f"""
 CREATE TABLE labs (chapter VARCHAR PRIMARY KEY, position INTEGER, volume INTEGER, lab INTEGER);
 CREATE TABLE domain_labs (domain VARCHAR, position INTEGER, chapter VARCHAR);
 CREATE TABLE students (student_id VARCHAR PRIMARY KEY, source_path VARCHAR, layout VARCHAR,
@@ -83,24 +95,19 @@ CREATE TABLE students (student_id VARCHAR PRIMARY KEY, source_path VARCHAR, layo
 CREATE TABLE entries (student_id VARCHAR, chapter VARCHAR,
                       {", ".join(f"{name} VARCHAR" for name in TEXT_FIELDS)},
                       act2_result DOUBLE, act2_result_text VARCHAR,
-                      {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS)},
+                      {", ".join(f"{name} BOOLEAN" for name in bool_fields())},
                       design_json VARCHAR);
 CREATE TABLE attempts (student_id VARCHAR, chapter VARCHAR, attempt INTEGER,
-                       {", ".join(f"{name} BOOLEAN" for name in BOOL_FIELDS[2:])},
+                       {", ".join(f"{name} BOOLEAN" for name in verdict_fields())},
                        {", ".join(f"{name} DOUBLE" for name in HELP_FIELDS)},
                        recorded_at VARCHAR);
 CREATE TABLE student_domains (student_id VARCHAR, domain VARCHAR, hit_rate DOUBLE,
                               prediction_accuracy DOUBLE);
--- approved: the lab's own verdict if it saved one, else all six flags if all six were saved
-CREATE MACRO capstone_approved(all_met, a, l, d, adv, c, f) AS
-    coalesce(all_met, CASE WHEN a IS NOT NULL AND l IS NOT NULL AND d IS NOT NULL
-                            AND adv IS NOT NULL AND c IS NOT NULL AND f IS NOT NULL
-                           THEN a AND l AND d AND adv AND c AND f END);
 CREATE VIEW capstones AS
-    SELECT *, capstone_approved(constraints_all_met, {", ".join(CAPSTONE_FLAGS)}) AS approved
+    SELECT *, {_approved_sql()} AS approved
     FROM entries WHERE chapter = '{CAPSTONE_KEY}';
 CREATE VIEW capstone_attempts AS
-    SELECT *, capstone_approved(constraints_all_met, {", ".join(CAPSTONE_FLAGS)}) AS approved
+    SELECT *, {_approved_sql()} AS approved
     FROM attempts WHERE chapter = '{CAPSTONE_KEY}';
 CREATE VIEW student_summary AS
     SELECT s.student_id, s.source_path, s.layout,
@@ -125,7 +132,7 @@ CREATE VIEW capstone_progress AS
         SELECT *, lag(hints_used) OVER w AS hints_before, lag(reveals_used) OVER w
                    AS reveals_before,
                row_number() OVER (PARTITION BY student_id ORDER BY attempt DESC) AS from_last,
-               nullif(concat_ws('; ', {_FAILING_NAMES}), '') AS failing
+               nullif(concat_ws('; ', {_failing_names()}), '') AS failing
         FROM capstone_attempts WINDOW w AS (PARTITION BY student_id ORDER BY attempt))
     SELECT student_id, count(*) AS attempts,
            sum(help_added(hints_used, hints_before))::BIGINT AS hints_used,
@@ -179,7 +186,7 @@ class ClassDatabase:
     ) -> ClassDatabase:
         """The schema in a fresh in-memory database, with the course's labs and domains."""
         con = duckdb.connect(":memory:", config={"threads": 1})  # see :meth:`use_threads`
-        con.execute(_SCHEMA)
+        con.execute(_schema())
         db = cls(con)
         db._insert("labs", _lab_columns(lab_keys))
         db._insert("domain_labs", _domain_lab_columns(domain_labs))
@@ -356,12 +363,12 @@ class ClassDatabase:
         """For capstones not approved: how many failed each constraint, and how many left it out."""
         selects = ", ".join(
             f"count(*) FILTER (WHERE NOT {flag}), count(*) FILTER (WHERE {flag} IS NULL)"
-            for flag in CAPSTONE_FLAGS
+            for flag in capstone_flags()
         )
         ((*counts,),) = self._rows(f"SELECT {selects} FROM capstones WHERE NOT approved")
         return [
             FailingConstraint(flag, counts[2 * i], counts[2 * i + 1])
-            for i, flag in enumerate(CAPSTONE_FLAGS)
+            for i, flag in enumerate(capstone_flags())
         ]
 
     def attempts_to_approval(self) -> list[AttemptsBucket]:
@@ -507,7 +514,7 @@ def _decoded(name: str) -> str:
         return "list_extract($labs::VARCHAR[], chapter + 1)"
     if name in TEXT_FIELDS:  # code -1 gives index 0, which is NULL
         return f"list_extract($texts::VARCHAR[], {name} + 1)"
-    if name in BOOL_FIELDS:
+    if name in bool_fields():
         return f"CASE {name} WHEN {TRUE} THEN true WHEN {FALSE} THEN false END"
     if name == "act2_result" or name in HELP_FIELDS:
         return f"CASE WHEN isnan({name}) THEN NULL ELSE {name} END"

@@ -36,14 +36,25 @@ from itertools import compress, repeat
 from operator import is_, not_
 from typing import Any, Final, cast
 
-from constraintlab.classreport.model import CAPSTONE_FLAGS, CAPSTONE_KEY, JsonScalar
+from constraintlab.classreport.model import CAPSTONE_KEY, JsonScalar, capstone_flags
 from constraintlab.ledger.keys import CHAPTER_KEYS
 from constraintlab.ledger.validation import canonical_json
 
 TEXT_FIELDS = ("context", "act1_prediction", "act2_decision")
-BOOL_FIELDS = ("act1_correct", "constraint_hit", "constraints_all_met", *CAPSTONE_FLAGS)
-VERDICT_FIELDS = BOOL_FIELDS[2:]
-"""The capstone's verdict fields, kept for each of its saves (the ``attempts`` table)."""
+LAB_BOOL_FIELDS = ("act1_correct", "constraint_hit")
+"""The boolean fields every lab saves."""
+
+
+def verdict_fields() -> tuple[str, ...]:
+    """The capstone's verdict fields, kept for each of its saves (the ``attempts`` table)."""
+    return ("constraints_all_met", *capstone_flags())
+
+
+def bool_fields() -> tuple[str, ...]:
+    """Every boolean column of ``entries``: the labs' own, then the capstone's verdicts."""
+    return (*LAB_BOOL_FIELDS, *verdict_fields())
+
+
 HELP_FIELDS = ("hints_used", "reveals_used")
 """The help counters the lab saves with each capstone attempt (per session, cumulative)."""
 
@@ -150,8 +161,8 @@ class ClassColumns:
             **{name: codes.column(_field(designs, name)) for name in TEXT_FIELDS},
             "act2_result": _numbers(results),
             "act2_result_text": _texts(results),
-            **{name: _bool_bytes(_field(designs, name)) for name in BOOL_FIELDS[:2]},
-            **_sparse_bool_columns(designs, VERDICT_FIELDS),
+            **{name: _bool_bytes(_field(designs, name)) for name in LAB_BOOL_FIELDS},
+            **_sparse_bool_columns(designs, verdict_fields()),
             "design_json": self._design_json,
         }
         saved = [save[2] for save in self._saves]
@@ -159,7 +170,7 @@ class ClassColumns:
             "student": _owners(self.attempt_rows),
             "chapter": _lab_positions([save[0] for save in self._saves]),
             "attempt": array("i", [save[1] for save in self._saves]),
-            **{name: _bool_bytes(_field(saved, name)) for name in VERDICT_FIELDS},
+            **{name: _bool_bytes(_field(saved, name)) for name in verdict_fields()},
             **{name: _numbers(_field(saved, name)) for name in HELP_FIELDS},
             "recorded_at": [save[3] if len(save) > 3 else None for save in self._saves],
         }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from constraintlab.ledger.validation import JsonValue
+from constraintlab.model import registry
 
 JsonScalar = JsonValue
 """A value a ledger design may hold: any JSON (the name is older than nested designs; the
@@ -18,24 +19,16 @@ fields the report reads are scalars, and ``as_text`` shows a nested one as JSON)
 CAPSTONE_KEY: Final = "v2_17"
 """The canonical chapter key of this lab (the capstone)."""
 
-CAPSTONE_FLAGS: Final = (
-    "accuracy_met",
-    "latency_met",
-    "dp_met",
-    "adversarial_met",
-    "carbon_met",
-    "fault_tolerance_met",
-)
-"""The six per-constraint flags the capstone saves, in the order the lab shows them."""
 
-CAPSTONE_FLAG_LABELS: Final = {
-    "accuracy_met": "Accuracy",
-    "latency_met": "P99 latency",
-    "dp_met": "Differential privacy",
-    "adversarial_met": "Adversarial robustness",
-    "carbon_met": "Carbon reduction",
-    "fault_tolerance_met": "Fault tolerance",
-}
+def capstone_flags() -> tuple[str, ...]:
+    """The per-constraint flags the capstone saves (each constraint's ledger field, from the
+    registry), in the order the lab shows them."""
+    return tuple(c.ledger_field for c in registry.constraints())
+
+
+def capstone_flag_labels() -> dict[str, str]:
+    """Flag -> the constraint's name as the report prints it."""
+    return {c.ledger_field: c.report_label for c in registry.constraints()}
 
 
 class ProblemKind:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constraintlab.classreport.model import CAPSTONE_FLAG_LABELS
+from constraintlab.classreport.model import capstone_flag_labels
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class FailingConstraint:
     @property
     def label(self) -> str:
         """The constraint's name as the lab shows it."""
-        return CAPSTONE_FLAG_LABELS.get(self.flag, self.flag)
+        return capstone_flag_labels().get(self.flag, self.flag)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from constraintlab.classreport.model import CAPSTONE_FLAG_LABELS, CAPSTONE_FLAGS, CAPSTONE_KEY
+from constraintlab.classreport.model import CAPSTONE_KEY, capstone_flag_labels, capstone_flags
 
 VOLUME1: Final = tuple(str(n) for n in range(1, 17))
 VOLUME2: Final = tuple(f"v2_{n:02d}" for n in range(1, 18))
 CAPSTONE: Final = CAPSTONE_KEY
 ALL_MET: Final = "constraints_all_met"
-SIX_FLAGS: Final = CAPSTONE_FLAGS
 # Act I's domains, written out from the course (not imported: the tests compare the two)
 COURSE_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "Memory": ("5", "8", "10"),
@@ -211,9 +210,9 @@ def _capstone_saves(rng: random.Random) -> list[Design]:
     saves = []
     for number in range(1, count + 1):
         if number == approved_at:
-            flags = dict.fromkeys(SIX_FLAGS, True)
+            flags = dict.fromkeys(capstone_flags(), True)
         else:
-            flags = {flag: rng.random() < 0.6 for flag in SIX_FLAGS}
+            flags = {flag: rng.random() < 0.6 for flag in capstone_flags()}
             flags[rng.choice(["accuracy_met", "fault_tolerance_met", "carbon_met"])] = False
         saves.append({**flags, "constraints_all_met": all(flags.values())})
     return saves
@@ -265,7 +264,7 @@ def _capstone_designs(student: _Student) -> list[Design]:
     if CAPSTONE not in student.entries:
         return []
     final = student.entries[CAPSTONE]
-    base = {k: v for k, v in final.items() if k not in (*SIX_FLAGS, ALL_MET)}
+    base = {k: v for k, v in final.items() if k not in (*capstone_flags(), ALL_MET)}
     return [{**base, **save} for save in student.capstone_saves]
 
 
@@ -355,7 +354,8 @@ def help_asked_for(counts: Sequence[int | None]) -> int | None:
 def expected_capstone(student: _Student) -> ExpectedCapstone:
     """The capstone columns of ``students.csv`` for a student who saved one."""
     saves, last = student.capstone_saves, student.capstone_saves[-1]
-    failing = [CAPSTONE_FLAG_LABELS[flag] for flag in SIX_FLAGS if last.get(flag) is False]
+    labels = capstone_flag_labels()
+    failing = [labels[flag] for flag in capstone_flags() if last.get(flag) is False]
     return ExpectedCapstone(
         attempts=len(saves),
         hints_used=help_asked_for([s.get("hints_used") for s in saves]),
@@ -381,7 +381,7 @@ def _capstone_answers(students: Sequence[_Student], answers: ClassAnswers) -> No
             )
             answers.attempts_needed[needed] = answers.attempts_needed.get(needed, 0) + 1
             continue
-        for flag in SIX_FLAGS:
+        for flag in capstone_flags():
             answers.failing[flag] = answers.failing.get(flag, 0) + (final[flag] is False)
 
 
