@@ -21,17 +21,17 @@ pair, and both banners say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
 
+from constraintlab.explore.sweeps import control_sweeps
+from constraintlab.model import registry
 from constraintlab.model.design import CONTROLS, NumericControl
 from constraintlab.model.engine import CONSTRAINT_NAMES, Scorecard
-from constraintlab.model.vectorized import evaluate_many
 
 BUDGET: Final = "gpu_budget"
-TARGETS: Final = (*CONSTRAINT_NAMES, BUDGET)  # what a move can fix or break
+TARGETS: Final = registry.Names(BUDGET)  # what a move can fix or break (a live view)
 UP, DOWN, SWITCH = "up", "down", "switch"
 
 Value = float | str
@@ -122,35 +122,17 @@ class Sweep:
     approved: np.ndarray
 
 
-@lru_cache(maxsize=1)
-def _axes() -> dict[str, tuple[Value, ...]]:
-    return {name: tuple(control.grid()) for name, control in CONTROLS.items()}
-
-
 def sweeps(design: Any) -> dict[str, Sweep]:
-    """Sweep each control over its grid, the others as in ``design``, in one engine call."""
-    base = design.to_dict()
-    axes = _axes()
-    total = sum(len(values) for values in axes.values())
-    arrays: dict[str, Any] = {}
-    start = 0
-    for name, values in axes.items():
-        if isinstance(base[name], str):
-            column = np.full(total, base[name], dtype=object)
-        else:
-            column = np.full(total, float(base[name]))
-        column[start : start + len(values)] = values
-        arrays[name] = column
-        start += len(values)
-    result = evaluate_many(**arrays)
+    """Sweep each control over its grid, the others as in ``design``: the batch the tornado
+    reads too (:func:`~constraintlab.explore.sweeps.control_sweeps`, scored once)."""
+    batch = control_sweeps(design)
+    result = batch.result
     met_all = {**result.met, BUDGET: result.within_budget}
-    found, start = {}, 0
-    for swept, values in axes.items():
-        part = slice(start, start + len(values))
-        start += len(values)
+    found = {}
+    for swept, part in batch.spans.items():
         found[swept] = Sweep(
             control=swept,
-            values=values,
+            values=tuple(CONTROLS[swept].grid()),
             met={t: np.asarray(met_all[t][part]) for t in TARGETS},
             n_met=np.asarray(result.n_met[part]),
             approved=np.asarray(result.approved[part]),

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, Value, full_grid, neighbours
+from constraintlab.explore.sweeps import control_sweeps
 from constraintlab.model._numeric import json_safe
 from constraintlab.model.decide import passing_margin
 from constraintlab.model.design import CONTROLS, ChoiceControl, Design
@@ -234,23 +235,17 @@ _Reach = tuple[int, int, Value, dict[str, bool]]
 def _reaches(grid: Grid, design: Design) -> dict[str, _Reach]:
     """Each control's reach: the fewest and most constraints met across its grid values (the
     others held), the grid value reaching the most (closest to the design's value on a tie)
-    and which constraints pass there. From one :func:`evaluate_many` call: the designs of
-    all the controls' grid ranges (each with the others held) end to end. The vectorised
-    engine scores each design on its own, so a batch gives each row what a call of its own
-    would (a test checks it); one call instead of seven is most of the tornado's cost saved."""
-    axes = {name: list(grid.axis(name)) for name in CONTROL_NAMES}
-    held = design.to_dict()
-    columns: dict[str, list[Any]] = {name: [] for name in held}
-    for name, values in axes.items():
-        for control, column in columns.items():
-            column.extend(values if control == name else [held[control]] * len(values))
-    many = evaluate_many(**{control: np.array(column) for control, column in columns.items()})
-    reaches, start = {}, 0
-    for name, values in axes.items():
-        span = slice(start, start + len(values))
+    and which constraints pass there. From the batch of every control's grid range (each with
+    the others held, :func:`~constraintlab.explore.sweeps.control_sweeps`), which the advice
+    reads too, so a lab step scores it once. The vectorised engine scores each design on its
+    own, so a batch gives each row what a call of its own would (a test checks it)."""
+    batch = control_sweeps(design, grid)
+    many = batch.result
+    reaches = {}
+    for name, span in batch.spans.items():
         met = {c: many.met[c][span] for c in CONSTRAINT_NAMES}
+        values = list(grid.axis(name))
         reaches[name] = _reach_of(name, values, getattr(design, name), many.n_met[span], met)
-        start += len(values)
     return reaches
 
 

@@ -30,12 +30,13 @@ from numpy.typing import NDArray
 
 from constraintlab.explore.grid import CONTROL_NAMES, Grid, nearest_index, require_control
 from constraintlab.explore.tables import GridTables, IntArray, tables
+from constraintlab.model import registry
 from constraintlab.model.design import Design, DesignError
 from constraintlab.model.engine import CONSTRAINT_NAMES
 from constraintlab.model.vectorized import evaluate_many
 
 BUDGET_FAILURE: Final = "gpu_budget"
-FAILURE_NAMES: Final = (*CONSTRAINT_NAMES, BUDGET_FAILURE)
+FAILURE_NAMES: Final = registry.Names(BUDGET_FAILURE)  # a live view of the registry
 _NONE: Final = np.iinfo(np.int64).max // 4  # "no design": more GPUs than any limit
 
 

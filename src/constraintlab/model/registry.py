@@ -195,23 +195,30 @@ def of_kind(kind: str) -> tuple[Constraint, ...]:
 
 
 class Names(Sequence[str]):
-    """The constraint keys in order, read from the registry each time (a live view)."""
+    """The constraint keys in order, then ``extra`` names (the budget, say), read from the
+    registry each time (a live view: a constraint registered later is in it)."""
+
+    def __init__(self, *extra: str) -> None:
+        self._extra = extra
+
+    def _all(self) -> tuple[str, ...]:
+        return (*_load(), *self._extra)
 
     @overload
     def __getitem__(self, index: int) -> str: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[str]: ...
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        return tuple(_load())[index]
+        return self._all()[index]
 
     def __len__(self) -> int:
-        return len(_load())
+        return len(_load()) + len(self._extra)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(tuple(_load()))
+        return iter(self._all())
 
     def __repr__(self) -> str:
-        return repr(tuple(_load()))
+        return repr(self._all())
 
 
 class Labels(Mapping[str, str]):
