@@ -99,7 +99,7 @@ class Census:
 
 
 @lru_cache(maxsize=2)
-def _census(fingerprint: str, constraints: tuple[str, ...]) -> Census:
+def _census(fingerprint: str, constraints: registry.Signature) -> Census:
     return with_examples(compute_census())
 
 

@@ -42,7 +42,7 @@ def control_sweeps(design: Design, grid: Grid | None = None) -> ControlSweeps:
 
 @lru_cache(maxsize=DESIGNS_KEPT)
 def _sweeps(
-    design: Design, grid: Grid, fingerprint: str, constraints: tuple[str, ...]
+    design: Design, grid: Grid, fingerprint: str, constraints: registry.Signature
 ) -> ControlSweeps:
     held = design.to_dict()
     columns: dict[str, list[object]] = {name: [] for name in CONTROL_NAMES}

@@ -321,10 +321,10 @@ def tables(grid: Grid | None = None) -> GridTables:
 
 
 @lru_cache(maxsize=2)
-def _full_tables(fingerprint: str, constraints: tuple[str, ...]) -> GridTables:
+def _full_tables(fingerprint: str, constraints: registry.Signature) -> GridTables:
     return build_tables(full_grid())
 
 
 @lru_cache(maxsize=4)
-def _reduced_tables(grid: Grid, fingerprint: str, constraints: tuple[str, ...]) -> GridTables:
+def _reduced_tables(grid: Grid, fingerprint: str, constraints: registry.Signature) -> GridTables:
     return build_tables(grid)

@@ -87,6 +87,7 @@ class Arrays:
     gpus_needed: Any = None  # held + job + deferral GPUs
 
 
+Signature = tuple[tuple[str, float], ...]  # (key, target) of every constraint, in order
 ArrayScore = Callable[[Arrays], tuple[Any, Any]]  # (values in the unit, extra pass condition)
 
 
@@ -185,9 +186,10 @@ def count() -> int:
     return len(_load())
 
 
-def signature() -> tuple[str, ...]:
-    """The registered keys, in order: part of the key of every cache of verdicts."""
-    return tuple(_load())
+def signature() -> Signature:
+    """The registered keys and targets, in order: part of the key of every cache of verdicts
+    (with the scenario's fingerprint)."""
+    return tuple((c.key, c.target) for c in _load().values())
 
 
 def of_kind(kind: str) -> tuple[Constraint, ...]:
