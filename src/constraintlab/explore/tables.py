@@ -45,6 +45,7 @@ IntArray = NDArray[np.int64]
 STRUCTURAL: Final = CONTROL_NAMES[:5]
 CARBON_CONTROLS: Final = CONTROL_NAMES[5:]
 NEVER: Final = training.NEVER
+_INTERVAL: Final = "checkpoint_interval_min"
 assert STRUCTURAL == (
     "model_size_b",
     "dp_epsilon",
@@ -184,8 +185,11 @@ def _pair_tables(grid: Grid) -> tuple[dict[str, BoolArray], IntArray]:
 
 
 def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
-    """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`):
-    the size at each interval, or the true demand (the cheapest keeping-up grid interval)."""
+    """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`, the
+    same two functions of :mod:`training`): the size at each interval, or the true demand
+    (the cheapest keeping-up interval of the contract's grid; NEVER if none keeps up)."""
+    from constraintlab.model.engine import interval_grid
+
     ideal = np.asarray(
         training.ideal_training_gpus(
             grid.numbers("model_size_b")[:, None, None],
@@ -195,38 +199,14 @@ def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
         dtype=np.float64,
     )
     flat = ideal.ravel()
-    order = np.argsort(flat, kind="stable")
-    intervals = grid.numbers("checkpoint_interval_min").tolist()
-    gpus = np.empty((flat.size, len(intervals)), dtype=np.int64)
-    keeps = np.empty((flat.size, len(intervals)), dtype=bool)
-    for k, interval in enumerate(intervals):
-        table = training.delivery_table(float(interval))
-        index = np.empty(flat.size, dtype=np.int64)
-        index[order] = np.searchsorted(table, flat[order], side="left")
-        keeps[:, k] = index < len(table)
-        gpus[:, k] = np.where(keeps[:, k], index, NEVER)
-    from constraintlab.model.engine import interval_grid
-
-    if intervals == interval_grid():  # the true demand: the fewest over the same intervals
-        demand = np.where(keeps, gpus, NEVER).min(axis=1)
-    else:
-        demand = _true_demand(flat, order)
+    sized = [training.size_training_job(flat, float(t)) for t in grid.numbers(_INTERVAL)]
+    gpus = np.stack([np.asarray(n, dtype=np.int64) for n, _ in sized], axis=1)
+    keeps = np.stack([np.asarray(k, dtype=bool) for _, k in sized], axis=1)
+    demand = training.true_demand_many(flat, interval_grid())
+    demand = np.where(np.isfinite(demand), demand, NEVER).astype(np.int64)
     gpus = np.where(keeps, gpus, demand[:, None])
-    shape = (*ideal.shape, len(intervals))
+    shape = (*ideal.shape, gpus.shape[1])
     return gpus.reshape(shape), keeps.reshape(shape)
-
-
-def _true_demand(flat: np.ndarray, order: np.ndarray) -> IntArray:
-    """The fewest job GPUs over the contract's grid intervals (NEVER if none keeps up)."""
-    from constraintlab.model.engine import interval_grid
-
-    demand = np.full(flat.size, NEVER, dtype=np.int64)
-    for interval in interval_grid():
-        table = training.delivery_table(float(interval))
-        index = np.empty(flat.size, dtype=np.int64)
-        index[order] = np.searchsorted(table, flat[order], side="left")
-        demand = np.where(index < len(table), np.minimum(demand, index), demand)
-    return demand
 
 
 def _whole(gpus: NDArray[np.float64], what: str) -> IntArray:
