@@ -163,3 +163,11 @@ def test_advice_and_the_tornado_score_one_batch_per_design(
     sensitivity(design)
     batch = sum(len(control.grid()) for control in CONTROLS.values())
     assert sizes.count(batch) == 1  # each control over its grid, the others held: once
+
+
+def test_the_strategies_are_declared_once() -> None:
+    """Issue 27 item 5: the three strategy keys were typed in design, scenario, serving,
+    explain and prose; now only model/strategies.py names them together."""
+    keys = ('"dp"', '"tp_dp"', '"3d"')
+    together = [p for p in _sources() if all(k in p.read_text(encoding="utf-8") for k in keys)]
+    assert together == [SRC / "model" / "strategies.py"]

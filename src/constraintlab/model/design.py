@@ -14,7 +14,9 @@ import numbers
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-PARALLELISM_STRATEGIES: Final = ("dp", "tp_dp", "3d")
+from constraintlab.model.strategies import STRATEGY_KEYS
+
+PARALLELISM_STRATEGIES: Final = STRATEGY_KEYS
 DEPLOYMENT_CONTEXTS: Final = ("fleet", "renewable")
 
 

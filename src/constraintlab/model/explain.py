@@ -14,12 +14,7 @@ from constraintlab.model import registry
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
-
-LAYOUT_NAMES = {
-    "dp": "1 GPU per replica",
-    "tp_dp": "TP 8 in one node",
-    "3d": "TP 8 x PP 4 over 4 nodes",
-}
+from constraintlab.model.strategies import BY_KEY
 
 
 def shown_number(result: ConstraintResult) -> str:
@@ -80,7 +75,7 @@ def accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
 
 def latency_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
-    layout = LAYOUT_NAMES[card.design.parallelism]
+    layout = BY_KEY[card.design.parallelism].layout
     if not d["fits_in_memory"]:
         usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
         return (

@@ -51,7 +51,16 @@ PLAN_INPUTS: Final = (
     "serving.model_aspect_ratio",
     "serving.service_time_scv",
 )
-CODE_FILES: Final = ("serving.py", "queueing.py", "uptime.py", "decide.py", "planstore.py")
+CODE_FILES: Final = (
+    "serving.py",
+    "queueing.py",
+    "uptime.py",
+    "decide.py",
+    "planstore.py",
+    "strategies.py",  # the replica layouts
+    "registry.py",  # with constraints.py: the P99 and uptime rule (decimals, comparison, target)
+    "constraints.py",
+)
 KEEP_KEYS: Final = 16
 PREFIX: Final = "serving-v3-"
 

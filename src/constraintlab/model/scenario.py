@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constraintlab.model.strategies import STRATEGY_KEYS
+
 SHIPPED_PATH = Path(__file__).with_name("scenario.toml")
-STRATEGIES = ("dp", "tp_dp", "3d")
+STRATEGIES = STRATEGY_KEYS
 
 
 class ScenarioError(ValueError):

@@ -45,10 +45,9 @@ from constraintlab.model.queueing import (
     response_quantile,
     unloaded_quantile_s,
 )
+from constraintlab.model.strategies import BY_KEY
 from constraintlab.model.uptime import AvailabilityPlan, availability_plan, unavailable_plan
 
-# strategy -> (tensor-parallel degree, pipeline-parallel degree)
-REPLICA_LAYOUT: Final[dict[str, tuple[int, int]]] = {"dp": (1, 1), "tp_dp": (8, 1), "3d": (8, 4)}
 P99_QUANTILE: Final = 0.99
 
 
@@ -255,7 +254,7 @@ def warm_grid_plans(
 
 
 def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
-    tp, pp = REPLICA_LAYOUT[strategy]
+    tp, pp = BY_KEY[strategy].tensor_parallel, BY_KEY[strategy].pipeline_parallel
     gpus = tp * pp
     params = model_size_b * 1e9
     weights_gb = sc.BYTES_PER_PARAM_SERVING * params / 1e9

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS, NumericControl
+from constraintlab.model.strategies import STRATEGIES
 from constraintlab.views.html import esc, join, tag, text
 from constraintlab.views.questions import REGION_LOCKED, CensusFacts, region_summary
 
@@ -20,11 +21,7 @@ INVARIANT_FAMILIES = (
 PLANS_BUILDING_TITLE = (
     "Sizing the serving fleet of every model size and strategy (once per scenario)..."
 )
-STRATEGY_LABELS = {
-    "dp": "Data parallel only (one GPU per replica)",
-    "tp_dp": "Tensor + data parallel (TP 8 in one node)",
-    "3d": "Full 3D (TP 8 × PP 4 over four nodes)",
-}
+STRATEGY_LABELS = {s.key: s.label for s in STRATEGIES}
 
 
 def context_labels() -> dict[str, str]:
