@@ -37,7 +37,6 @@ from constraintlab.model.vectorized import evaluate_many
 
 BUDGET_FAILURE: Final = "gpu_budget"
 FAILURE_NAMES: Final = registry.Names(BUDGET_FAILURE)  # a live view of the registry
-_NONE: Final = np.iinfo(np.int64).max // 4  # "no design": more GPUs than any limit
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,6 @@ CONTROLS: Final[dict[str, NumericControl | ChoiceControl]] = {
 }
 
 NUMERIC_CONTROLS: Final = tuple(n for n, c in CONTROLS.items() if isinstance(c, NumericControl))
-CHOICE_CONTROLS: Final = tuple(n for n, c in CONTROLS.items() if isinstance(c, ChoiceControl))
 
 
 @dataclass(frozen=True)

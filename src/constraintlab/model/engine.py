@@ -221,12 +221,6 @@ def job_gpus(design: Design) -> tuple[float, float, bool, float]:
     return ideal, demand, False, interval
 
 
-def gpu_usage(design: Design) -> GpuUsage:
-    """GPUs the design needs: serving replicas, spares, fine-tuning job, deferral."""
-    plan = serving_plan(design.model_size_b, design.parallelism)
-    return _gpu_usage(design, plan)
-
-
 def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
     ideal, gpus, keeps_up, interval = job_gpus(design)
     extra = carbon_model.deferral_gpus(gpus, design.flexible_job_pct)

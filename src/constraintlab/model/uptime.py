@@ -130,9 +130,4 @@ def unavailable_plan(replicas: int, gpus_per_replica: int) -> AvailabilityPlan:
     return AvailabilityPlan(replicas, replicas, gpus_per_replica, q, rate_per_day, 0.0)
 
 
-def spares_for(replicas_required: int, gpus_per_replica: int) -> int:
-    """Spare replicas the derived provisioning adds to r."""
-    return availability_plan(replicas_required, gpus_per_replica).spare_replicas
-
-
 __all__ = ["AvailabilityPlan", "availability", "availability_plan", "math"]
