@@ -99,6 +99,7 @@ RULES: dict[str, Rule] = {
     "hardware.h100_dense_fp16_tflops": _P,
     "hardware.h100_memory_gb": _P,
     "hardware.h100_tdp_w": _P,
+    "hardware.host_power_w_per_gpu": Rule(0.0, 10_000.0),
     "hardware.gpus_per_node": Rule(1, 1024, integer=True),
     "hardware.nvlink_gb_per_s": _P,
     "hardware.nvlink_gb_per_s_per_direction": _P,
