@@ -13,7 +13,7 @@ from constraintlab.model.engine import evaluate
 HOST = "hardware.host_power_w_per_gpu"
 
 
-def test_the_default_is_the_published_labs_tdp_only_and_the_range_reaches_a_dgx_at_the_wall() -> None:
+def test_the_default_is_tdp_only_and_the_range_reaches_a_dgx_at_the_wall() -> None:
     item = sc.constant(HOST)
     assert item.value == 0.0
     assert item.range == (0.0, 575.0)
