@@ -84,8 +84,8 @@ def test_no_module_circle_anywhere() -> None:
         state[node] = 1
         for target in sorted(graph[node]):
             if state.get(target) == 1:
-                return path[path.index(target) :] + [target] if target in path else [target]
-            if target not in state and (found := circle_from(target, path + [target])):
+                return [*path[path.index(target) :], target] if target in path else [target]
+            if target not in state and (found := circle_from(target, [*path, target])):
                 return found
         state[node] = 2
         return []
