@@ -115,3 +115,12 @@ def test_a_refused_variation_leaves_the_scenario_in_force() -> None:
         pytest.fail("the block must not run")
     assert refused.value.key == "carbon.baseline"
     assert sc.current() == sc.SHIPPED
+
+
+def test_the_packages_own_example_of_a_scenario_in_force_runs() -> None:
+    import doctest
+
+    import constraintlab
+
+    outcome = doctest.testmod(constraintlab, verbose=False)
+    assert outcome.attempted >= 5 and outcome.failed == 0
