@@ -7,6 +7,17 @@ imports marimo or plotly (those load only where a page is drawn).
     >>> card = constraintlab.evaluate(constraintlab.Design())
     >>> card.approved
     False
+
+A scenario is one frozen value; ``using`` puts another in force for a block (this thread only):
+
+    >>> big = constraintlab.Design(model_size_b=50, adv_weight=1, checkpoint_interval_min=20,
+    ...                            context="renewable")
+    >>> constraintlab.evaluate(big).approved
+    False
+    >>> mtbf = constraintlab.Scenario.load().with_value("reliability.gpu_mtbf_h", 50_000.0)
+    >>> with constraintlab.using(mtbf):
+    ...     constraintlab.evaluate(big).approved
+    True
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ _LAZY = {
     "CONSTRAINT_NAMES": "constraintlab.model.engine",
     "evaluate_many": "constraintlab.model.vectorized",
     "ManyResult": "constraintlab.model.vectorized",
+    "Scenario": "constraintlab.model.scenario",
+    "using": "constraintlab.model.scenario",
 }
 
 __all__ = sorted(_LAZY)
@@ -37,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from constraintlab.model.engine import ConstraintResult as ConstraintResult
     from constraintlab.model.engine import Scorecard as Scorecard
     from constraintlab.model.engine import evaluate as evaluate
+    from constraintlab.model.scenario import Scenario as Scenario
+    from constraintlab.model.scenario import using as using
     from constraintlab.model.vectorized import ManyResult as ManyResult
     from constraintlab.model.vectorized import evaluate_many as evaluate_many
 

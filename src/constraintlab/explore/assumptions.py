@@ -16,8 +16,6 @@ as refused with the loader's reason: that is itself a finding about the assumpti
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,33 +96,27 @@ def ranged_keys() -> list[str]:
     return [c.key for c in sc.CONSTANTS if c.range is not None]
 
 
-def _overrides(path: Path | None) -> dict[str, Any]:
-    """The values a scenario file sets (dotted key -> value), none for the shipped file."""
-    if path is None:
-        return {}
-    return {c.key: c.value for c in sc.load_constants(path) if c.edited}
+def _base(base: sc.Scenario | Path | None) -> sc.Scenario:
+    """The scenario to vary: ``base`` itself, the file ``base`` (validated), or the one in force."""
+    if isinstance(base, sc.Scenario):
+        return base
+    return sc.current() if base is None else sc.Scenario.load(base)
 
 
 @contextmanager
-def with_value(base: Path | None, key: str, value: float | str) -> Iterator[Path]:
-    """The scenario ``base`` with ``key`` set to ``value`` in force inside the block (a file in
-    a temporary folder); ``base`` is in force again afterwards, even on a refusal."""
-    from constraintlab.model.engine import load_scenario
+def with_value(
+    base: sc.Scenario | Path | None, key: str, value: float | str
+) -> Iterator[sc.Scenario]:
+    """The scenario ``base`` (None: the one in force) with ``key`` set to ``value`` in force
+    inside the block, for this thread or task only (:func:`scenario.using`): another lab
+    session, or the rest of this process, keeps its own. A value the rules refuse, or a
+    scenario whose baseline fails, raises :class:`ScenarioError` before the block."""
+    from constraintlab.model.engine import checked_scenario
 
-    values = {**_overrides(base), key: value}
-    sections: dict[str, list[str]] = {}
-    for dotted, item in values.items():
-        section, _, leaf = dotted.rpartition(".")
-        sections.setdefault(section, []).append(f"{leaf} = {json.dumps(item)}")
-    text = "".join(f"[{s}]\n" + "\n".join(lines) + "\n" for s, lines in sections.items())
-    with tempfile.TemporaryDirectory(prefix="assumption-") as folder:
-        path = Path(folder) / "scenario.toml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            load_scenario(path)
-            yield path
-        finally:
-            load_scenario(base)
+    origin = base.name if isinstance(base, Path) else "this scenario"
+    varied = checked_scenario(_base(base).with_value(key, value, origin))
+    with sc.using(varied):
+        yield varied
 
 
 def _claims(result: Any) -> dict[str, bool]:
@@ -136,7 +128,7 @@ def _claims(result: Any) -> dict[str, bool]:
     }
 
 
-def end_figures(base: Path | None, key: str, value: float | str) -> EndFigures:
+def end_figures(base: sc.Scenario | Path | None, key: str, value: float | str) -> EndFigures:
     """The census with ``key`` at ``value`` (or why that scenario is refused)."""
     from constraintlab.explore.census import census
 
@@ -156,19 +148,23 @@ def end_figures(base: Path | None, key: str, value: float | str) -> EndFigures:
 
 
 def sweep_assumptions(
-    base: Path | None = None, keys: list[str] | None = None, progress: Progress | None = None
+    base: sc.Scenario | Path | None = None,
+    keys: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> list[ConstantSweep]:
     """The census at both ends of each ranged constant, most moving first (module doc)."""
     from constraintlab.explore.census import census
 
-    now = census().approved
-    chosen = keys if keys is not None else ranged_keys()
+    scenario = _base(base)
+    with sc.using(scenario):
+        now = census().approved
+        chosen = keys if keys is not None else ranged_keys()
     sweeps = []
     for done, key in enumerate(chosen, start=1):
-        item = sc.constant(key)
+        item = scenario.constant(key)
         assert item.range is not None, f"{key} states no range"
-        low = end_figures(base, key, item.range[0])
-        high = end_figures(base, key, item.range[-1])
+        low = end_figures(scenario, key, item.range[0])
+        high = end_figures(scenario, key, item.range[-1])
         moved = sum(abs((end.approved or 0) - now) for end in (low, high))
         sweeps.append(
             ConstantSweep(
@@ -180,7 +176,9 @@ def sweep_assumptions(
     return sorted(sweeps, key=lambda s: -s.movement)
 
 
-def _approved(base: Path | None, design: Design, key: str, value: float) -> bool | None:
+def _approved(
+    base: sc.Scenario | Path | None, design: Design, key: str, value: float
+) -> bool | None:
     from constraintlab.model.engine import evaluate
 
     try:
@@ -192,7 +190,7 @@ def _approved(base: Path | None, design: Design, key: str, value: float) -> bool
 
 def design_flips(
     design: Design,
-    base: Path | None = None,
+    base: sc.Scenario | Path | None = None,
     keys: list[str] | None = None,
     progress: Progress | None = None,
 ) -> list[Flip]:
@@ -200,14 +198,16 @@ def design_flips(
     value at which it flips (bisection between the value in force and the end that flips)."""
     from constraintlab.model.engine import evaluate
 
-    now = evaluate(design).approved
-    keys = [k for k in (keys or ranged_keys()) if not isinstance(sc.constant(k).value, str)]
+    scenario = _base(base)
+    with sc.using(scenario):
+        now = evaluate(design).approved
+        keys = [k for k in (keys or ranged_keys()) if not isinstance(sc.constant(k).value, str)]
     flips = []
     for done, key in enumerate(keys, start=1):
-        item = sc.constant(key)
+        item = scenario.constant(key)
         assert item.range is not None
         for end in (item.range[0], item.range[-1]):
-            if end == item.value or _approved(base, design, key, float(end)) in (now, None):
+            if end == item.value or _approved(scenario, design, key, float(end)) in (now, None):
                 continue
             inside, outside = float(item.value), float(end)
             for _ in range(FLIP_STEPS):
@@ -216,7 +216,7 @@ def design_flips(
                     middle = float(round(middle))
                     if middle in (inside, outside):
                         break
-                if _approved(base, design, key, middle) == now:
+                if _approved(scenario, design, key, middle) == now:
                     inside = middle
                 else:
                     outside = middle

@@ -3,8 +3,10 @@
 * **Per study served**: a day's emissions over the day's 100 million studies. The day's
   emissions are operational (energy x grid intensity) plus embodied.
 * **Energy**: every allocated GPU that runs (serving replicas, spares, the fine-tuning job)
-  draws its 700 W TDP, times the facility's PUE (1.2; modelling assumption: spares are hot,
-  idle draw and host power are folded into the TDP and PUE).
+  draws its TDP plus its share of the server's own power (CPUs, memory, NICs, fans), times
+  the facility's PUE: ``P = (TDP + host) x PUE``. The published lab counts the TDP only
+  (host = 0, the default, a modelling choice); a DGX H100 is rated up to 10.2 kW at the wall
+  for 8 GPUs, 575 W a GPU above its TDP, the published range's other end. Spares are hot.
 * **Embodied carbon** per allocated GPU-hour: 462 kg CO2e per GPU (its share of the server
   included) over a 6-year life (Luccioni et al. 2023, BLOOM), ~ 8.8 g per GPU-hour, charged
   to every GPU the design holds, idle or not.
@@ -45,8 +47,8 @@ def ppa_kw(context: str) -> float:
 
 
 def gpu_facility_kw() -> float:
-    """Facility power per running GPU: TDP x PUE (kW)."""
-    return float(sc.H100_TDP_W * sc.PUE / 1000.0)
+    """Facility power per running GPU at the wall: (TDP + host share) x PUE (kW)."""
+    return float((sc.H100_TDP_W + sc.HOST_POWER_W_PER_GPU) * sc.PUE / 1000.0)
 
 
 def deferral_gpus(job_gpus: Real, flexible_job_pct: Real) -> Real:

@@ -299,14 +299,19 @@ def evaluate(design: Design, *, with_carbon: bool = True) -> Scorecard:
 
 
 # --- the carbon baseline: sized once per scenario, checked at load (contract claim 17) -------
-@lru_cache(maxsize=1)
 def carbon_baseline() -> carbon_model.Baseline:
-    """The scenario's baseline design, scored by this engine (carbon aside) and sized once.
+    """The baseline design of the scenario in force, scored by this engine (carbon aside) and
+    sized once per scenario (keyed by its fingerprint).
 
     Raises :class:`~constraintlab.model.scenario.ScenarioError` naming ``carbon.baseline`` and
     what it fails when it does not meet every constraint that does not read the baseline (all
     but carbon) and the budget.
     """
+    return _carbon_baseline(sc.FINGERPRINT)
+
+
+@lru_cache(maxsize=8)
+def _carbon_baseline(fingerprint: str) -> carbon_model.Baseline:
     design = Design(
         model_size_b=sc.BASELINE_MODEL_SIZE_B,
         dp_epsilon=sc.BASELINE_DP_EPSILON,
@@ -333,9 +338,6 @@ def carbon_baseline() -> carbon_model.Baseline:
     return carbon_model.baseline_of(design, b.serving_gpus + b.spare_gpus, int(b.training_gpus))
 
 
-sc.on_change(carbon_baseline.cache_clear)
-
-
 def baseline_failures(card: Scorecard) -> list[str]:
     """What a baseline candidate fails, in words: each card that does not read the baseline
     (all but carbon), then the budget."""
@@ -353,15 +355,18 @@ def baseline_failures(card: Scorecard) -> list[str]:
     return failures
 
 
-def load_scenario(path: Path | str | None) -> list[sc.Constant]:
-    """Load a scenario file and check it as a whole: every key (:func:`scenario.use_scenario`),
-    then the carbon baseline, sized here once. A refused file leaves the previous scenario in
-    force and raises :class:`~constraintlab.model.scenario.ScenarioError`."""
-    previous = sc.SCENARIO_PATH
-    constants = sc.use_scenario(path)
-    try:
+def checked_scenario(scenario: sc.Scenario) -> sc.Scenario:
+    """``scenario`` if it holds as a whole (its carbon baseline, sized here once), else
+    :class:`~constraintlab.model.scenario.ScenarioError` naming ``carbon.baseline``."""
+    with sc.using(scenario):
         carbon_baseline()
-    except sc.ScenarioError:
-        sc.use_scenario(previous)
-        raise
-    return constants
+    return scenario
+
+
+def load_scenario(path: Path | str | None) -> list[sc.Constant]:
+    """Load a scenario file, check it as a whole (every key, then :func:`checked_scenario`)
+    and make it the process's. A refused file leaves the previous scenario in force and
+    raises :class:`~constraintlab.model.scenario.ScenarioError`."""
+    scenario = checked_scenario(sc.Scenario.load(path))
+    sc.install(scenario)
+    return list(scenario.constants)

@@ -2,15 +2,24 @@
 
 The shipped file, ``scenario.toml`` beside this module, holds each constant's value, unit and
 source (the published lab, a datasheet, a paper, or "modelling assumption" with its reason).
-This module validates it and exposes each constant as an upper-case module attribute
-(``scenario.P99_SLO_MS``), so the model's formulas read ``sc.NAME`` at call time.
+This module validates it into a frozen :class:`Scenario`, and exposes each constant of the
+scenario *in force* as an upper-case module attribute (``scenario.P99_SLO_MS``), so the model's
+formulas read ``sc.NAME`` at call time.
 
 :func:`use_scenario` loads another file (``--scenario FILE`` on every command): keys it leaves
 out keep the shipped value; an unknown key, a wrong type or a value outside the range allowed
-here raises :class:`ScenarioError`, which names the key, the value and what is allowed, and
-then every cache that depends on the scenario is cleared (:func:`on_change`). The commands and
-the lab load a file through ``engine.load_scenario``, which also checks the scenario as a
-whole: its carbon baseline must meet the five non-carbon constraints and the budget.
+here raises :class:`ScenarioError`, which names the key, the value and what is allowed. The
+commands and the lab load a file through ``engine.load_scenario``, which also checks the
+scenario as a whole: its carbon baseline must meet the five non-carbon constraints and the
+budget.
+
+Which scenario is in force is a modelling-free choice made here: the process has one (the file
+it was started with), and :func:`using` puts another in force for a block, in that thread or
+task only (a context variable, as :func:`decimal.localcontext` does for precision). So one lab
+session can score a design under an edited constant while another session, in its own thread,
+keeps the class's scenario. No module attribute is ever rewritten: ``sc.NAME`` is looked up in
+the scenario in force, and every cache of a scenario-dependent result is keyed by its
+:attr:`Scenario.fingerprint`.
 """
 
 from __future__ import annotations
@@ -19,10 +28,13 @@ import hashlib
 import json
 import math
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from constraintlab.model.strategies import STRATEGY_KEYS
 
@@ -89,6 +101,7 @@ RULES: dict[str, Rule] = {
     "hardware.h100_dense_fp16_tflops": _P,
     "hardware.h100_memory_gb": _P,
     "hardware.h100_tdp_w": _P,
+    "hardware.host_power_w_per_gpu": Rule(0.0, 10_000.0),
     "hardware.gpus_per_node": Rule(1, 1024, integer=True),
     "hardware.nvlink_gb_per_s": _P,
     "hardware.nvlink_gb_per_s_per_direction": _P,
@@ -253,38 +266,52 @@ def _range(key: str, given: Any, value: float | str) -> tuple[Any, ...]:
     return (low, high)
 
 
-# --- the module attributes the model reads --------------------------------------------------
-CONSTANTS: list[Constant] = []
-SCENARIO_PATH: Path | None = None
-FINGERPRINT = ""
-_LISTENERS: list[Callable[[], None]] = []
+# --- the scenario in force: one frozen value, context-scoped ---------------------------------
+@dataclass(frozen=True)
+class Scenario:
+    """One validated scenario, frozen: its constants, the file they came from, and every value
+    the model reads by name (``values["GPU_BUDGET"]``, derived quantities included).
 
+    Two scenarios live side by side in one process: :func:`using` puts one in force for a block
+    (in this thread or task only, like :func:`decimal.localcontext`), and every cache that
+    depends on the scenario is keyed by :attr:`fingerprint`, a digest of the values."""
 
-def on_change(callback: Callable[[], None]) -> Callable[[], None]:
-    """Register a cache-clearing callback run whenever the scenario changes."""
-    _LISTENERS.append(callback)
-    return callback
+    constants: tuple[Constant, ...]
+    path: Path | None
+    fingerprint: str
+    values: Mapping[str, Any] = field(compare=False, hash=False, repr=False)
 
+    @classmethod
+    def of(cls, constants: list[Constant] | tuple[Constant, ...], path: Path | None) -> Scenario:
+        """The scenario of validated ``constants`` (as :func:`load_constants` returns them)."""
+        values: dict[str, Any] = {c.name: c.value for c in constants}
+        _derive(values)
+        payload = json.dumps({c.key: c.value for c in constants}, sort_keys=True)
+        fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        values.update(CONSTANTS=tuple(constants), SCENARIO_PATH=path, FINGERPRINT=fingerprint)
+        return cls(tuple(constants), path, fingerprint, MappingProxyType(values))
 
-def use_scenario(path: Path | str | None = None) -> list[Constant]:
-    """Load and validate a scenario (None = the shipped one) and make it the model's."""
-    constants = load_constants(path)
-    _install(constants, Path(path) if path is not None else None)
-    for callback in _LISTENERS:
-        callback()
-    return constants
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Scenario:
+        """The shipped constants, overridden by those of ``path`` (validated; see module doc)."""
+        return cls.of(load_constants(path), Path(path) if path is not None else None)
 
+    def constant(self, key: str) -> Constant:
+        """The constant with dotted ``key``."""
+        for item in self.constants:
+            if item.key == key:
+                return item
+        raise KeyError(key)
 
-def _install(constants: list[Constant], path: Path | None) -> None:
-    global CONSTANTS, SCENARIO_PATH, FINGERPRINT
-    values = globals()
-    for constant in constants:
-        values[constant.name] = constant.value
-    _derive(values)
-    CONSTANTS = constants
-    SCENARIO_PATH = path
-    payload = json.dumps({c.key: c.value for c in constants}, sort_keys=True)
-    FINGERPRINT = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    def with_value(self, key: str, value: object, origin: str = "this scenario") -> Scenario:
+        """This scenario with ``key`` set to ``value``, validated like a file's value; a value
+        that differs from the shipped one is marked edited ("edited in ``origin``")."""
+        if key not in RULES:
+            raise ScenarioError(key, value, "one of the keys of the shipped scenario.toml")
+        entry = _entry(key, {"value": value}, SHIPPED.constant(key), origin)
+        if not entry.edited:
+            entry = SHIPPED.constant(key)
+        return Scenario.of([entry if c.key == key else c for c in self.constants], self.path)
 
 
 def _derive(v: dict[str, Any]) -> None:
@@ -305,16 +332,52 @@ def _derive(v: dict[str, Any]) -> None:
     )
 
 
+SHIPPED: Final = Scenario.load(None)
+# The process's scenario (``--scenario FILE`` on a command, the lab's file): replaced whole by
+# :func:`install`, never in parts. A block under :func:`using` sees its own instead.
+_PROCESS: list[Scenario] = [SHIPPED]
+_IN_FORCE: ContextVar[Scenario | None] = ContextVar("constraintlab_scenario", default=None)
+
+
+def current() -> Scenario:
+    """The scenario in force here: the innermost :func:`using` block's, else the process's."""
+    return _IN_FORCE.get() or _PROCESS[0]
+
+
+def install(scenario: Scenario) -> None:
+    """Make ``scenario`` the process's (blocks under :func:`using` keep theirs)."""
+    _PROCESS[0] = scenario
+
+
+@contextmanager
+def using(scenario: Scenario) -> Iterator[Scenario]:
+    """Put ``scenario`` in force inside the block, for this thread or task only."""
+    token = _IN_FORCE.set(scenario)
+    try:
+        yield scenario
+    finally:
+        _IN_FORCE.reset(token)
+
+
+def use_scenario(path: Path | str | None = None) -> list[Constant]:
+    """Load and validate a scenario (None = the shipped one) and make it the process's.
+
+    The file's keys only: ``engine.load_scenario`` also checks the carbon baseline."""
+    scenario = Scenario.load(path)
+    install(scenario)
+    return list(scenario.constants)
+
+
 def constant(key: str) -> Constant:
-    """The loaded constant with dotted ``key``."""
-    for item in CONSTANTS:
-        if item.key == key:
-            return item
-    raise KeyError(key)
+    """The constant with dotted ``key`` in the scenario in force."""
+    return current().constant(key)
 
 
-def __getattr__(name: str) -> Any:  # pragma: no cover - only for names a file did not set
-    raise AttributeError(f"the scenario has no constant {name!r}")
-
-
-_install(load_constants(None), None)
+def __getattr__(name: str) -> Any:
+    """``sc.NAME``: the value of the scenario in force (``CONSTANTS``, ``SCENARIO_PATH`` and
+    ``FINGERPRINT`` describe the scenario itself). One context-variable read and one lookup:
+    the model reads constants this way in its inner loops."""
+    try:
+        return (_IN_FORCE.get() or _PROCESS[0]).values[name]
+    except KeyError:
+        raise AttributeError(f"the scenario has no constant {name!r}") from None

@@ -125,9 +125,15 @@ def lambert_gap(epsilon: float) -> float:
     return y
 
 
-@lru_cache(maxsize=256)
 def delivery_table(interval_min: float) -> NDArray[np.float64]:
-    """N goodput(N, T) for N = 0, 1, ... up to its peak (rising part only), at interval T."""
+    """N goodput(N, T) for N = 0, 1, ... up to its peak (rising part only), at interval T.
+
+    Cached per scenario (its fingerprint) and interval; the table is read-only."""
+    return _delivery_table(sc.FINGERPRINT, float(interval_min))
+
+
+@lru_cache(maxsize=256)
+def _delivery_table(fingerprint: str, interval_min: float) -> NDArray[np.float64]:
     t_h = interval_min / 60.0
     peak_guess = int(4.0 * sc.GPU_MTBF_H / t_h) + 64  # lambda T ~ 4 is past the peak
     n = np.arange(peak_guess + 1, dtype=np.float64)
@@ -137,9 +143,6 @@ def delivery_table(interval_min: float) -> NDArray[np.float64]:
     table = np.ascontiguousarray(delivered[: peak + 1])
     table.setflags(write=False)
     return table
-
-
-sc.on_change(delivery_table.cache_clear)
 
 
 def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real]:
@@ -158,7 +161,6 @@ def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real
     return gpus, keeps_up
 
 
-@lru_cache(maxsize=8)
 def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
     """E[N]: the most work N GPUs deliver at any of the intervals, as a running maximum.
 
@@ -168,6 +170,12 @@ def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
     reaches a is the first N where some interval's table does. So the job's true demand over
     every interval is one search of E, not one search per interval (:func:`true_demand_many`).
     """
+    return _demand_envelope(sc.FINGERPRINT, tuple(intervals_min))
+
+
+@lru_cache(maxsize=8)
+def _demand_envelope(fingerprint: str, intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
+    """:func:`demand_envelope` of the scenario with ``fingerprint`` (the one in force)."""
     tables = [delivery_table(float(t)) for t in intervals_min]
     envelope = np.full(max(len(t) for t in tables), -np.inf)
     for table in tables:
@@ -175,9 +183,6 @@ def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
     envelope = np.maximum.accumulate(envelope)
     envelope.setflags(write=False)
     return envelope
-
-
-sc.on_change(demand_envelope.cache_clear)
 
 
 def true_demand_many(
