@@ -21,7 +21,8 @@ ALLOWED_ARROWS: dict[str, set[str]] = {
     "explore": {"model"},
     "simulate": {"model"},
     "ledger": {"userpaths"},
-    "classreport": {"ledger", "userpaths"},
+    # the class report reads the constraint registry (each constraint's ledger field and label)
+    "classreport": {"ledger", "userpaths", "model"},
     "views": {"model", "explore", "simulate", "ledger"},
     "app": {"model", "explore", "simulate", "ledger", "views", "userpaths"},
     "cli": {"model", "explore", "simulate", "ledger", "views", "classreport", "userpaths"},

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from constraintlab.model import scenario as sc
-from constraintlab.model.registry import JOB, Arrays, Constraint, Point, Reading
+from constraintlab.model.record import JOB, Arrays, Constraint, Point, Reading
 
 HOURS_PER_DAY = 24.0
 NO_GPU_TOTAL = "the fine-tuning job keeps up at no grid interval, so the fleet has no GPU total"

@@ -33,8 +33,8 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import registry, training
 from constraintlab.model import scenario as sc
 from constraintlab.model.decide import meets
-from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES
-from constraintlab.model.engine import CONSTRAINT_NAMES
+from constraintlab.model.design import DEPLOYMENT_CONTEXTS, PARALLELISM_STRATEGIES, interval_grid
+from constraintlab.model.engine import CONSTRAINT_NAMES, carbon_baseline
 from constraintlab.model.registry import JOB, MODEL, SERVING, Arrays, Constraint
 from constraintlab.model.serving import warm_grid_plans
 from constraintlab.model.vectorized import serving_table
@@ -188,8 +188,6 @@ def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
     """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`, the
     same two functions of :mod:`training`): the size at each interval, or the true demand
     (the cheapest keeping-up interval of the contract's grid; NEVER if none keeps up)."""
-    from constraintlab.model.engine import interval_grid
-
     ideal = np.asarray(
         training.ideal_training_gpus(
             grid.numbers("model_size_b")[:, None, None],
@@ -237,6 +235,7 @@ def job_thresholds(constraint: Constraint, grid: Grid, serve: IntArray, high: in
     ppa = np.array([carbon_model.ppa_kw(c) for c in contexts])[None, None, None, :]
     held = serve[:, :, None, None].astype(np.float64)
     shape = (*serve.shape, flex.shape[2], len(contexts))
+    base = carbon_baseline().g_per_study
 
     def passes(job: IntArray) -> BoolArray:
         jobs = job.astype(np.float64)
@@ -246,6 +245,7 @@ def job_thresholds(constraint: Constraint, grid: Grid, serve: IntArray, high: in
             flexible_job_pct=flex,
             ppa_kw=ppa,
             gpus_needed=carbon_model.gpus_needed(held, jobs, flex),
+            baseline_g_per_study=base,
         )
         value, ok = constraint.score_many(arrays)
         return np.broadcast_to(np.asarray(meets(constraint.key, value), dtype=bool) & ok, shape)

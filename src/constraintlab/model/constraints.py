@@ -1,36 +1,38 @@
-"""The shipped six constraints, each whole in one record (see :mod:`registry`).
+"""The shipped six constraints, each whole in one record (:mod:`record`; :mod:`registry`
+registers them).
 
-Each record's scalar evaluation reads a :class:`~registry.Point` (the design, its serving plan
+Each record's scalar evaluation reads a :class:`~record.Point` (the design, its serving plan
 and GPU usage) and returns the exact value in the card's unit with its working; its array
-evaluation reads :class:`~registry.Arrays` and returns the values and any extra pass
+evaluation reads :class:`~record.Arrays` and returns the values and any extra pass
 condition, with the very functions of the constraint's own module (:mod:`accuracy`,
-:mod:`serving`, :mod:`robustness`, :mod:`carbon`, :mod:`uptime`). The verdict is the rule of
-:mod:`decide` on the value; the explanation lines are in :mod:`explain`. Adding a constraint:
+:mod:`serving`, :mod:`robustness`, :mod:`carbon`, :mod:`uptime`); its explanation line words the
+working. The verdict is the rule of :mod:`decide` on the value. Nothing here imports the
+scorecard (:mod:`engine`): a result and a card are read by their fields. Adding a constraint:
 docs/adding-a-constraint.md.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from constraintlab.model import accuracy as acc_model
 from constraintlab.model import carbon as carbon_model
-from constraintlab.model import explain, training
 from constraintlab.model import robustness as rob_model
 from constraintlab.model import scenario as sc
-from constraintlab.model.engine import (
-    NO_INTERVAL_KEEPS_UP,
-    NOT_FITTING,
-    carbon_baseline,
-    interval_advice,
-)
-from constraintlab.model.registry import JOB, MODEL, SERVING, Arrays, Constraint, Point, Reading
-from constraintlab.model.registry import register as _register
+from constraintlab.model import training
+from constraintlab.model.design import interval_grid
+from constraintlab.model.record import JOB, MODEL, SERVING, Arrays, Constraint, Point, Reading
+from constraintlab.model.strategies import BY_KEY
+from constraintlab.model.wording import count, shown_number
 
 Pair = tuple[Any, Any]
+NOT_FITTING: Final = "does not fit in memory"
+NO_INTERVAL_KEEPS_UP: Final = (
+    "the fine-tuning job keeps up at no grid interval, so its emissions are unbounded"
+)
 
 
 def _accuracy(p: Point) -> Reading:
@@ -154,7 +156,7 @@ def _carbon_many(a: Arrays) -> Pair:
     day = carbon_model.emissions(
         a.held_gpus, a.job_gpus, a.flexible_job_pct, a.ppa_kw, float(sc.GRID_RENEWABLE_G_PER_KWH)
     )
-    value = carbon_model.reduction(day.g_per_study, carbon_baseline().g_per_study)
+    value = carbon_model.reduction(day.g_per_study, a.baseline_g_per_study)
     return np.where(a.job_finite, value, -np.inf) * 100.0, a.job_finite
 
 
@@ -166,7 +168,9 @@ def _fault_tolerance(p: Point) -> Reading:
     goodput = float(training.goodput(job, design.checkpoint_interval_min)) if job > 0 else 0.0
     t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.nan
     peak_gpus, most = training.most_delivered_gpus(design.checkpoint_interval_min)
-    advice, best_t, best_n = interval_advice(usage)
+    advice, best_t, best_n = training.interval_advice(
+        usage.training_ideal_gpus, design.checkpoint_interval_min, interval_grid()
+    )
     return Reading(
         avail.availability * 100.0,
         {
@@ -202,7 +206,102 @@ def _fault_tolerance_many(a: Arrays) -> Pair:
     return a.serve.uptime * 100.0, a.serve.latency_ok
 
 
-SHIPPED = (
+def _accuracy_line(r: Any, card: Any) -> str:
+    d, x = r.derivation, card.design
+    return (
+        f"clean {d['clean_accuracy_pct']:.2f}% for {x.model_size_b:g} B params"
+        f" - DP {d['dp_cost_pct']:.2f} pts (epsilon {x.dp_epsilon:g})"
+        f" - adversarial {d['adversarial_cost_pct']:.2f} pts (weight {x.adv_weight:.2f})"
+        f" = {shown_number(r)}%"
+    )
+
+
+def _latency_line(r: Any, card: Any) -> str:
+    d = r.derivation
+    layout = BY_KEY[card.design.parallelism].layout
+    if not d["fits_in_memory"]:
+        usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
+        return (
+            f"{d['weights_gb']:.0f} GB of FP16 weights need {d['memory_per_gpu_gb']:.0f} GB per GPU"
+            f" with {layout}: more than the {usable:.0f} GB usable, so it cannot be served"
+        )
+    comm = ""
+    if d["tensor_parallel_comm_ms"] > 0:
+        comm = (
+            f" + {d['tensor_parallel_comm_ms']:.1f} ms for {d['collectives_per_stage']:.0f}"
+            f" all-reduces at {d['nvlink_gb_per_s_per_direction']:.0f} GB/s per direction"
+        )
+    pipe = ""
+    if d["fixed_delay_ms"] > 0:
+        pipe = (
+            f"; {d['pipeline_parallel']} stages stream studies, adding {d['fixed_delay_ms']:.1f} ms"
+        )
+    if not d["slo_feasible"]:
+        return (
+            f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes"
+            f" {d['compute_ms']:.1f} ms of compute{comm}{pipe}; even with no queue its P99 is"
+            f" {shown_number(r)} ms, so no number of replicas meets the SLO"
+        )
+    return (
+        f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
+        f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
+        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed) at"
+        f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
+        f" ({d['p99_over_service']:.2f}x the unloaded latency)"
+    )
+
+
+def _privacy_line(r: Any, card: Any) -> str:
+    sign = "<=" if r.met else ">"
+    retained = card.constraints["adversarial_robustness"].derivation["dp_signal_retained"]
+    return (
+        f"epsilon {shown_number(r)} {sign} {r.target:g}; it costs"
+        f" {r.derivation['dp_accuracy_cost_pct']:.2f} accuracy points and leaves {retained:.0%}"
+        " of the adversarial training signal"
+    )
+
+
+def _robustness_line(r: Any, card: Any) -> str:
+    d = r.derivation
+    gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100.0
+    return (
+        f"{d['undefended_pct']:.0f}% undefended + {gain:.0f} pts x weight {d['adv_weight']:.2f}"
+        f" x {d['dp_signal_retained']:.1%} of the signal DP leaves = {shown_number(r)}%"
+    )
+
+
+def _carbon_line(r: Any, card: Any) -> str:
+    d = r.derivation
+    if "g_per_study" not in d:
+        return str(r.missing)
+    base = d["baseline_design"]
+    return (
+        f"{d['g_per_study']:.3f} g CO2 per study ({d['gpus_used']:,.0f} GPUs,"
+        f" {d['power_mw']:.2f} MW at PUE {d['pue']:g}; grid {d['grid_t_per_day']:.1f} t/day,"
+        f" PPA {d['ppa_t_per_day']:.1f}, clean hours {d['clean_hours_t_per_day']:.1f},"
+        f" embodied {d['embodied_t_per_day']:.1f}) vs. {d['baseline_g_per_study']:.3f} g for the"
+        f" baseline ({base['model_size_b']:g} B {base['parallelism']}, {d['baseline_gpus']:,} GPUs"
+        f" on the {d['grid_g_per_kwh']:.0f} g/kWh grid) -> a {shown_number(r)}% reduction"
+    )
+
+
+def _uptime_line(r: Any, card: Any) -> str:
+    d = r.derivation
+    if r.missing:
+        return f"the model {r.missing}, so no replica can serve it and there is no uptime to count"
+    if not d["slo_feasible"]:
+        return "no number of replicas holds the P99 SLO, so the service never holds it"
+    return (
+        f"the SLO needs {count(d['replicas_required'], 'replica')} of"
+        f" {count(d['gpus_per_replica'], 'GPU')}; each is"
+        f" down {d['replica_down_share']:.3%} of the time (any of its GPUs failing, MTBF"
+        f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart);"
+        f" {count(d['spare_replicas'], 'spare')}, the fewest that reach the target -> the SLO"
+        f" holds {shown_number(r)}% of the time"
+    )
+
+
+SHIPPED: Final = (
     Constraint(
         key="accuracy",
         label="Accuracy",
@@ -213,7 +312,7 @@ SHIPPED = (
         target_scale=100.0,
         score=_accuracy,
         score_many=_accuracy_many,
-        explain=explain.accuracy_line,
+        explain=_accuracy_line,
         mechanism=(
             "Clean accuracy grows with model size; the noise that buys privacy and the"
             " adversarial examples that buy robustness each take points off it."
@@ -230,7 +329,7 @@ SHIPPED = (
         target_key="targets.p99_slo_ms",
         score=_latency,
         score_many=_latency_many,
-        explain=explain.latency_line,
+        explain=_latency_line,
         mechanism=(
             "A study's P99 is its service time on one replica plus the time it waits in the"
             " queue; a bigger model takes longer and must fit in a replica's memory, and the"
@@ -249,7 +348,7 @@ SHIPPED = (
         target_key="targets.dp_epsilon_limit",
         score=_privacy,
         score_many=_privacy_many,
-        explain=explain.privacy_line,
+        explain=_privacy_line,
         mechanism=(
             "Epsilon is the privacy budget itself: the guarantee holds only at or below the limit."
         ),
@@ -266,7 +365,7 @@ SHIPPED = (
         target_scale=100.0,
         score=_robustness,
         score_many=_robustness_many,
-        explain=explain.robustness_line,
+        explain=_robustness_line,
         mechanism=(
             "Robustness comes from adversarial training, and the noise added for privacy washes"
             " out part of that training signal."
@@ -284,7 +383,7 @@ SHIPPED = (
         target_scale=100.0,
         score=_carbon,
         score_many=_carbon_many,
-        explain=explain.carbon_line,
+        explain=_carbon_line,
         mechanism=(
             "Emissions grow with the GPUs the fleet keeps busy and with the carbon intensity of"
             " the grid that powers them; work deferred to clean hours lowers the intensity."
@@ -303,7 +402,7 @@ SHIPPED = (
         target_scale=100.0,
         score=_fault_tolerance,
         score_many=_fault_tolerance_many,
-        explain=explain.uptime_line,
+        explain=_uptime_line,
         mechanism=(
             "Uptime depends on how often a replica's GPUs fail and whether hot spares cover each"
             " restart; the parallelism strategy sets how big a failure domain is."
@@ -312,6 +411,3 @@ SHIPPED = (
         kind=SERVING,
     ),
 )
-
-for _constraint in SHIPPED:
-    _register(_constraint)

@@ -175,3 +175,10 @@ def grid_size() -> int:
     for control in CONTROLS.values():
         size *= len(control.grid())
     return size
+
+
+def interval_grid() -> list[float]:
+    """The checkpoint interval's grid values (min), as floats: the intervals a job may use."""
+    control = CONTROLS["checkpoint_interval_min"]
+    assert isinstance(control, NumericControl)
+    return [float(v) for v in control.grid()]

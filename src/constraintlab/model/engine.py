@@ -28,8 +28,11 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import registry, training
 from constraintlab.model import scenario as sc
 from constraintlab.model._numeric import json_safe
+from constraintlab.model.constraints import NO_INTERVAL_KEEPS_UP as NO_INTERVAL_KEEPS_UP
+from constraintlab.model.constraints import NOT_FITTING as NOT_FITTING
 from constraintlab.model.decide import meets, passing_margin, shown
-from constraintlab.model.design import CONTROLS, Design, NumericControl
+from constraintlab.model.design import Design
+from constraintlab.model.design import interval_grid as interval_grid
 from constraintlab.model.registry import Constraint, Point, Reading
 from constraintlab.model.serving import ServingPlan, serving_plan
 
@@ -197,18 +200,6 @@ class Scorecard:
         }
 
 
-NOT_FITTING: Final = "does not fit in memory"
-NO_INTERVAL_KEEPS_UP: Final = (
-    "the fine-tuning job keeps up at no grid interval, so its emissions are unbounded"
-)
-
-
-def interval_grid() -> list[float]:
-    control = CONTROLS["checkpoint_interval_min"]
-    assert isinstance(control, NumericControl)
-    return [float(v) for v in control.grid()]
-
-
 def job_gpus(design: Design) -> tuple[float, float, bool, float]:
     """(a, N, keeps_up, interval of N): ideal GPUs, job size (true demand if it cannot keep up)."""
     ideal = float(
@@ -259,23 +250,6 @@ def _result(constraint: Constraint, reading: Reading) -> ConstraintResult:
         decimals=constraint.decimals,
         missing=missing,
     )
-
-
-def interval_advice(usage: GpuUsage) -> tuple[str, float, float]:
-    """("keep" | "lengthen" | "shorten", T_best, N_best) over EVERY grid interval.
-
-    T_best is the grid interval nearest the design's T among those whose job needs the fewest
-    GPUs (:func:`training.best_grid_interval`); "keep" exactly when T is one of them. When no
-    interval keeps up, ("none", nan, inf).
-    """
-    here = usage.checkpoint_interval_min
-    best, fewest = training.best_grid_interval(usage.training_ideal_gpus, interval_grid(), here)
-    best_t, best_n = float(best[0]), int(fewest[0])
-    if best_n >= training.NEVER:
-        return "none", math.nan, math.inf
-    if best_t == here:
-        return "keep", best_t, float(best_n)
-    return ("lengthen" if best_t > here else "shorten"), best_t, float(best_n)
 
 
 _SKIPPED: Final = Reading(math.nan, {}, met=False, missing="not computed")

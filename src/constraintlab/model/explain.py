@@ -11,23 +11,9 @@ from __future__ import annotations
 import math
 
 from constraintlab.model import registry
-from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
-from constraintlab.model.strategies import BY_KEY
-
-
-def shown_number(result: ConstraintResult) -> str:
-    """The value with exactly the digits that decided the verdict (contract claim 14), or, when
-    it does not exist, the reason in words."""
-    if result.missing or not math.isfinite(result.value):
-        return result.missing or "not computed"
-    return f"{result.value:,.{result.decimals}f}"
-
-
-def count(number: float, noun: str) -> str:
-    """``1 GPU``, ``8 GPUs``, ``1,263 GPUs``: a whole count with its noun, singular or plural."""
-    return f"{number:,.0f} {noun}" + ("" if round(number) == 1 else "s")
+from constraintlab.model.wording import count, shown_number
 
 
 def gpu_terms(budget: GpuUsage) -> list[tuple[str, float]]:
@@ -60,101 +46,6 @@ def gpu_sum_text(budget: GpuUsage) -> str:
     return (
         f"GPUs: {terms} = {budget.gpus_needed:,.0f} of {budget.gpus_budget:,}"
         f" ({verdict}: {budget.reason})"
-    )
-
-
-def accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
-    d, x = r.derivation, card.design
-    return (
-        f"clean {d['clean_accuracy_pct']:.2f}% for {x.model_size_b:g} B params"
-        f" - DP {d['dp_cost_pct']:.2f} pts (epsilon {x.dp_epsilon:g})"
-        f" - adversarial {d['adversarial_cost_pct']:.2f} pts (weight {x.adv_weight:.2f})"
-        f" = {shown_number(r)}%"
-    )
-
-
-def latency_line(r: ConstraintResult, card: Scorecard) -> str:
-    d = r.derivation
-    layout = BY_KEY[card.design.parallelism].layout
-    if not d["fits_in_memory"]:
-        usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
-        return (
-            f"{d['weights_gb']:.0f} GB of FP16 weights need {d['memory_per_gpu_gb']:.0f} GB per GPU"
-            f" with {layout}: more than the {usable:.0f} GB usable, so it cannot be served"
-        )
-    comm = ""
-    if d["tensor_parallel_comm_ms"] > 0:
-        comm = (
-            f" + {d['tensor_parallel_comm_ms']:.1f} ms for {d['collectives_per_stage']:.0f}"
-            f" all-reduces at {d['nvlink_gb_per_s_per_direction']:.0f} GB/s per direction"
-        )
-    pipe = ""
-    if d["fixed_delay_ms"] > 0:
-        pipe = (
-            f"; {d['pipeline_parallel']} stages stream studies, adding {d['fixed_delay_ms']:.1f} ms"
-        )
-    if not d["slo_feasible"]:
-        return (
-            f"{d['weights_gb']:.0f} GB of weights on {layout}: a study takes"
-            f" {d['compute_ms']:.1f} ms of compute{comm}{pipe}; even with no queue its P99 is"
-            f" {shown_number(r)} ms, so no number of replicas meets the SLO"
-        )
-    return (
-        f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
-        f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
-        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed) at"
-        f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
-        f" ({d['p99_over_service']:.2f}x the unloaded latency)"
-    )
-
-
-def privacy_line(r: ConstraintResult, card: Scorecard) -> str:
-    sign = "<=" if r.met else ">"
-    retained = card.constraints["adversarial_robustness"].derivation["dp_signal_retained"]
-    return (
-        f"epsilon {shown_number(r)} {sign} {r.target:g}; it costs"
-        f" {r.derivation['dp_accuracy_cost_pct']:.2f} accuracy points and leaves {retained:.0%}"
-        " of the adversarial training signal"
-    )
-
-
-def robustness_line(r: ConstraintResult, card: Scorecard) -> str:
-    d = r.derivation
-    gain = sc.ROBUSTNESS_GAIN_AT_FULL_WEIGHT * 100.0
-    return (
-        f"{d['undefended_pct']:.0f}% undefended + {gain:.0f} pts x weight {d['adv_weight']:.2f}"
-        f" x {d['dp_signal_retained']:.1%} of the signal DP leaves = {shown_number(r)}%"
-    )
-
-
-def carbon_line(r: ConstraintResult, card: Scorecard) -> str:
-    d = r.derivation
-    if "g_per_study" not in d:
-        return r.missing
-    base = d["baseline_design"]
-    return (
-        f"{d['g_per_study']:.3f} g CO2 per study ({d['gpus_used']:,.0f} GPUs,"
-        f" {d['power_mw']:.2f} MW at PUE {d['pue']:g}; grid {d['grid_t_per_day']:.1f} t/day,"
-        f" PPA {d['ppa_t_per_day']:.1f}, clean hours {d['clean_hours_t_per_day']:.1f},"
-        f" embodied {d['embodied_t_per_day']:.1f}) vs. {d['baseline_g_per_study']:.3f} g for the"
-        f" baseline ({base['model_size_b']:g} B {base['parallelism']}, {d['baseline_gpus']:,} GPUs"
-        f" on the {d['grid_g_per_kwh']:.0f} g/kWh grid) -> a {shown_number(r)}% reduction"
-    )
-
-
-def uptime_line(r: ConstraintResult, card: Scorecard) -> str:
-    d = r.derivation
-    if r.missing:
-        return f"the model {r.missing}, so no replica can serve it and there is no uptime to count"
-    if not d["slo_feasible"]:
-        return "no number of replicas holds the P99 SLO, so the service never holds it"
-    return (
-        f"the SLO needs {count(d['replicas_required'], 'replica')} of"
-        f" {count(d['gpus_per_replica'], 'GPU')}; each is"
-        f" down {d['replica_down_share']:.3%} of the time (any of its GPUs failing, MTBF"
-        f" {d['gpu_mtbf_h']:,.0f} h, {d['restart_min']:.0f}-min restart);"
-        f" {count(d['spare_replicas'], 'spare')}, the fewest that reach the target -> the SLO"
-        f" holds {shown_number(r)}% of the time"
     )
 
 
@@ -225,8 +116,6 @@ def describe(design: Design) -> list[str]:
 
 
 __all__ = [
-    "accuracy_line",
-    "carbon_line",
     "checkpoint_advice",
     "count",
     "derivation_line",
@@ -234,9 +123,5 @@ __all__ = [
     "gpu_sum_text",
     "gpu_terms",
     "gpu_use_phrase",
-    "latency_line",
-    "privacy_line",
-    "robustness_line",
     "shown_number",
-    "uptime_line",
 ]

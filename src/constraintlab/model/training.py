@@ -229,3 +229,21 @@ def best_grid_interval(
     distance = np.where(jobs == fewest[:, None], np.abs(grid - here_min), np.inf)
     best = np.where(fewest < NEVER, grid[np.argmin(distance, axis=1)], np.nan)
     return best, fewest.astype(np.int64)
+
+
+def interval_advice(
+    ideal_gpus: float, interval_min: float, intervals_min: list[float]
+) -> tuple[str, float, float]:
+    """("keep" | "lengthen" | "shorten", T_best, N_best) over EVERY grid interval.
+
+    T_best is the grid interval nearest the design's T among those whose job needs the fewest
+    GPUs (:func:`best_grid_interval`); "keep" exactly when T is one of them. When no interval
+    keeps up, ("none", nan, inf).
+    """
+    best, fewest = best_grid_interval(ideal_gpus, intervals_min, interval_min)
+    best_t, best_n = float(best[0]), int(fewest[0])
+    if best_n >= NEVER:
+        return "none", math.nan, math.inf
+    if best_t == interval_min:
+        return "keep", best_t, float(best_n)
+    return ("lengthen" if best_t > interval_min else "shorten"), best_t, float(best_n)

@@ -27,8 +27,9 @@ from constraintlab.model.design import (
     PARALLELISM_STRATEGIES,
     DesignError,
     NumericControl,
+    interval_grid,
 )
-from constraintlab.model.engine import interval_grid
+from constraintlab.model.engine import carbon_baseline
 from constraintlab.model.registry import Arrays
 from constraintlab.model.serving import serving_plan
 
@@ -213,6 +214,7 @@ def _evaluate_arrays(
         flexible_job_pct=flex,
         ppa_kw=ppa,
         gpus_needed=carbon_model.gpus_needed(held, job, flex),
+        baseline_g_per_study=carbon_baseline().g_per_study,
     )
     values: dict[str, FloatArray] = {}
     met: dict[str, BoolArray] = {}
