@@ -50,6 +50,7 @@ PLAN_INPUTS: Final = (
     "serving.serving_mfu",
     "serving.model_aspect_ratio",
     "serving.service_time_scv",
+    "serving.routing_policy",
 )
 CODE_FILES: Final = ("serving.py", "queueing.py", "uptime.py", "decide.py", "planstore.py")
 KEEP_KEYS: Final = 16

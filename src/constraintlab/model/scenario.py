@@ -38,6 +38,7 @@ from typing import Any, Final
 
 SHIPPED_PATH = Path(__file__).with_name("scenario.toml")
 STRATEGIES = ("dp", "tp_dp", "3d")
+ROUTING_POLICIES = ("pooled", "random")  # how the load balancer picks a replica
 
 
 class ScenarioError(ValueError):
@@ -133,6 +134,7 @@ RULES: dict[str, Rule] = {
     "serving.serving_mfu": _FRACTION,
     "serving.model_aspect_ratio": _P,
     "serving.service_time_scv": Rule(0.0, 1.0),  # where validate confirms the P99 (queueing)
+    "serving.routing_policy": Rule(choices=ROUTING_POLICIES),  # serving.py, module doc
     "training.finetune_tokens_per_day": Rule(0.0, 1e15),
     "training.training_flop_per_param_token": _P,
     "training.training_mfu": _FRACTION,
