@@ -24,7 +24,7 @@ def _value(value: float | str) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
 
 
-def _span(item: sc.Constant) -> str:
+def range_text(item: sc.Constant) -> str:
     """The published (or defended) range, its sources, and whether the value was edited."""
     if item.range is None:
         return ""
@@ -49,7 +49,7 @@ def assumptions_panel_html() -> str:
             f"<td>{esc(_value(item.value))}</td>"
             f"<td>{esc(item.unit)}</td>"
             f"<td>{esc(item.source)}</td>"
-            f"<td>{esc(_span(item))}</td>"
+            f"<td>{esc(range_text(item))}</td>"
             "</tr>"
         )
     return (
@@ -127,9 +127,9 @@ def assumption_reveal_html(
     if not asked:
         return text(
             "p",
-            "Pick a constant and ask: the lab checks whether your design's verdict survives"
-            " every value in that constant's published range, and if not, where it flips and"
-            " which scorecard changes there. Each answer counts as a reveal in your record.",
+            "Pick a constant and ask: the lab scores your design at both ends of that"
+            " constant's published range and says whether its verdict holds there or where it"
+            " flips, and which scorecard changes. Each answer counts as a reveal in your record.",
             cls="cl-muted",
         )
     if stopped is not None or answer is None:
