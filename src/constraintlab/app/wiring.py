@@ -210,7 +210,7 @@ def assumption_options() -> dict[str, tuple[str, ...]]:
         f"{key} ({scenario.constant(key).unit})" if scenario.constant(key).unit else key: (key,)
         for key in keys
     }
-    options[f"all {len(keys)} constants above (takes a few seconds)"] = tuple(keys)
+    options[f"all {len(keys)} constants above (several seconds)"] = tuple(keys)
     return options
 
 
