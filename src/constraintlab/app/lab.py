@@ -697,6 +697,7 @@ def _():
         options=wiring.assumption_options(),
         value=next(iter(wiring.assumption_options())),
         label="Constant",
+        full_width=True,
     )
     assumption_button = mo.ui.run_button(
         label="Does my verdict survive its published range? (counts as a reveal in your record)"

@@ -201,16 +201,13 @@ def nearest_answer(
 
 def assumption_options() -> dict[str, tuple[str, ...]]:
     """The reveal's dropdown: label -> the constants to check, one entry per numeric ranged
-    constant (its dotted key and unit, in the scenario file's order), then all of them."""
+    constant (its dotted key, as the answer names it, in the scenario file's order), then all
+    of them. Labels stay short: the list must fit a phone's width."""
     from constraintlab.explore.reveal import revealable_keys
-    from constraintlab.model import scenario
 
     keys = revealable_keys()
-    options: dict[str, tuple[str, ...]] = {
-        f"{key} ({scenario.constant(key).unit})" if scenario.constant(key).unit else key: (key,)
-        for key in keys
-    }
-    options[f"all {len(keys)} constants above (several seconds)"] = tuple(keys)
+    options: dict[str, tuple[str, ...]] = {key: (key,) for key in keys}
+    options[f"all {len(keys)} (several seconds)"] = tuple(keys)
     return options
 
 
