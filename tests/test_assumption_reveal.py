@@ -78,6 +78,7 @@ def test_a_flip_below_the_value_by_the_budget_or_a_refused_scenario_says_so() ->
     assert "Your verdict (not approved) flips at reliability.gpu_mtbf_h = 1,500 h, below" in said
     assert "the GPU budget passes there (needs 9,000 of 10,000 GPUs)" in said
     assert "past it the scenario itself is refused (carbon.baseline: &lt;script&gt;" in said
+    assert "differently.</span> <span>" in said  # two flips, two sentences
     assert "<script>" not in said
 
 

@@ -114,7 +114,7 @@ def _holds_sentence(verdict: ConstantVerdict, approved: bool) -> str:
 def _verdict_item(verdict: ConstantVerdict, approved: bool) -> str:
     if verdict.holds:
         return tag("li", text("span", _holds_sentence(verdict, approved)), cls="cl-holds")
-    lines = join(text("span", _flip_sentence(verdict, f, c)) for f, c in verdict.flips)
+    lines = " ".join(text("span", _flip_sentence(verdict, f, c)) for f, c in verdict.flips)
     return tag("li", lines, cls="cl-flips")
 
 
