@@ -284,9 +284,9 @@ def _(act2_pred, control_memory):
         | {
             "parallelism": mo.ui.radio(
                 options=prose.strategy_labels(),
-                value=prose.STRATEGY_LABELS[
+                value=prose.strategy_label(
                     control_memory.get("parallelism", CONTROLS["parallelism"].default)
-                ],
+                ),
                 label="**Parallelism strategy**",
             )
         }

@@ -14,12 +14,25 @@ from collections.abc import Callable
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
+from constraintlab.model.serving import replica_layout
 
-LAYOUT_NAMES = {
-    "dp": "1 GPU per replica",
-    "tp_dp": "TP 8 in one node",
-    "3d": "TP 8 x PP 4 over 4 nodes",
-}
+
+def layout_name(strategy: str, times: str = "x") -> str:
+    """``1 GPU per replica``, ``TP 8 in one node``, ``TP 8 x PP 4 over 4 nodes``: the replica
+    of ``strategy`` as :func:`serving.replica_layout` builds it from the scenario."""
+    tp, pp = replica_layout(strategy)
+    if pp == 1:
+        return "1 GPU per replica" if tp == 1 else f"TP {tp} in one node"
+    return f"TP {tp} {times} PP {pp} over {count(pp, 'node')}"
+
+
+def megawatts(watts: float) -> str:
+    """``5.6 MW``, ``7 MW``, ``0.0007 MW``: three significant digits (no exponent), so a
+    product shown beside it still multiplies (8,000 x 700 W is 5.6 MW, never "6 MW")."""
+    mw = watts / 1e6
+    decimals = max(0, 2 - math.floor(math.log10(abs(mw)))) if mw else 0
+    shown = f"{mw:,.{decimals}f}"
+    return (shown.rstrip("0").rstrip(".") if "." in shown else shown) + " MW"
 
 
 def shown_number(result: ConstraintResult) -> str:
@@ -80,7 +93,7 @@ def _accuracy_line(r: ConstraintResult, card: Scorecard) -> str:
 
 def _latency_line(r: ConstraintResult, card: Scorecard) -> str:
     d = r.derivation
-    layout = LAYOUT_NAMES[card.design.parallelism]
+    layout = layout_name(card.design.parallelism)
     if not d["fits_in_memory"]:
         usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
         return (

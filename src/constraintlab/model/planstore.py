@@ -37,6 +37,7 @@ PLAN_INPUTS: Final = (
     "hardware.h100_hbm_bandwidth_gb_per_s",
     "hardware.h100_dense_fp16_tflops",
     "hardware.h100_memory_gb",
+    "hardware.gpus_per_node",
     "hardware.nvlink_gb_per_s_per_direction",
     "hardware.infiniband_gbit_per_s",
     "hardware.tp_collective_latency_us",

@@ -3,8 +3,9 @@
 The serving model, step by step (each number appears in the scorecard's derivation):
 
 1. **Replica layout** from the parallelism strategy (tensor-parallel x pipeline-parallel
-   GPUs): ``dp`` = 1 GPU, ``tp_dp`` = TP 8 inside one DGX node over NVLink, ``3d`` =
-   TP 8 x PP 4 across four nodes over InfiniBand. Data parallelism is the number of replicas.
+   GPUs, :func:`replica_layout`): ``dp`` = 1 GPU, ``tp_dp`` = TP over one node's
+   ``hardware.gpus_per_node`` GPUs (8 in a DGX H100) over NVLink, ``3d`` = that TP x PP 4,
+   one node per stage, over InfiniBand. Data parallelism is the number of replicas.
 2. **Memory**: FP16 weights, 2 bytes/param, must fit in 90 % of each GPU's 80 GB.
 3. **Roofline time of one study on one pipeline stage** (Williams et al. 2009): the study's
    4 images go through as one batch, ``max(2 (P/PP) n_tok k / (TP F mfu), 2 (P/PP) / (TP BW))``
@@ -65,8 +66,12 @@ from constraintlab.model.queueing import (
 )
 from constraintlab.model.uptime import AvailabilityPlan, availability_plan, unavailable_plan
 
-# strategy -> (tensor-parallel degree, pipeline-parallel degree)
-REPLICA_LAYOUT: Final[dict[str, tuple[int, int]]] = {"dp": (1, 1), "tp_dp": (8, 1), "3d": (8, 4)}
+# strategy -> (tensor parallelism over one node's GPUs?, pipeline stages, one node each)
+REPLICA_LAYOUT: Final[dict[str, tuple[bool, int]]] = {
+    "dp": (False, 1),
+    "tp_dp": (True, 1),
+    "3d": (True, 4),
+}
 P99_QUANTILE: Final = 0.99
 
 
@@ -131,6 +136,13 @@ class ServingPlan:
     @property
     def latency_met(self) -> bool:
         return self.fits_in_memory and self.slo_feasible and bool(meets("p99_latency", self.p99_ms))
+
+
+def replica_layout(strategy: str) -> tuple[int, int]:
+    """(TP, PP) of one replica: TP = ``hardware.gpus_per_node`` where the strategy splits
+    layers over a node's NVLink (else 1); PP = its pipeline stages, one node each."""
+    over_node, stages = REPLICA_LAYOUT[strategy]
+    return (int(sc.GPUS_PER_NODE) if over_node else 1), stages
 
 
 def model_shape(params: float) -> tuple[float, float]:
@@ -288,7 +300,7 @@ def warm_grid_plans(
 
 
 def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
-    tp, pp = REPLICA_LAYOUT[strategy]
+    tp, pp = replica_layout(strategy)
     gpus = tp * pp
     params = model_size_b * 1e9
     weights_gb = sc.BYTES_PER_PARAM_SERVING * params / 1e9
