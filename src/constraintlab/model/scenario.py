@@ -344,6 +344,11 @@ def current() -> Scenario:
     return _IN_FORCE.get() or _PROCESS[0]
 
 
+def process() -> Scenario:
+    """The process's scenario (what :func:`current` falls back to outside any block)."""
+    return _PROCESS[0]
+
+
 def install(scenario: Scenario) -> None:
     """Make ``scenario`` the process's (blocks under :func:`using` keep theirs)."""
     _PROCESS[0] = scenario
