@@ -297,3 +297,79 @@ def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Pat
             students_day(page)
         finally:
             browser.close()
+
+
+# three constants the panel must show with their source and range; the reveal is asked for the
+# first, on a design whose verdict flips inside its range (test_assumption_reveal checks that)
+PANEL_CONSTANTS = ("reliability.gpu_mtbf_h", "serving.service_time_scv", "carbon.pue")
+
+
+def _set_design_rests_on_mtbf(page: Any) -> None:
+    """From the default design, by keyboard: 22 B and adversarial weight 0.75 (tp_dp, fleet)."""
+    from constraintlab.model.design import CONTROLS, NumericControl
+    from constraintlab.model.engine import evaluate
+    from constraintlab.views.scorecards import design_key
+    from test_assumption_reveal import RESTS_ON_MTBF
+
+    for label, name in (("Model size", "model_size_b"), ("Adversarial", "adv_weight")):
+        control = CONTROLS[name]
+        assert isinstance(control, NumericControl)
+        slider(page, label).focus()
+        for _ in range(round((getattr(RESTS_ON_MTBF, name) - control.default) / control.step)):
+            page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "key => document.querySelector('#arch-status')?.dataset.design === key",
+        arg=design_key(evaluate(RESTS_ON_MTBF)),
+        timeout=STEP_S * 3000,
+    )
+
+
+def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
+    lab: tuple[str, Path],
+) -> None:
+    """Issue 26 item 3: the panel shows three constants' source and range; the flip point of
+    the student's design for one of them appears only after the student asks, and the footer
+    counts it as a reveal."""
+    from playwright.sync_api import sync_playwright
+
+    from constraintlab.app import wiring
+    from constraintlab.model import scenario as sc
+    from constraintlab.views.assumptions import flip_figure, range_text
+    from test_assumption_reveal import RESTS_ON_MTBF
+
+    url, _ = lab
+    key = PANEL_CONSTANTS[0]
+    found, _ = wiring.assumption_reveal(RESTS_ON_MTBF, (key,))
+    (flip, _changes), *_ = found.verdicts[0].flips
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(STEP_S * 1000)
+            page.goto(url, timeout=START_S * 1000)
+            page.get_by_text("No architecture meets all six", exact=False).click(
+                timeout=START_S * 1000
+            )
+            page.locator("#arch-status").wait_for(timeout=START_S * 1000)
+            page.get_by_text("Assumptions: every constant", exact=False).click()
+            for dotted in PANEL_CONSTANTS:
+                item = sc.constant(dotted)
+                leaf = dotted.rpartition(".")[2]
+                row = page.locator(f'details.assumptions tr:has(code:text-is("{leaf}"))')
+                said = row.inner_text()
+                assert item.source in said and range_text(item) in said, (dotted, said)
+            assert page.locator("#assumption-reveal").count() == 0  # not shown up front
+            assert "flips at" not in page.locator("#App").inner_text()
+            _set_design_rests_on_mtbf(page)
+            choice = page.locator('marimo-dropdown[data-label*="Constant"] select')
+            choice.select_option(label=key)
+            page.wait_for_timeout(500)  # the choice reaches the kernel before the click
+            page.get_by_role("button", name="Does my verdict survive").click()
+            reveal = page.locator("#assumption-reveal")
+            reveal.wait_for(timeout=STEP_S * 3000)
+            said = reveal.inner_text()
+            assert f"flips at {key} = {flip_figure(flip.flips_at)} {sc.constant(key).unit}" in said
+            page.get_by_text("reveals used: 1", exact=False).wait_for()
+            page.screenshot(path=str(ARTIFACTS / "assumption-reveal.png"), full_page=False)
+        finally:
+            browser.close()

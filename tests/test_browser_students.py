@@ -95,7 +95,7 @@ def move_to(page: Any, start: Design, target: Design) -> None:
             for _ in range(abs(steps)):
                 page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
         elif name == "parallelism":
-            page.get_by_text(prose.STRATEGY_LABELS[str(after)], exact=True).click()
+            page.get_by_text(prose.strategy_label(str(after)), exact=True).click()
         else:
             label = next(k for k, v in prose.context_labels().items() if v == after)
             page.get_by_text(label, exact=True).click()

@@ -115,6 +115,29 @@ def test_old_pickles_and_surplus_key_folders_are_pruned(empty_cache: Path) -> No
     assert f"{planstore.PREFIX}{planstore.KEEP_KEYS + 2:020d}" in names  # the newest kept
 
 
+def test_a_sweep_over_many_values_never_evicts_the_plans_every_start_reads(
+    empty_cache: Path,
+) -> None:
+    """The lab's reveal writes a folder per value it tries; the shipped scenario's folder, the
+    oldest on disk, survives a later process's pruning, and a folder read from counts as used."""
+    serving.serving_plan(3.0, "dp")
+    shipped = serving.PLANS.folder()
+    os.utime(shipped, (1_000_000, 1_000_000))  # written long ago
+    for i in range(planstore.KEEP_KEYS + 3):
+        old = empty_cache / f"{planstore.PREFIX}{i:020d}"
+        old.mkdir()
+        os.utime(old, (2_000_000 + i, 2_000_000 + i))
+    later = planstore.PlanStore(serving._serving_plan, serving._encode, serving._decode)
+    assert later.get(3.0, "dp") == serving.serving_plan(3.0, "dp")  # read, not computed
+    assert later.computed == 0 and shipped.stat().st_mtime > 2_000_000  # marked as used
+    with sc.using(sc.SHIPPED.with_value("serving.serving_mfu", 0.45)):
+        later.get(3.0, "dp")  # a value a reveal tries: computed, written, and the root pruned
+        varied = later.folder()
+    names = {p.name for p in empty_cache.iterdir()}
+    assert {shipped.name, varied.name} <= names
+    assert len(names) == planstore.KEEP_KEYS
+
+
 def test_progress_reports_every_pair(empty_cache: Path) -> None:
     seen: list[tuple[int, int]] = []
     serving.warm_grid_plans([1.0, 2.0], ["dp", "3d"], progress=lambda d, t: seen.append((d, t)))

@@ -38,7 +38,7 @@ with app.setup:
         scorecards,
     )
     from constraintlab.views import questions as qs
-    from constraintlab.views.assumptions import assumptions_panel_html
+    from constraintlab.views.assumptions import assumption_reveal_html, assumptions_panel_html
     from constraintlab.views.html import callout, esc, tag
 
 
@@ -284,9 +284,9 @@ def _(act2_pred, control_memory):
         | {
             "parallelism": mo.ui.radio(
                 options=prose.strategy_labels(),
-                value=prose.STRATEGY_LABELS[
+                value=prose.strategy_label(
                     control_memory.get("parallelism", CONTROLS["parallelism"].default)
-                ],
+                ),
                 label="**Parallelism strategy**",
             )
         }
@@ -416,10 +416,19 @@ def _(attempt_note):
 
 @app.cell(hide_code=True)
 def _():
-    # what was submitted last (None: nothing yet) and how often "show me" was pressed
+    # what was submitted last (None: nothing yet), how often "show me" was pressed and how
+    # often the assumptions reveal answered (both are reveals in the record)
     get_submitted, set_submitted = mo.state(None)
     get_reveals, set_reveals = mo.state(0)
-    return get_reveals, get_submitted, set_reveals, set_submitted
+    get_assumption_reveals, set_assumption_reveals = mo.state(0)
+    return (
+        get_assumption_reveals,
+        get_reveals,
+        get_submitted,
+        set_assumption_reveals,
+        set_reveals,
+        set_submitted,
+    )
 
 
 @app.cell
@@ -599,6 +608,7 @@ def _(
     act1_pred,
     act2_pred,
     design_on_screen,
+    get_assumption_reveals,
     get_reveals,
     hint_levels,
     lab_journey,
@@ -618,7 +628,7 @@ def _(
             _judged.right is not None and _judged.right == act1_pred.value,
             act2_pred.value,
             hints_used=sum(hint_levels.values()),
-            reveals_used=get_reveals(),
+            reveals_used=wiring.reveals_used(get_reveals(), get_assumption_reveals()),
         )
         attempt_note = saver.submit(_entry)
         set_submitted(_entry)
@@ -626,7 +636,7 @@ def _(
 
 
 @app.cell(hide_code=True)
-def _(act2_pred, capstone_record, card, get_reveals, hint_levels):
+def _(act2_pred, capstone_record, card, get_assumption_reveals, get_reveals, hint_levels):
     # the footer; the instruments wait for it (footer_drawn), so it is not held up by them.
     # The submission's note is drawn once, under the Submit button; the footer says what is
     # on record (capstone_record), not the note again.
@@ -637,7 +647,10 @@ def _(act2_pred, capstone_record, card, get_reveals, hint_levels):
             prediction=act2_pred.value,
             prediction_correct=qs.ACT2_PREDICTION.is_correct(act2_pred.value),
             notes=(),
-            help_used=(sum(hint_levels.values()), get_reveals()),
+            help_used=(
+                sum(hint_levels.values()),
+                wiring.reveals_used(get_reveals(), get_assumption_reveals()),
+            ),
             submitted=capstone_record,
         )
     )
@@ -678,7 +691,47 @@ def _():
 
 @app.cell(hide_code=True)
 def _():
-    mo.Html(assumptions_panel_html())
+    # the panel lists every constant up front; what they mean for the student's design is a
+    # reveal, asked for one constant (or all) at a time
+    assumption_choice = mo.ui.dropdown(
+        options=wiring.assumption_options(),
+        value=next(iter(wiring.assumption_options())),
+        label="Constant",
+        full_width=True,
+    )
+    assumption_button = mo.ui.run_button(
+        label="Does my verdict survive its published range? (counts as a reveal in your record)"
+    )
+    mo.vstack(
+        [
+            mo.Html(assumptions_panel_html()),
+            mo.md("### Does your design rest on an assumption?"),
+            mo.hstack([assumption_choice, assumption_button], justify="start", wrap=True),
+        ]
+    )
+    return assumption_button, assumption_choice
+
+
+@app.cell(hide_code=True)
+def _(assumption_button, assumption_choice, design_on_screen, set_assumption_reveals):
+    # runs only on a click, for the design on screen at that moment; a reveal in the record
+    mo.stop(
+        not assumption_button.value or "design" not in design_on_screen,
+        mo.Html(assumption_reveal_html(None, asked=False)),
+    )
+    set_assumption_reveals(wiring.count_click)
+    with mo.status.progress_bar(
+        total=len(assumption_choice.value),
+        title="Checking your design across the published range",
+        remove_on_exit=True,
+    ) as _bar:
+        _found, _stopped = wiring.assumption_reveal(
+            design_on_screen["design"], assumption_choice.value, _bar.update
+        )
+    mo.Html(
+        scorecards.answer_for_html(design_on_screen["design"])
+        + assumption_reveal_html(_found, asked=True, stopped=_stopped)
+    )
     return
 
 

@@ -196,6 +196,51 @@ def nearest_answer(
         )
 
 
+def assumption_options() -> dict[str, tuple[str, ...]]:
+    """The reveal's dropdown: label -> the constants to check, one entry per numeric ranged
+    constant (its dotted key, as the answer names it, in the scenario file's order), then all
+    of them. Labels stay short: the list must fit a phone's width."""
+    from constraintlab.explore.reveal import revealable_keys
+
+    keys = revealable_keys()
+    options: dict[str, tuple[str, ...]] = {key: (key,) for key in keys}
+    options[f"all {len(keys)} (several seconds)"] = tuple(keys)
+    return options
+
+
+def assumption_reveal(
+    design: Design,
+    keys: tuple[str, ...],
+    progress: Callable[[], None] | None = None,
+    reveal: Callable[..., Any] | None = None,
+) -> tuple[Any, str | None]:
+    """The assumptions reveal's answer for ``design`` under the scenario the page serves:
+    (an :class:`~constraintlab.explore.reveal.AssumptionReveal`, None), or (None, the sentence
+    saying what stopped it). ``progress()`` is called after each constant. Never raises."""
+    from constraintlab.explore.reveal import reveal_assumptions
+    from constraintlab.model import scenario
+
+    def step(_done: int, _total: int) -> None:
+        if progress is not None:
+            progress()
+
+    try:
+        found = (reveal or reveal_assumptions)(design, list(keys), scenario.SCENARIO_PATH, step)
+    except Exception as problem:  # the page says what stopped it; the lab works on
+        return None, (
+            f"The check of your design against the assumptions' ranges stopped"
+            f" ({type(problem).__name__}: {problem}). Your design and its scorecards are"
+            " unaffected; press the button again."
+        )
+    return found, None
+
+
+def reveals_used(nearest: int, assumptions: int) -> int:
+    """Every reveal the student asked for: "show me the nearest approved design" and the
+    assumptions reveal (the approved region's facts are earned by the first alone)."""
+    return int(nearest) + int(assumptions)
+
+
 def redraw_if_changed(get: Callable[[], str], set_: Callable[[str], None], html: str) -> bool:
     """Hand ``html`` to a view's state only if it differs from what the view shows.
 

@@ -3,7 +3,11 @@
 For one design: the design's primitives (what was simulated), the engine's value, the
 simulated estimate with its 99 % interval from independent replications, the exact value of
 the simulated process where one is known, whether the engine's value lies inside the
-interval and how far, and a sentence worded from those numbers. Seeds make runs
+interval and how far, and a sentence worded from those numbers. Then the routing check
+(:mod:`constraintlab.simulate.routing_check`): the same fleet simulated under pooled,
+join-the-shortest-queue and random routing, and the replicas the SLO needs under each, so
+the output shows how close join-the-shortest-queue sits to the pooled queue the model
+assumes by default and how many more replicas random routing needs. Seeds make runs
 reproducible; a progress bar shows on a terminal.
 """
 
@@ -74,7 +78,12 @@ def run_validation(
             bar.update(tasks[stage], completed=done)
 
         report, _ = check_design(
-            design, requests, seed, progress=advance, availability_events=availability_events
+            design,
+            requests,
+            seed,
+            progress=advance,
+            availability_events=availability_events,
+            with_routing=True,
         )
     return report
 
@@ -124,6 +133,26 @@ def comparison_table(report: dict[str, Any], seed: int) -> Table:
     return table
 
 
+def routing_table(routing: dict[str, Any]) -> Table:
+    """One row per routing policy: the model's and the simulated P99 at the design's replicas,
+    and the replicas the SLO needs (``replicas_from``: the model, or the simulated search)."""
+    in_force = routing["policy_in_force"]
+    table = Table(
+        title=f"Routing at {routing['replicas']:,} replicas (the model uses {in_force!r})"
+    )
+    for column in ("policy", "model P99", "simulated P99 (99 % interval)", "SLO needs"):
+        table.add_column(column)
+    for row in routing["rows"]:
+        sim, model, replicas = row["simulated_p99_ms"], row["model_p99_ms"], row["replicas_for_slo"]
+        table.add_row(
+            row["label"] + (" *" if row["policy"] == in_force else ""),
+            "-" if model is None else f"{model:,.1f} ms",
+            f"{sim['estimate']:,.1f} ms ({sim['low']:,.1f} to {sim['high']:,.1f})",
+            "-" if replicas is None else f"{replicas:,} ({row['replicas_from']})",
+        )
+    return table
+
+
 @with_design_flags
 def validate_command(
     design: Design,
@@ -147,6 +176,8 @@ def validate_command(
     console.print(comparison_table(report, seed))
     for key in CHECKS:
         console.print(Text.assemble((f"{report[key]['label']}. ", "bold"), report[key]["sentence"]))
+    console.print(routing_table(report["routing"]))
+    console.print(Text.assemble(("Routing. ", "bold"), report["routing"]["sentence"]))
     console.print(f"{report['seconds']:.1f} s.")
 
 

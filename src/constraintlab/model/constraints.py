@@ -25,8 +25,7 @@ from constraintlab.model import scenario as sc
 from constraintlab.model import training
 from constraintlab.model.design import interval_grid
 from constraintlab.model.record import JOB, MODEL, SERVING, Arrays, Constraint, Point, Reading
-from constraintlab.model.strategies import BY_KEY
-from constraintlab.model.wording import count, shown_number
+from constraintlab.model.wording import count, layout_words, shown_number
 
 Pair = tuple[Any, Any]
 NOT_FITTING: Final = "does not fit in memory"
@@ -218,7 +217,7 @@ def _accuracy_line(r: Any, card: Any) -> str:
 
 def _latency_line(r: Any, card: Any) -> str:
     d = r.derivation
-    layout = BY_KEY[card.design.parallelism].layout
+    layout = layout_words(d["tensor_parallel"], d["pipeline_parallel"])
     if not d["fits_in_memory"]:
         usable = sc.SERVING_MEMORY_USABLE_FRACTION * sc.H100_MEMORY_GB
         return (

@@ -13,7 +13,15 @@ import math
 from constraintlab.model import registry
 from constraintlab.model.design import Design
 from constraintlab.model.engine import ConstraintResult, GpuUsage, Scorecard, evaluate
-from constraintlab.model.wording import count, shown_number
+from constraintlab.model.serving import replica_layout
+from constraintlab.model.wording import count, layout_words, shown_number
+from constraintlab.model.wording import megawatts as megawatts
+
+
+def layout_name(strategy: str, times: str = "x") -> str:
+    """``1 GPU per replica``, ``TP 8 in one node``, ``TP 8 x PP 4 over 4 nodes``: the replica
+    of ``strategy`` as :func:`serving.replica_layout` builds it from the scenario."""
+    return layout_words(*replica_layout(strategy), times=times)
 
 
 def gpu_terms(budget: GpuUsage) -> list[tuple[str, float]]:
@@ -123,5 +131,7 @@ __all__ = [
     "gpu_sum_text",
     "gpu_terms",
     "gpu_use_phrase",
+    "layout_name",
+    "megawatts",
     "shown_number",
 ]

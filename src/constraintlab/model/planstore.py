@@ -11,8 +11,9 @@ On disk (``$CONSTRAINTLAB_CACHE``, default ``~/.cache/constraintlab``) each plan
 JSON file, written as it is computed (a temporary file renamed over it), so a killed process
 keeps what it finished and a reader never sees half a file. JSON, not pickle: a cache folder
 shared by a class (read-only for students, filled by the instructor) can hold no code. A
-folder that cannot be written is only read. Plan folders of other keys beyond the newest
-:data:`KEEP_KEYS` are removed, and so are the version-2 pickles.
+folder that cannot be written is only read. Plan folders of other keys beyond the
+:data:`KEEP_KEYS` used last (a folder read from counts as used) are removed, and so are the
+version-2 pickles; the shipped scenario's and the process's folders are never removed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ PLAN_INPUTS: Final = (
     "hardware.h100_hbm_bandwidth_gb_per_s",
     "hardware.h100_dense_fp16_tflops",
     "hardware.h100_memory_gb",
+    "hardware.gpus_per_node",
     "hardware.nvlink_gb_per_s_per_direction",
     "hardware.infiniband_gbit_per_s",
     "hardware.tp_collective_latency_us",
@@ -50,6 +52,7 @@ PLAN_INPUTS: Final = (
     "serving.serving_mfu",
     "serving.model_aspect_ratio",
     "serving.service_time_scv",
+    "serving.routing_policy",
 )
 CODE_FILES: Final = (
     "serving.py",
@@ -88,14 +91,16 @@ def _code_digest() -> str:
 _KEYS: dict[str, str] = {}  # scenario fingerprint -> plan key
 
 
-def plan_key() -> str:
-    """A digest of the plan code and the values of :data:`PLAN_INPUTS` in the scenario."""
-    key = _KEYS.get(sc.FINGERPRINT)
+def plan_key(scenario: sc.Scenario | None = None) -> str:
+    """A digest of the plan code and the values of :data:`PLAN_INPUTS` in ``scenario`` (the
+    scenario in force if None)."""
+    scenario = scenario or sc.current()
+    key = _KEYS.get(scenario.fingerprint)
     if key is None:
         digest = hashlib.sha256(_code_digest().encode())
         for name in PLAN_INPUTS:
-            digest.update(f"{name}={sc.constant(name).value!r};".encode())
-        key = _KEYS[sc.FINGERPRINT] = digest.hexdigest()[:20]
+            digest.update(f"{name}={scenario.constant(name).value!r};".encode())
+        key = _KEYS[scenario.fingerprint] = digest.hexdigest()[:20]
     return key
 
 
@@ -111,6 +116,7 @@ class PlanStore:
         self._compute, self._encode, self._decode = compute, encode, decode
         self._memory: dict[tuple[str, float, str], Any] = {}
         self._pruned: set[Path] = set()  # cache roots already pruned by this process
+        self._used: set[Path] = set()  # key folders this process has marked as used
         self.computed = 0  # plans computed (not read) by this process, for tests and benchmarks
 
     def folder(self, key: str | None = None) -> Path:
@@ -160,9 +166,18 @@ class PlanStore:
     def _read(self, key: str, size: float, strategy: str) -> Any:
         try:
             with self._file(key, size, strategy).open(encoding="utf-8") as handle:
-                return self._decode(json.load(handle))
+                plan = self._decode(json.load(handle))
         except (OSError, ValueError, TypeError, KeyError):
             return None
+        self._mark_used(self.folder(key))
+        return plan
+
+    def _mark_used(self, folder: Path) -> None:
+        """A folder read from is recent: pruning keeps the folders used last, not written last."""
+        if folder not in self._used:
+            self._used.add(folder)
+            with contextlib.suppress(OSError):  # a read-only class cache is never pruned anyway
+                os.utime(folder)
 
     def _write(self, key: str, size: float, strategy: str, plan: Any) -> None:
         folder = self.folder(key)
@@ -177,17 +192,22 @@ class PlanStore:
             return  # a read-only or full cache folder: the plan stays in memory only
         if folder.parent not in self._pruned:
             self._pruned.add(folder.parent)
-            prune(folder.parent, keep=folder)
+            shipped, process = (self.folder(plan_key(s)) for s in (sc.SHIPPED, sc.process()))
+            prune(folder.parent, keep={folder, shipped, process})
 
 
-def prune(root: Path, keep: Path) -> None:
-    """Remove version-2 pickles and plan folders beyond the :data:`KEEP_KEYS` newest."""
+def prune(root: Path, keep: set[Path]) -> None:
+    """Remove version-2 pickles and plan folders beyond the :data:`KEEP_KEYS` used last.
+
+    The folders in ``keep`` (the plans being written, the shipped scenario's and the
+    process's) are never removed: a sweep over many values (``explore assumptions``, the lab's
+    reveal) writes a folder per value and must not evict the plans every start reads."""
     with contextlib.suppress(OSError):
-        entries = [p for p in root.iterdir() if p.name.startswith("serving-") and p != keep]
+        entries = [p for p in root.iterdir() if p.name.startswith("serving-") and p not in keep]
         for old in [p for p in entries if p.suffix == ".pickle"]:
             with contextlib.suppress(OSError):
                 old.unlink()
         folders = [p for p in entries if p.is_dir() and p.name.startswith(PREFIX)]
         folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in folders[KEEP_KEYS - 1 :]:
+        for old in folders[max(KEEP_KEYS - len(keep), 0) :]:
             shutil.rmtree(old, ignore_errors=True)

@@ -40,6 +40,7 @@ from constraintlab.model.strategies import STRATEGY_KEYS
 
 SHIPPED_PATH = Path(__file__).with_name("scenario.toml")
 STRATEGIES = STRATEGY_KEYS
+ROUTING_POLICIES = ("pooled", "random")  # how the load balancer picks a replica
 
 
 class ScenarioError(ValueError):
@@ -135,6 +136,7 @@ RULES: dict[str, Rule] = {
     "serving.serving_mfu": _FRACTION,
     "serving.model_aspect_ratio": _P,
     "serving.service_time_scv": Rule(0.0, 1.0),  # where validate confirms the P99 (queueing)
+    "serving.routing_policy": Rule(choices=ROUTING_POLICIES),  # serving.py, module doc
     "training.finetune_tokens_per_day": Rule(0.0, 1e15),
     "training.training_flop_per_param_token": _P,
     "training.training_mfu": _FRACTION,
@@ -342,6 +344,11 @@ _IN_FORCE: ContextVar[Scenario | None] = ContextVar("constraintlab_scenario", de
 def current() -> Scenario:
     """The scenario in force here: the innermost :func:`using` block's, else the process's."""
     return _IN_FORCE.get() or _PROCESS[0]
+
+
+def process() -> Scenario:
+    """The process's scenario (what :func:`current` falls back to outside any block)."""
+    return _PROCESS[0]
 
 
 def install(scenario: Scenario) -> None:

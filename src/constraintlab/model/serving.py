@@ -3,8 +3,9 @@
 The serving model, step by step (each number appears in the scorecard's derivation):
 
 1. **Replica layout** from the parallelism strategy (tensor-parallel x pipeline-parallel
-   GPUs): ``dp`` = 1 GPU, ``tp_dp`` = TP 8 inside one DGX node over NVLink, ``3d`` =
-   TP 8 x PP 4 across four nodes over InfiniBand. Data parallelism is the number of replicas.
+   GPUs, :func:`replica_layout`): ``dp`` = 1 GPU, ``tp_dp`` = TP over one node's
+   ``hardware.gpus_per_node`` GPUs (8 in a DGX H100) over NVLink, ``3d`` = that TP x PP 4,
+   one node per stage, over InfiniBand. Data parallelism is the number of replicas.
 2. **Memory**: FP16 weights, 2 bytes/param, must fit in 90 % of each GPU's 80 GB.
 3. **Roofline time of one study on one pipeline stage** (Williams et al. 2009): the study's
    4 images go through as one batch, ``max(2 (P/PP) n_tok k / (TP F mfu), 2 (P/PP) / (TP BW))``
@@ -18,11 +19,29 @@ The serving model, step by step (each number appears in the scorecard's derivati
 5. **Pipeline streaming**: a PP-stage replica holds up to one study per stage in flight, so
    its throughput is one study per stage time (the bottleneck stage, D) and a study's latency
    is PP stage times: ``fixed delay = (PP - 1) D`` beyond the queue at the first stage.
-6. **Queueing**: Poisson arrivals at lambda ~ 1,157 studies/s, FCFS over c replicas, service
-   time with mean D and the scenario's squared coefficient of variation (SCV = 0: a
-   fixed-shape forward pass, M/D/c). ``P99 = fixed delay + the M/G/c response quantile``
-   (:mod:`queueing`: exact M/D/c by Crommelin's method; M/M/c; Whitt's approximation
-   otherwise). It is never a fixed multiple of D: it depends on c and the load.
+6. **Queueing**: Poisson arrivals at lambda ~ 1,157 studies/s, service time with mean D and
+   the scenario's squared coefficient of variation (SCV = 0: a fixed-shape forward pass,
+   M/D/c), and a stated routing policy (``serving.routing_policy``, :func:`queue_seen`):
+
+   * ``pooled`` (the default): one FCFS queue in front of the c replicas, M/G/c. It is
+     exactly a load balancer that sends each study to the replica with the least work left
+     (the Kiefer-Wolfowitz recursion: a study starts on the server that frees first; J.
+     Kiefer and J. Wolfowitz, Trans. AMS 78, 1955). Join-the-shortest-queue, which counts
+     studies instead of work, sits close to it: it is the optimal routing for identical
+     servers whose service time has a non-decreasing hazard rate (W. Winston, J. Appl. Prob.
+     14, 1977, exponential; R. R. Weber, J. Appl. Prob. 15, 1978, which covers deterministic
+     and gamma service with SCV <= 1, every SCV the scenario allows), and its delays vanish
+     as the fleet grows, as in a centralised queue (M. van der Boor, S. Borst, J. van
+     Leeuwaarden, D. Mukherjee, SIAM Review 64, 2022). ``constraintlab validate`` simulates
+     join-the-shortest-queue and shows the gap.
+   * ``random``: a balancer that sees no queue sends each study to a replica drawn uniformly;
+     by Poisson thinning each replica is its own M/G/1 queue with arrival rate lambda / c, so
+     the fleet's P99 is that single-server queue's (the same exact M/D/1 at SCV 0 and the
+     same Whitt approximation otherwise, at c = 1). It needs more replicas for the same P99.
+
+   ``P99 = fixed delay + the response quantile of that queue`` (:mod:`queueing`: exact M/D/c
+   by Crommelin's method; M/M/c; Whitt's approximation otherwise). It is never a fixed
+   multiple of D: it depends on c, the load and the routing.
 7. **Replicas**: r = the fewest replicas whose P99 is under the SLO (if even an unloaded
    replica is too slow, no count is: the design fails latency). The fleet keeps r plus the
    spares that availability needs (:mod:`uptime`); the P99 shown is with all of them up.
@@ -80,6 +99,7 @@ class ServingPlan:
     p99_ms: float  # with all n replicas up
     p99_at_required_ms: float  # with exactly r up
     p99_method: str = "exact"  # "exact", "bounded" (Kingman, within D) or "approximation"
+    routing_policy: str = "pooled"  # serving.routing_policy: "pooled" or "random"
 
     @property
     def replicas(self) -> int:
@@ -113,6 +133,13 @@ class ServingPlan:
         return self.fits_in_memory and self.slo_feasible and bool(meets("p99_latency", self.p99_ms))
 
 
+def replica_layout(strategy: str) -> tuple[int, int]:
+    """(TP, PP) of one replica: TP = ``hardware.gpus_per_node`` where the strategy splits
+    layers over a node's NVLink (else 1); PP = its pipeline stages, one node each."""
+    layout = BY_KEY[strategy]
+    return (int(sc.GPUS_PER_NODE) if layout.over_node else 1), layout.stages
+
+
 def model_shape(params: float) -> tuple[float, float]:
     """Depth and width of a transformer of ``params`` parameters: P = 12 L d^2, d = 128 L."""
     layers = (params / (12.0 * sc.MODEL_ASPECT_RATIO**2)) ** (1.0 / 3.0)
@@ -141,19 +168,31 @@ def stage_times_s(params: float, tp: int, pp: int) -> tuple[float, float, float,
     return max(compute, weight_read), tp_comm, hop, collectives
 
 
-def p99(servers: int, service_s: float, fixed_s: float) -> Quantile:
-    """fixed delay + the M/G/c response-time P99 (:mod:`queueing`), in seconds."""
-    found = response_quantile(
-        sc.ARRIVAL_RATE_PER_S, servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE
-    )
+def queue_seen(servers: int, policy: str | None = None) -> tuple[float, int]:
+    """(arrival rate, servers) of the queue a study joins among ``servers`` replicas under the
+    routing ``policy`` (default the scenario's ``serving.routing_policy``).
+
+    ``pooled``: the one FCFS queue of all replicas, (lambda, c). ``random``: the study's own
+    replica, which uniform random routing feeds a Poisson stream of rate lambda / c, (lambda /
+    c, 1). Every replica's queue is the same, so its response time is the fleet's."""
+    if (policy or sc.ROUTING_POLICY) == "random":
+        return sc.ARRIVAL_RATE_PER_S / servers, 1
+    return sc.ARRIVAL_RATE_PER_S, servers
+
+
+def p99(servers: int, service_s: float, fixed_s: float, policy: str | None = None) -> Quantile:
+    """fixed delay + the response-time P99 of the queue the routing policy makes
+    (:func:`queue_seen`, :mod:`queueing`), in seconds."""
+    rate, queue_servers = queue_seen(servers, policy)
+    found = response_quantile(rate, queue_servers, service_s, sc.SERVICE_TIME_SCV, P99_QUANTILE)
     return Quantile(
         fixed_s + found.value_s, fixed_s + found.low_s, fixed_s + found.high_s, found.method
     )
 
 
-def p99_ms(servers: int, service_s: float, fixed_s: float) -> float:
-    """fixed delay + the M/G/c response-time P99 (ms); inf for an unstable fleet."""
-    return p99(servers, service_s, fixed_s).value_s * 1e3
+def p99_ms(servers: int, service_s: float, fixed_s: float, policy: str | None = None) -> float:
+    """fixed delay + the response-time P99 under the routing policy (ms); inf if unstable."""
+    return p99(servers, service_s, fixed_s, policy).value_s * 1e3
 
 
 def unloaded_p99_ms(service_s: float, fixed_s: float) -> float:
@@ -169,14 +208,16 @@ def _meets_ms(value_s: float) -> bool:
     return bool(meets("p99_latency", value_s * 1e3))
 
 
-def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
-    """r: the fewest replicas whose P99 meets the SLO (by the verdict's rule), or None.
+def fewest_replicas(service_s: float, fixed_s: float, policy: str | None = None) -> int | None:
+    """r: the fewest replicas whose P99 meets the SLO (by the verdict's rule) under the routing
+    ``policy`` (default the scenario's), or None.
 
-    No count can when even an idle replica is too slow (the unloaded floor fails). Otherwise
-    the P99 falls as c grows, so r is found by bisection between the stability floor
-    floor(a) + 1 and a count that passes. At SCV = 0 Kingman's bracket (:mod:`queueing`)
-    decides every count whose bracket lies on one side of the SLO, with no FFT: only the
-    few counts whose bracket straddles it are solved exactly.
+    No count can when even an idle replica is too slow (the unloaded floor fails: the same
+    for both policies, as the load on each replica vanishes). Otherwise the P99 falls as c
+    grows, so r is found by bisection between the stability floor floor(a) + 1 and a count
+    that passes. At SCV = 0 Kingman's bracket (:mod:`queueing`) decides every count whose
+    bracket lies on one side of the SLO, with no FFT: only the few counts whose bracket
+    straddles it are solved exactly.
     """
     if not meets("p99_latency", unloaded_p99_ms(service_s, fixed_s) * (1.0 + 1e-9)):
         return None
@@ -186,12 +227,12 @@ def fewest_replicas(service_s: float, fixed_s: float) -> int | None:
 
     def ok(c: int) -> bool:
         if deterministic:
-            low, high = mdc_p99_bracket_s(sc.ARRIVAL_RATE_PER_S, c, service_s, P99_QUANTILE)
+            low, high = mdc_p99_bracket_s(*queue_seen(c, policy), service_s, P99_QUANTILE)
             if not _meets_ms(fixed_s + low):
                 return False
             if _meets_ms(fixed_s + high):
                 return True
-        return _meets_ms(p99(c, service_s, fixed_s).value_s)
+        return _meets_ms(p99(c, service_s, fixed_s, policy).value_s)
 
     high, step = lowest, 1
     while not ok(high):  # gallop up from the stability floor to a passing count
@@ -254,7 +295,7 @@ def warm_grid_plans(
 
 
 def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
-    tp, pp = BY_KEY[strategy].tensor_parallel, BY_KEY[strategy].pipeline_parallel
+    tp, pp = replica_layout(strategy)
     gpus = tp * pp
     params = model_size_b * 1e9
     weights_gb = sc.BYTES_PER_PARAM_SERVING * params / 1e9
@@ -304,6 +345,7 @@ def _serving_plan(model_size_b: float, strategy: str) -> ServingPlan:
         p99_ms=shown_p99,
         p99_at_required_ms=at_required,
         p99_method=method,
+        routing_policy=sc.ROUTING_POLICY,
     )
 
 

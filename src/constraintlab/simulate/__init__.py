@@ -7,7 +7,9 @@
 * :func:`p_quantile_ci`, :func:`replication_ci`: confidence intervals from independent
   replications (of a quantile; of any per-replication result).
 * :func:`mgc_response_times`: M/G/c with a stated service variability (deterministic, gamma,
-  lognormal) and a fixed delay (:mod:`constraintlab.simulate.mgc`).
+  lognormal), a fixed delay (:mod:`constraintlab.simulate.mgc`) and a routing policy: one
+  pooled FCFS queue, join-the-shortest-queue or random (:mod:`constraintlab.simulate.routing`;
+  ``validate``'s comparison of the three in :mod:`constraintlab.simulate.routing_check`).
 * Per-metric checks on the model's primitives (:mod:`constraintlab.simulate.checks`):
   :func:`check_p99` (:class:`ServingQueue`), :func:`check_availability`
   (:class:`FleetAvailability`, exact :func:`binomial_availability`), :func:`check_goodput`

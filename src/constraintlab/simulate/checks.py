@@ -7,7 +7,9 @@ whether the analytic value lies inside the interval and how far it is from it, a
 sentence that says so from the numbers (:mod:`constraintlab.simulate.wording`).
 
 * :func:`check_p99`: :class:`ServingQueue` (c replicas, mean and squared CV of the service
-  time, a fixed delay, Poisson arrivals); P99 = fixed delay + FCFS M/G/c response quantile.
+  time, a fixed delay, Poisson arrivals, a routing policy); P99 = fixed delay + the response
+  quantile of the queue the routing makes (pooled: FCFS M/G/c; random: M/G/1 at lambda / c;
+  join-the-shortest-queue: simulated only, :mod:`constraintlab.simulate.routing`).
 * :func:`check_availability`: :class:`~constraintlab.simulate.availability.FleetAvailability`;
   exact reference P(Binomial(n, 1 - u) >= m).
 * :func:`check_goodput`: :class:`~constraintlab.simulate.goodput.CheckpointedJob`; exact
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from constraintlab.simulate import wording
+from constraintlab.simulate import routing, wording
 from constraintlab.simulate.availability import (
     MOST_EVENTS_PER_REPLICATION,
     FleetAvailability,
@@ -46,7 +48,8 @@ class ServingQueue:
     """The primitives of the serving queue: P99 = fixed delay + M/G/c response quantile.
 
     ``service_scv`` is Var S / (E S)^2 (0 = deterministic); ``family`` names the law for
-    scv > 0 (gamma: scv 1 is exponential; or lognormal), see :mod:`constraintlab.simulate.mgc`.
+    scv > 0 (gamma: scv 1 is exponential; or lognormal), see :mod:`constraintlab.simulate.mgc`;
+    ``routing`` how studies reach the replicas (:mod:`constraintlab.simulate.routing`).
     """
 
     servers: int
@@ -55,8 +58,10 @@ class ServingQueue:
     fixed_delay_ms: float
     arrival_rate_per_s: float
     family: Family = "gamma"
+    routing: routing.Policy = "pooled"
 
     def __post_init__(self) -> None:
+        routing.policy(self.routing)
         check_mgc(
             self.arrival_rate_per_s,
             self.servers,
@@ -220,9 +225,15 @@ class MetricCheck:
 
 
 def _queue_reference(queue: ServingQueue) -> tuple[float | None, str | None]:
+    """The exact P99 (ms) of the simulated queue where one is known: pooled M/D/c or M/M/c;
+    random routing's M/D/1 or M/M/1 at lambda / c; none for join-the-shortest-queue."""
+    if queue.routing == "jsq":
+        return None, None
+    single = queue.routing == "random"
+    rate = queue.arrival_rate_per_s / queue.servers if single else queue.arrival_rate_per_s
     exact = exact_response_quantile(
-        queue.arrival_rate_per_s,
-        queue.servers,
+        rate,
+        1 if single else queue.servers,
         queue.service_mean_ms / 1e3,
         queue.service_scv,
         queue.family,
@@ -232,6 +243,8 @@ def _queue_reference(queue: ServingQueue) -> tuple[float | None, str | None]:
     if exact is None:
         return None, None
     name = "M/D/c, Crommelin" if queue.service_scv == 0.0 else "M/M/c, Erlang C"
+    if single:
+        name = name.replace("/c", "/1") + ", each replica at lambda / c"
     return exact * 1e3, name
 
 
@@ -261,6 +274,7 @@ def simulate_p99_ms(
             queue.family,
             fixed_delay=queue.fixed_delay_ms / 1e3,
             warmup_customers=warmup,
+            policy=queue.routing,
         )
         p99s.append(float(np.quantile(times_ms, 0.99)))
         if i == 0:

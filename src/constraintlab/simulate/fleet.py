@@ -30,9 +30,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from constraintlab.model import scenario as sc
+from constraintlab.model import serving
+from constraintlab.model.decide import meets
 from constraintlab.model.design import Design
 from constraintlab.model.engine import Scorecard, evaluate
 from constraintlab.model.serving import serving_plan
+from constraintlab.simulate import routing
 from constraintlab.simulate.availability import MOST_EVENTS_PER_REPLICATION, FleetAvailability
 from constraintlab.simulate.checks import (
     MetricCheck,
@@ -43,6 +46,7 @@ from constraintlab.simulate.checks import (
 )
 from constraintlab.simulate.goodput import CheckpointedJob
 from constraintlab.simulate.goodput import exact_goodput as exact_job_goodput
+from constraintlab.simulate.routing_check import RoutingModel, compare_routing
 from constraintlab.simulate.stats import Interval, t_interval
 
 __all__ = [
@@ -173,6 +177,7 @@ def primitives_from_design(design: Design) -> tuple[FleetPrimitives, AnalyticVal
             service_scv=plan.service_scv,
             fixed_delay_ms=plan.fixed_delay_ms,
             arrival_rate_per_s=plan.arrival_rate_per_s,
+            routing=routing.policy(plan.routing_policy),
         ),
         availability=FleetAvailability(
             n_replicas=avail.n_replicas,
@@ -203,18 +208,48 @@ def _job_gpus(card: Scorecard) -> float:
     return gpus if math.isfinite(gpus) else 0.0
 
 
+def routing_model(design: Design) -> RoutingModel:
+    """The model's P99 at the design's replicas and its fewest replicas for the SLO, under
+    pooled and under random routing (:func:`constraintlab.model.serving.p99_ms`)."""
+    plan = serving_plan(design.model_size_b, design.parallelism)
+    service_s, fixed_s = plan.service_mean_ms / 1e3, plan.fixed_delay_ms / 1e3
+    return RoutingModel(
+        pooled_p99_ms=serving.p99_ms(plan.replicas, service_s, fixed_s, "pooled"),
+        random_p99_ms=serving.p99_ms(plan.replicas, service_s, fixed_s, "random"),
+        pooled_replicas=serving.fewest_replicas(service_s, fixed_s, "pooled"),
+        random_replicas=serving.fewest_replicas(service_s, fixed_s, "random"),
+    )
+
+
 def check_design(
     design: Design,
     requests: int = 1_000_000,
     seed: int = 0,
     progress: StageProgress | None = None,
     availability_events: int = MOST_EVENTS_PER_REPLICATION,
+    with_routing: bool = False,
 ) -> tuple[dict[str, object], np.ndarray]:
-    """:func:`check_fleet` for one design (its primitives from the scorecard), with the design."""
+    """:func:`check_fleet` for one design (its primitives from the scorecard), with the design;
+    ``with_routing`` adds ``validate``'s routing comparison (:mod:`routing_check`)."""
     primitives, analytic = primitives_from_design(design)
     report, sample_ms = check_fleet(
         primitives, analytic, requests, seed, progress, availability_events=availability_events
     )
+    if with_routing:
+        started = time.perf_counter()
+        report["routing"] = compare_routing(
+            primitives.serving,
+            routing_model(design),
+            lambda p99_ms: bool(meets("p99_latency", p99_ms)),
+            sc.ROUTING_POLICY,
+            studies=requests,
+            replications=P99_REPLICATIONS,
+            seed=seed,
+            progress=(lambda done, total: progress("routing", done, total)) if progress else None,
+        )
+        seconds = report["seconds"]
+        assert isinstance(seconds, float)
+        report["seconds"] = seconds + time.perf_counter() - started
     return {"design": design.to_dict(), **report}, sample_ms
 
 

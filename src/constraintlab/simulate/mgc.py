@@ -18,6 +18,14 @@ delay that every study pays outside the queue (for a pipelined replica, the pipe
 beyond its bottleneck stage). The queue starts empty; see :mod:`constraintlab.simulate.queue`
 for the warm-up argument and :mod:`constraintlab.simulate.fcfs` for the exact recursions.
 
+``routing`` names how studies reach the replicas (:mod:`constraintlab.simulate.routing`):
+``pooled``, the one FCFS queue above (the default); ``jsq``, join-the-shortest-queue, each
+replica its own FCFS queue; ``random``, each study to a replica drawn uniformly. Under random
+routing the replicas are independent single-server queues fed lambda / c each (Poisson
+thinning), so the run follows :func:`routing.replicas_sampled` of them (the studies random
+routing sends there, at rate lambda k / c): enough studies reach each to leave the empty
+start behind, where c replicas sharing the same studies would see too few each.
+
 Exact references (:func:`exact_response_quantile`): M/D/c (scv 0) and M/M/c (gamma, scv 1)
 from :mod:`constraintlab.simulate.exact`. No exact P99 exists for other M/G/c queues; for one
 server the Pollaczek-Khinchine mean wait (:func:`mg1_mean_wait`) is exact for any law.
@@ -30,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 
-from constraintlab.simulate import fcfs
+from constraintlab.simulate import fcfs, routing
 from constraintlab.simulate.queue import _count, _positive
 
 Family = Literal["gamma", "lognormal"]
@@ -105,6 +113,23 @@ def start_times(
     return fcfs.start_times_time_parallel(arrivals, services, servers)
 
 
+def _routed_start_times(
+    rng: np.random.Generator,
+    arrivals: fcfs.FloatArray,
+    services: fcfs.FloatArray,
+    servers: int,
+    policy: routing.Policy,
+    scv: float,
+) -> fcfs.FloatArray:
+    """Start times under ``policy``; the random draws of the routing come after the rest."""
+    if policy == "random":
+        replica = rng.integers(servers, size=len(arrivals))
+        return routing.start_times_random(arrivals, services, replica, servers)
+    if policy == "jsq":
+        return routing.start_times_jsq(arrivals, services, servers, int(rng.integers(2**62)))
+    return start_times(arrivals, services, servers, equal_service=scv == 0.0)
+
+
 def mgc_response_times(
     arrival_rate: float,
     servers: int,
@@ -116,11 +141,13 @@ def mgc_response_times(
     *,
     fixed_delay: float = 0.0,
     warmup_customers: int = 0,
+    policy: routing.Policy = "pooled",
 ) -> fcfs.FloatArray:
     """Response times ``fixed_delay + W + S`` of ``customers`` successive customers.
 
     The time unit is that of ``mean_service``, ``fixed_delay`` and ``1 / arrival_rate``.
-    ``numpy.random.default_rng(seed)`` draws all inter-arrival gaps, then all service times.
+    ``numpy.random.default_rng(seed)`` draws all inter-arrival gaps, then all service times,
+    then the routing's choices (``policy``, module doc): the policies see the same studies.
 
     >>> times = mgc_response_times(0.5, servers=2, customers=1000, seed=1, scv=0.0)
     >>> times.shape, bool(times.min() >= 1.0)
@@ -132,10 +159,14 @@ def mgc_response_times(
         raise ValueError(f"fixed_delay must be a finite number >= 0; got {fixed_delay!r}")
     servers, seed = int(servers), _count("seed", seed, 0)
     total = _count("customers", customers, 1) + _count("warmup_customers", warmup_customers, 0)
+    policy = routing.policy(policy)
+    if policy == "random":  # follow k of the c independent replicas (module doc)
+        sampled = routing.replicas_sampled(servers, total)
+        arrival_rate, servers = arrival_rate * sampled / servers, sampled
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / arrival_rate, size=total))
     services = service_times(rng, total, float(mean_service), float(scv), _family(family))
-    starts = start_times(arrivals, services, servers, equal_service=float(scv) == 0.0)
+    starts = _routed_start_times(rng, arrivals, services, servers, policy, float(scv))
     times = starts - arrivals
     times += services
     if delay:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS, NumericControl
+from constraintlab.model.explain import layout_name, megawatts
 from constraintlab.model.strategies import STRATEGIES
 from constraintlab.views.html import esc, join, tag, text
 from constraintlab.views.questions import REGION_LOCKED, CensusFacts, region_summary
@@ -21,7 +22,7 @@ INVARIANT_FAMILIES = (
 PLANS_BUILDING_TITLE = (
     "Sizing the serving fleet of every model size and strategy (once per scenario)..."
 )
-STRATEGY_LABELS = {s.key: s.label for s in STRATEGIES}
+STRATEGY_NAMES = {s.key: s.name for s in STRATEGIES}
 
 
 def context_labels() -> dict[str, str]:
@@ -34,8 +35,14 @@ def context_labels() -> dict[str, str]:
     }
 
 
+def strategy_label(strategy: str) -> str:
+    """``Full 3D (TP 8 × PP 4 over 4 nodes)``: the layout from the scenario's node size."""
+    return f"{STRATEGY_NAMES[strategy]} ({layout_name(strategy, times='×')})"
+
+
 def strategy_labels() -> dict[str, str]:
-    return {label: key for key, label in STRATEGY_LABELS.items()}
+    """Radio labels for the parallelism strategy: the text shown -> the strategy."""
+    return {strategy_label(key): key for key in STRATEGY_NAMES}
 
 
 def control_label(name: str) -> str:
@@ -145,7 +152,7 @@ def act2_message_html() -> str:
         + esc(". You have at most ")
         + tag("strong", esc(f"{sc.GPU_BUDGET:,} H100s"))
         + esc(
-            f" ({sc.GPU_BUDGET:,} × {sc.H100_TDP_W:.0f} W = {sc.FLEET_POWER_BUDGET_W / 1e6:.1f} MW"
+            f" ({sc.GPU_BUDGET:,} × {sc.H100_TDP_W:g} W = {megawatts(sc.FLEET_POWER_BUDGET_W)}"
             " at full draw). Nothing ships until every constraint passes at the same time."
         )
     )

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from constraintlab.model import scenario as sc
 from constraintlab.model.engine import Scorecard
-from constraintlab.model.explain import gpu_use_phrase
+from constraintlab.model.explain import gpu_use_phrase, megawatts
 from constraintlab.views.html import callout, paragraphs
 
 Wording = str | Callable[[], str]  # a callable words an option from the scenario when shown
@@ -322,7 +322,6 @@ def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
     """Feedback on the Act I prediction, judged by the student's own ledger (or not graded)."""
     ridge = sc.RIDGE_POINT_FLOP_PER_BYTE
     ratio = sc.NVLINK_GB_PER_S / sc.INFINIBAND_GB_PER_S
-    fleet_mw = sc.FLEET_POWER_BUDGET_W / 1e6
     texts = {
         "A": (
             "Memory bandwidth is the most persistent wall on a single accelerator: an H100"
@@ -338,9 +337,9 @@ def act1_reveal(choice: str, facts: LedgerFacts) -> Feedback:
             " single-node labs of Volume I it barely registers."
         ),
         "C": (
-            f"Power binds at the cluster level: {sc.GPU_BUDGET:,} H100s at {sc.H100_TDP_W:.0f} W"
-            f" draw {fleet_mw:.0f} MW. In the ledger this is the Economics domain, which holds"
-            " the fleet energy and sustainability labs."
+            f"Power binds at the cluster level: {sc.GPU_BUDGET:,} H100s at {sc.H100_TDP_W:g} W"
+            f" draw {megawatts(sc.FLEET_POWER_BUDGET_W)}. In the ledger this is the Economics"
+            " domain, which holds the fleet energy and sustainability labs."
         ),
         "D": (
             "Which constraint binds depends on scale, workload and deployment tier: memory for"
