@@ -347,7 +347,7 @@ def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(STEP_S * 1000)
             page.goto(url, timeout=START_S * 1000)
-            page.get_by_text("No architecture meets all six", exact=False).click(
+            page.get_by_text("No architecture meets them all", exact=False).click(
                 timeout=START_S * 1000
             )
             page.locator("#arch-status").wait_for(timeout=START_S * 1000)
