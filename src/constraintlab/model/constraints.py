@@ -276,7 +276,7 @@ def _carbon_line(r: Any, card: Any) -> str:
     base = d["baseline_design"]
     return (
         f"{d['g_per_study']:.3f} g CO2 per study ({d['gpus_used']:,.0f} GPUs,"
-        f" {d['power_mw']:.2f} MW at PUE {d['pue']:g}; grid {d['grid_t_per_day']:.1f} t/day,"
+        f" {d['power_mw']:.2f} MW mean at PUE {d['pue']:g}; grid {d['grid_t_per_day']:.1f} t/day,"
         f" PPA {d['ppa_t_per_day']:.1f}, clean hours {d['clean_hours_t_per_day']:.1f},"
         f" embodied {d['embodied_t_per_day']:.1f}) vs. {d['baseline_g_per_study']:.3f} g for the"
         f" baseline ({base['model_size_b']:g} B {base['parallelism']}, {d['baseline_gpus']:,} GPUs"
