@@ -205,7 +205,7 @@ def open_lab(page: Any) -> None:
     """Both acts open, every chart drawn: the page a student has in front of them."""
     page.get_by_text("None in particular", exact=False).click()
     page.locator("#ledger-summary").wait_for()
-    page.get_by_text("No architecture meets all six", exact=False).click()
+    page.get_by_text("No architecture meets them all", exact=False).click()
     for hook in ("#arch-status", "#heatmap", "#tornado", "#hud", "#chart-hit-rate"):
         page.locator(hook).wait_for()
 
