@@ -12,6 +12,7 @@ them also checks that nothing sticks out sideways.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -282,21 +283,29 @@ def _screenshots_and_layout(page: Any) -> None:
     assert background != "rgb(255, 255, 255)", "the scorecards follow the dark scheme"
 
 
-def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Path]) -> None:
-    """Issue 25 (findings 2, 5, 6, 7) on this module's server: see ``browser_day``."""
+@contextlib.contextmanager
+def _desktop_page(url: str) -> Iterator[Any]:
+    """A 1280 x 900 page of the lab in Debian's chromium, closed afterwards."""
     from playwright.sync_api import sync_playwright
 
-    url, _ = lab
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(STEP_S * 1000)
             page.goto(url, timeout=START_S * 1000)
-            page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
-            students_day(page)
+            yield page
         finally:
             browser.close()
+
+
+def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Path]) -> None:
+    """Issue 25 (findings 2, 5, 6, 7) on this module's server: see ``browser_day``."""
+
+    url, _ = lab
+    with _desktop_page(url) as page:
+        page.get_by_text("None in particular", exact=False).wait_for(timeout=START_S * 1000)
+        students_day(page)
 
 
 # three constants the panel must show with their source and range; the reveal is asked for the
@@ -330,7 +339,6 @@ def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
     """Issue 26 item 3: the panel shows three constants' source and range; the flip point of
     the student's design for one of them appears only after the student asks, and the footer
     counts it as a reveal."""
-    from playwright.sync_api import sync_playwright
 
     from constraintlab.app import wiring
     from constraintlab.model import scenario as sc
@@ -341,35 +349,28 @@ def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
     key = PANEL_CONSTANTS[0]
     found, _ = wiring.assumption_reveal(RESTS_ON_MTBF, (key,))
     (flip, _changes), *_ = found.verdicts[0].flips
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(STEP_S * 1000)
-            page.goto(url, timeout=START_S * 1000)
-            page.get_by_text("No architecture meets them all", exact=False).click(
-                timeout=START_S * 1000
-            )
-            page.locator("#arch-status").wait_for(timeout=START_S * 1000)
-            page.get_by_text("Assumptions: every constant", exact=False).click()
-            for dotted in PANEL_CONSTANTS:
-                item = sc.constant(dotted)
-                leaf = dotted.rpartition(".")[2]
-                row = page.locator(f'details.assumptions tr:has(code:text-is("{leaf}"))')
-                said = row.inner_text()
-                assert item.source in said and range_text(item) in said, (dotted, said)
-            assert page.locator("#assumption-reveal").count() == 0  # not shown up front
-            assert "flips at" not in page.locator("#App").inner_text()
-            _set_design_rests_on_mtbf(page)
-            choice = page.locator('marimo-dropdown[data-label*="Constant"] select')
-            choice.select_option(label=key)
-            page.wait_for_timeout(500)  # the choice reaches the kernel before the click
-            page.get_by_role("button", name="Does my verdict survive").click()
-            reveal = page.locator("#assumption-reveal")
-            reveal.wait_for(timeout=STEP_S * 3000)
-            said = reveal.inner_text()
-            assert f"flips at {key} = {flip_figure(flip.flips_at)} {sc.constant(key).unit}" in said
-            page.get_by_text("reveals used: 1", exact=False).wait_for()
-            page.screenshot(path=str(ARTIFACTS / "assumption-reveal.png"), full_page=False)
-        finally:
-            browser.close()
+    with _desktop_page(url) as page:
+        page.get_by_text("No architecture meets them all", exact=False).click(
+            timeout=START_S * 1000
+        )
+        page.locator("#arch-status").wait_for(timeout=START_S * 1000)
+        page.get_by_text("Assumptions: every constant", exact=False).click()
+        for dotted in PANEL_CONSTANTS:
+            item = sc.constant(dotted)
+            leaf = dotted.rpartition(".")[2]
+            row = page.locator(f'details.assumptions tr:has(code:text-is("{leaf}"))')
+            said = row.inner_text()
+            assert item.source in said and range_text(item) in said, (dotted, said)
+        assert page.locator("#assumption-reveal").count() == 0  # not shown up front
+        assert "flips at" not in page.locator("#App").inner_text()
+        _set_design_rests_on_mtbf(page)
+        choice = page.locator('marimo-dropdown[data-label*="Constant"] select')
+        choice.select_option(label=key)
+        page.wait_for_timeout(500)  # the choice reaches the kernel before the click
+        page.get_by_role("button", name="Does my verdict survive").click()
+        reveal = page.locator("#assumption-reveal")
+        reveal.wait_for(timeout=STEP_S * 3000)
+        said = reveal.inner_text()
+        assert f"flips at {key} = {flip_figure(flip.flips_at)} {sc.constant(key).unit}" in said
+        page.get_by_text("reveals used: 1", exact=False).wait_for()
+        page.screenshot(path=str(ARTIFACTS / "assumption-reveal.png"), full_page=False)
