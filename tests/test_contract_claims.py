@@ -553,3 +553,34 @@ def test_claim_19_no_inf_nan_or_na_in_words_or_json_and_every_sum_lists_its_term
     if math.isfinite(b.gpus_needed):
         terms = b.serving_gpus + b.spare_gpus + b.training_gpus + b.deferral_gpus
         assert terms == b.gpus_needed
+
+
+def test_claim_20_every_assumption_has_its_range_a_census_at_each_end_and_a_verdict_check(
+    tmp_path: Path,
+) -> None:
+    """Each modelling assumption states a range with both ends' sources; the census at an end
+    is the census of the scenario with that value; the lab's reveal finds where a student's
+    verdict flips, and the engine agrees on both sides of that point."""
+    from constraintlab.app import wiring
+    from constraintlab.explore.assumptions import end_figures, with_value
+
+    assumed = [c for c in sc.CONSTANTS if "modelling assumption" in c.source]
+    assert len(assumed) >= 25
+    assert [c.key for c in assumed if c.range is None or not c.range_source] == []
+    key = "carbon.pue"
+    high = sc.constant(key).range[-1]
+    edited = tmp_path / "pue.toml"
+    edited.write_text(f"[carbon]\npue = {high}\n", encoding="utf-8")
+    with sc.using(engine.checked_scenario(sc.Scenario.load(edited))):
+        at_high = census().approved  # the census an instructor's file with that value gives
+    assert end_figures(None, key, high).approved == at_high != census().approved
+    design = Design(model_size_b=22, adv_weight=0.75, parallelism="tp_dp")
+    mtbf = "reliability.gpu_mtbf_h"
+    found, stopped = wiring.assumption_reveal(design, (mtbf,))
+    assert stopped is None
+    (flip, _changes), *_ = found.verdicts[0].flips
+    with with_value(None, mtbf, flip.flips_at):
+        there = evaluate(design).approved
+    with with_value(None, mtbf, flip.flips_at * (1 - 1e-6)):
+        before = evaluate(design).approved
+    assert before == flip.approved_now != there
