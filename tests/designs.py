@@ -15,3 +15,18 @@ JOB_CANNOT_KEEP_UP = Design(
     flexible_job_pct=20,
     context="renewable",
 )
+# 70 B, epsilon 0.1, w 1: the fine-tuning job keeps up at no grid interval
+NO_INTERVAL = Design(model_size_b=70, dp_epsilon=0.1, adv_weight=1.0, parallelism="3d")
+# issue 25, finding 4: cannot keep up at 120 min, yet "over the GPU budget (4,064 of 10,000)"
+NOT_AT_120 = Design(
+    model_size_b=70,
+    dp_epsilon=1.0,
+    adv_weight=0.15,
+    parallelism="3d",
+    checkpoint_interval_min=120,
+    flexible_job_pct=50,
+    context="fleet",
+)
+NOT_FITTING = Design(model_size_b=70, parallelism="dp")  # 140 GB of weights on one GPU
+# issue 23, Why 5: "your 10 min is the best grid interval", but 20-120 min need fewer GPUs
+NEIGHBOURS_ONLY = Design(model_size_b=1, dp_epsilon=0.5, adv_weight=0.0, checkpoint_interval_min=10)

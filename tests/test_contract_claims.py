@@ -20,6 +20,7 @@ from constraintlab.model import carbon as carbon_model
 from constraintlab.model import decide, engine, queueing, serving, training, uptime
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import CONTROLS
+from designs import NO_INTERVAL, NOT_AT_120, NOT_FITTING
 
 GRID = {name: control.grid() for name, control in CONTROLS.items()}
 APPROVED_FLEET = Design(model_size_b=14, adv_weight=0.8, checkpoint_interval_min=20)
@@ -517,19 +518,7 @@ def test_claim_18_interval_advice_and_refusals_are_true_against_every_grid_inter
 
 @pytest.mark.parametrize(
     "design",
-    [
-        Design(),
-        Design(model_size_b=70.0, dp_epsilon=0.1, adv_weight=1.0, parallelism="3d"),
-        Design(model_size_b=70.0, parallelism="dp"),
-        Design(
-            model_size_b=70.0,
-            dp_epsilon=1.0,
-            adv_weight=0.15,
-            parallelism="3d",
-            checkpoint_interval_min=120.0,
-            flexible_job_pct=50.0,
-        ),
-    ],
+    [Design(), NO_INTERVAL, NOT_FITTING, NOT_AT_120],
     ids=["default", "no-interval-keeps-up", "does-not-fit", "cannot-keep-up-at-120"],
 )
 def test_claim_19_no_inf_nan_or_na_in_words_or_json_and_every_sum_lists_its_terms(

@@ -26,25 +26,10 @@ from constraintlab.model.explain import checkpoint_advice, derivation_line, gpu_
 from constraintlab.model.scenario import ScenarioError
 from constraintlab.views.coach import headline
 from constraintlab.views.scorecards import budget_html, card_html, shown_value, status_text
+from designs import NEIGHBOURS_ONLY, NO_INTERVAL, NOT_AT_120, NOT_FITTING
 
 SRC = Path(engine.__file__).parent
 NOT_A_NUMBER = re.compile(r"\b(inf|nan|n/a|infinity)\b", re.IGNORECASE)
-
-# 70 B, epsilon 0.1, w 1: the fine-tuning job keeps up at no grid interval
-NO_INTERVAL = Design(model_size_b=70, dp_epsilon=0.1, adv_weight=1.0, parallelism="3d")
-# issue 25, finding 4: cannot keep up at 120 min, yet "over the GPU budget (4,064 of 10,000)"
-NOT_AT_120 = Design(
-    model_size_b=70,
-    dp_epsilon=1.0,
-    adv_weight=0.15,
-    parallelism="3d",
-    checkpoint_interval_min=120,
-    flexible_job_pct=50,
-    context="fleet",
-)
-NOT_FITTING = Design(model_size_b=70, parallelism="dp")  # 140 GB of weights on one GPU
-# issue 23, Why 5: "your 10 min is the best grid interval", but 20-120 min need fewer GPUs
-NEIGHBOURS_ONLY = Design(model_size_b=1, dp_epsilon=0.5, adv_weight=0.0, checkpoint_interval_min=10)
 
 
 @pytest.fixture(autouse=True)
