@@ -225,7 +225,7 @@ def assumption_reveal(
             progress()
 
     try:
-        found = (reveal or reveal_assumptions)(design, list(keys), scenario.SCENARIO_PATH, step)
+        found = (reveal or reveal_assumptions)(design, list(keys), scenario.current(), step)
     except Exception as problem:  # the page says what stopped it; the lab works on
         return None, (
             f"The check of your design against the assumptions' ranges stopped"

@@ -300,7 +300,7 @@ def assumptions_command(design: Design, as_json: JsonFlag = False, only: OnlyKey
     from constraintlab.explore.assumptions import design_flips, ranged_keys, sweep_assumptions
     from constraintlab.model import scenario as sc
 
-    base = sc.SCENARIO_PATH
+    scenario = sc.current()  # the --scenario file, loaded and checked once
     ranged = ranged_keys()
     for key in only or []:
         if key not in ranged:
@@ -311,13 +311,13 @@ def assumptions_command(design: Design, as_json: JsonFlag = False, only: OnlyKey
             raise typer.Exit(2)
     keys = only or ranged
     with counting("assumptions") as step:
-        sweeps = sweep_assumptions(base, keys, progress=step)
+        sweeps = sweep_assumptions(scenario, keys, progress=step)
     with counting("flip points") as step:
-        flips = design_flips(design, base, keys, progress=step)
+        flips = design_flips(design, scenario, keys, progress=step)
     if as_json:
         _echo_json(
             {
-                "scenario": str(base) if base else None,
+                "scenario": str(scenario.path) if scenario.path else None,
                 "constants": [s.to_dict() for s in sweeps],
                 "design": design.to_dict(),
                 "flips": [f.to_dict() for f in flips],

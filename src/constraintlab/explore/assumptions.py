@@ -96,7 +96,7 @@ def ranged_keys() -> list[str]:
     return [c.key for c in sc.CONSTANTS if c.range is not None]
 
 
-def _base(base: sc.Scenario | Path | None) -> sc.Scenario:
+def scenario_of(base: sc.Scenario | Path | None) -> sc.Scenario:
     """The scenario to vary: ``base`` itself, the file ``base`` (validated), or the one in force."""
     if isinstance(base, sc.Scenario):
         return base
@@ -113,8 +113,9 @@ def with_value(
     scenario whose baseline fails, raises :class:`ScenarioError` before the block."""
     from constraintlab.model.engine import checked_scenario
 
-    origin = base.name if isinstance(base, Path) else "this scenario"
-    varied = checked_scenario(_base(base).with_value(key, value, origin))
+    scenario = scenario_of(base)
+    origin = scenario.path.name if scenario.path is not None else "this scenario"
+    varied = checked_scenario(scenario.with_value(key, value, origin))
     with sc.using(varied):
         yield varied
 
@@ -155,7 +156,7 @@ def sweep_assumptions(
     """The census at both ends of each ranged constant, most moving first (module doc)."""
     from constraintlab.explore.census import census
 
-    scenario = _base(base)
+    scenario = scenario_of(base)
     with sc.using(scenario):
         now = census().approved
         chosen = keys if keys is not None else ranged_keys()
@@ -198,7 +199,7 @@ def design_flips(
     value at which it flips (bisection between the value in force and the end that flips)."""
     from constraintlab.model.engine import evaluate
 
-    scenario = _base(base)
+    scenario = scenario_of(base)
     with sc.using(scenario):
         now = evaluate(design).approved
         keys = [k for k in (keys or ranged_keys()) if not isinstance(sc.constant(k).value, str)]

@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from constraintlab.explore.assumptions import Flip, Progress, design_flips, ranged_keys, with_value
+from constraintlab.explore.assumptions import (
+    Flip,
+    Progress,
+    design_flips,
+    ranged_keys,
+    scenario_of,
+    with_value,
+)
 from constraintlab.model import scenario as sc
 from constraintlab.model.design import Design
 from constraintlab.model.engine import Scorecard, evaluate
@@ -80,13 +87,13 @@ def _changes(now: Scorecard, there: Scorecard) -> tuple[Change, ...]:
     return tuple(changed)
 
 
-def _verdict(design: Design, key: str, base: Path | None, now: Scorecard) -> ConstantVerdict:
-    item = sc.constant(key)
+def _verdict(design: Design, key: str, scenario: sc.Scenario, now: Scorecard) -> ConstantVerdict:
+    item = scenario.constant(key)
     assert item.range is not None and not isinstance(item.value, str), key
     found = []
-    for flip in design_flips(design, base, [key]):
+    for flip in design_flips(design, scenario, [key]):
         try:
-            with with_value(base, key, flip.flips_at):
+            with with_value(scenario, key, flip.flips_at):
                 found.append((flip, _changes(now, evaluate(design))))
         except sc.ScenarioError as refused:  # past the flip the scenario itself is refused
             found.append((flip, (Change(REFUSED, True, str(refused)),)))
@@ -97,15 +104,17 @@ def _verdict(design: Design, key: str, base: Path | None, now: Scorecard) -> Con
 def reveal_assumptions(
     design: Design,
     keys: list[str],
-    base: Path | None = None,
+    base: sc.Scenario | Path | None = None,
     progress: Progress | None = None,
 ) -> AssumptionReveal:
-    """``design``'s verdict against the range of each of ``keys`` (``base``: the scenario file
-    in force, None for the shipped one), calling ``progress(done, total)`` after each."""
-    now = evaluate(design)
+    """``design``'s verdict against the range of each of ``keys`` (``base``: the scenario to
+    vary, a file, or None for the one in force), calling ``progress(done, total)`` after each."""
+    scenario = scenario_of(base)
+    with sc.using(scenario):
+        now = evaluate(design)
     verdicts = []
     for done, key in enumerate(keys, start=1):
-        verdicts.append(_verdict(design, key, base, now))
+        verdicts.append(_verdict(design, key, scenario, now))
         if progress is not None:
             progress(done, len(keys))
     return AssumptionReveal(design, now.approved, tuple(verdicts))
