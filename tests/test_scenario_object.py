@@ -85,6 +85,9 @@ def test_caches_are_keyed_by_the_scenario_so_none_goes_stale() -> None:
         assert evaluate(design).to_dict() != first
     assert training.delivery_table(30.0) is table
     assert carbon_baseline() is base
+    with sc.using(sc.SHIPPED.with_value("carbon.pue", 1.5)):  # goodput reads none of it
+        assert training.delivery_table(30.0) is table
+        assert carbon_baseline() is not base
     assert evaluate(design).to_dict() == first
 
 

@@ -125,15 +125,22 @@ def lambert_gap(epsilon: float) -> float:
     return y
 
 
+def goodput_inputs() -> tuple[float, float, float]:
+    """The scenario values :func:`goodput` reads (MTBF, checkpoint write, restart): the key of
+    every job-size cache, so a scenario that differs elsewhere (a reveal trying PUE values,
+    say) shares the tables."""
+    return (float(sc.GPU_MTBF_H), float(sc.CHECKPOINT_WRITE_S), float(sc.COLD_RESTART_MIN))
+
+
 def delivery_table(interval_min: float) -> NDArray[np.float64]:
     """N goodput(N, T) for N = 0, 1, ... up to its peak (rising part only), at interval T.
 
-    Cached per scenario (its fingerprint) and interval; the table is read-only."""
-    return _delivery_table(sc.FINGERPRINT, float(interval_min))
+    Cached per :func:`goodput_inputs` and interval; the table is read-only."""
+    return _delivery_table(goodput_inputs(), float(interval_min))
 
 
 @lru_cache(maxsize=256)
-def _delivery_table(fingerprint: str, interval_min: float) -> NDArray[np.float64]:
+def _delivery_table(inputs: tuple[float, float, float], interval_min: float) -> NDArray[np.float64]:
     t_h = interval_min / 60.0
     peak_guess = int(4.0 * sc.GPU_MTBF_H / t_h) + 64  # lambda T ~ 4 is past the peak
     n = np.arange(peak_guess + 1, dtype=np.float64)
@@ -170,12 +177,14 @@ def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
     reaches a is the first N where some interval's table does. So the job's true demand over
     every interval is one search of E, not one search per interval (:func:`true_demand_many`).
     """
-    return _demand_envelope(sc.FINGERPRINT, tuple(intervals_min))
+    return _demand_envelope(goodput_inputs(), tuple(intervals_min))
 
 
 @lru_cache(maxsize=8)
-def _demand_envelope(fingerprint: str, intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
-    """:func:`demand_envelope` of the scenario with ``fingerprint`` (the one in force)."""
+def _demand_envelope(
+    inputs: tuple[float, float, float], intervals_min: tuple[float, ...]
+) -> NDArray[np.float64]:
+    """:func:`demand_envelope` for the :func:`goodput_inputs` in force (``inputs``)."""
     tables = [delivery_table(float(t)) for t in intervals_min]
     envelope = np.full(max(len(t) for t in tables), -np.inf)
     for table in tables:
