@@ -27,16 +27,12 @@ from constraintlab.model.record import (
     Signature,
 )
 
-_REGISTRY: dict[str, Constraint] = {}
-
-
-def _load() -> dict[str, Constraint]:
-    return _REGISTRY
+_REGISTRY: dict[str, Constraint] = {}  # key -> record, in the scorecard's order
 
 
 def register(constraint: Constraint) -> Constraint:
     """Add ``constraint`` after the others; its key and ledger field must be new."""
-    known = _load()
+    known = _REGISTRY
     if constraint.key in known:
         raise RegistryError(constraint.key, "is registered already")
     if constraint.ledger_field in {c.ledger_field for c in known.values()}:
@@ -49,32 +45,32 @@ def register(constraint: Constraint) -> Constraint:
 
 def unregister(key: str) -> None:
     """Remove a constraint (a test's toy one, say)."""
-    _load().pop(key)
+    _REGISTRY.pop(key)
 
 
 def constraints() -> tuple[Constraint, ...]:
     """Every constraint, in the scorecard's order."""
-    return tuple(_load().values())
+    return tuple(_REGISTRY.values())
 
 
 def get(key: str) -> Constraint:
     """The constraint named ``key`` (KeyError for an unknown one)."""
-    return _load()[key]
+    return _REGISTRY[key]
 
 
 def count() -> int:
     """How many constraints there are (the N of every "n of N")."""
-    return len(_load())
+    return len(_REGISTRY)
 
 
 def signature() -> Signature:
     """The registered keys and targets, in order: part of the key of every cache of verdicts
     (with the scenario's fingerprint)."""
-    return tuple((c.key, c.target) for c in _load().values())
+    return tuple((c.key, c.target) for c in _REGISTRY.values())
 
 
 def of_kind(kind: str) -> tuple[Constraint, ...]:
-    return tuple(c for c in _load().values() if c.kind == kind)
+    return tuple(c for c in _REGISTRY.values() if c.kind == kind)
 
 
 class Names(Sequence[str]):
@@ -85,7 +81,7 @@ class Names(Sequence[str]):
         self._extra = extra
 
     def _all(self) -> tuple[str, ...]:
-        return (*_load(), *self._extra)
+        return (*_REGISTRY, *self._extra)
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -95,7 +91,7 @@ class Names(Sequence[str]):
         return self._all()[index]
 
     def __len__(self) -> int:
-        return len(_load()) + len(self._extra)
+        return len(_REGISTRY) + len(self._extra)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._all())
@@ -108,13 +104,13 @@ class Labels(Mapping[str, str]):
     """Key -> label of every constraint, read from the registry each time (a live view)."""
 
     def __getitem__(self, key: str) -> str:
-        return _load()[key].label
+        return _REGISTRY[key].label
 
     def __len__(self) -> int:
-        return len(_load())
+        return len(_REGISTRY)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(tuple(_load()))
+        return iter(tuple(_REGISTRY))
 
     def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
         return {**self, **other}
