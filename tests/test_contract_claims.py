@@ -203,18 +203,23 @@ def test_claim_09_the_job_is_sized_with_the_exact_renewal_goodput() -> None:
     n, a = card.budget.training_gpus, card.budget.training_ideal_gpus
     t = APPROVED_FLEET.checkpoint_interval_min
     lam = n / sc.GPU_MTBF_H
-    t_h, c_h, r_h = t / 60, sc.CHECKPOINT_WRITE_S / 3600, sc.COLD_RESTART_MIN / 60
+    write_s = card.budget.checkpoint_write_s
+    state_s = sc.CHECKPOINT_BYTES_PER_PARAM * APPROVED_FLEET.model_size_b
+    assert write_s == pytest.approx(
+        sc.CHECKPOINT_WRITE_S + state_s / sc.CHECKPOINT_STORAGE_GB_PER_S
+    )
+    t_h, c_h, r_h = t / 60, write_s / 3600, sc.COLD_RESTART_MIN / 60
     exact = (t_h - c_h) / ((1 / lam + r_h) * math.expm1(lam * t_h))
     assert card["fault_tolerance"].derivation["training_goodput"] == pytest.approx(exact)
-    assert n * exact >= a > (n - 1) * float(training.goodput(n - 1, t))
+    assert n * exact >= a > (n - 1) * float(training.goodput(n - 1, t, write_s))
 
 
 @pytest.mark.parametrize("job_gpus", [60.0, 400.0, 1_500.0, 4_000.0])
 def test_claim_09_t_star_maximises_the_exact_goodput(job_gpus: float) -> None:
-    rate = job_gpus / sc.GPU_MTBF_H
-    t_star = training.optimal_interval_min(rate)
+    rate, write_s = job_gpus / sc.GPU_MTBF_H, float(training.checkpoint_write_s(40.0))
+    t_star = training.optimal_interval_min(rate, write_s)
     grid = np.linspace(0.2 * t_star, 5 * t_star, 4001)
-    best = grid[int(np.argmax(training.goodput(job_gpus, grid)))]
+    best = grid[int(np.argmax(training.goodput(job_gpus, grid, write_s)))]
     assert best == pytest.approx(t_star, rel=2e-3)
 
 
@@ -243,7 +248,7 @@ def test_claim_09_a_job_that_cannot_keep_up_reports_its_true_demand() -> None:
     card = evaluate(Design(model_size_b=60, adv_weight=0.9, checkpoint_interval_min=120))
     budget = card.budget
     assert not budget.training_keeps_up and not budget.within_budget
-    peak, most = training.most_delivered_gpus(120.0)
+    peak, most = training.most_delivered_gpus(120.0, budget.checkpoint_write_s)
     assert most < budget.training_ideal_gpus
     assert budget.training_gpus > peak  # the true demand, at its best interval, not a cap
     assert budget.training_demand_interval_min != 120.0
@@ -499,9 +504,9 @@ def test_claim_18_interval_advice_and_refusals_are_true_against_every_grid_inter
             checkpoint_interval_min=interval,
         )
     )
+    a, write_s = card.budget.training_ideal_gpus, card.budget.checkpoint_write_s
     needs = {
-        t: training.size_training_job(card.budget.training_ideal_gpus, t)[0]
-        for t in GRID["checkpoint_interval_min"]
+        t: training.size_training_job(a, t, write_s)[0] for t in GRID["checkpoint_interval_min"]
     }
     fewest = min(needs.values())
     d = card["fault_tolerance"].derivation

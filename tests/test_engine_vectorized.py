@@ -14,8 +14,9 @@ from constraintlab.model.vectorized import distinct_pairs
 
 PROFILE = settings(max_examples=200, deadline=None, derandomize=True)
 
+WRITE_S = float(training.checkpoint_write_s(7.0))  # the 7 B job's checkpoint write
 # the most work any job size delivers at any interval (ideal GPUs)
-MOST = max(training.most_delivered_gpus(t)[1] for t in interval_grid())
+MOST = max(training.most_delivered_gpus(t, WRITE_S)[1] for t in interval_grid())
 # table entries themselves: where a search's "left" side decides the answer
 EDGES = sorted(
     {float(v) for t in interval_grid() for v in training.delivery_table(t)[::97].tolist()}
@@ -35,17 +36,40 @@ EDGES = sorted(
         max_size=30,
     )
 )
-def test_one_search_of_the_envelope_is_the_cheapest_interval(ideal: list[float]) -> None:
-    many = training.true_demand_many(np.array(ideal), interval_grid())
+def test_the_many_demand_search_is_the_cheapest_interval(ideal: list[float]) -> None:
+    many = training.true_demand_many(np.array(ideal), WRITE_S, interval_grid())
     for a, found in zip(ideal, many.tolist(), strict=True):
-        assert found == training.true_demand(a, interval_grid())[0]
+        assert found == training.true_demand(a, WRITE_S, interval_grid())[0]
 
 
-def test_the_envelope_is_non_decreasing_and_ends_at_the_most_any_interval_delivers() -> None:
-    envelope = training.demand_envelope(tuple(interval_grid()))
-    assert (np.diff(envelope) >= 0).all()
-    assert envelope[-1] == MOST
-    assert training.true_demand_many(np.array([MOST * 1.0001]), interval_grid())[0] == math.inf
+def test_past_the_most_any_interval_delivers_no_job_keeps_up() -> None:
+    assert training.true_demand_many(np.array([MOST]), WRITE_S, interval_grid())[0] < math.inf
+    assert training.true_demand_many(np.array([MOST * 1.0001]), WRITE_S, interval_grid())[0] == (
+        math.inf
+    )
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    st.floats(min_value=0.01, max_value=3_000.0),
+    st.sampled_from([5.0, 10.0, 30.0, 120.0]),
+    st.floats(min_value=0.5, max_value=1_000.0),
+)
+def test_the_scaled_c0_table_sizes_the_job_as_the_exact_goodput_with_its_write(
+    ideal: float, interval_min: float, write_s: float
+) -> None:
+    """One C = 0 table per interval, searched for a T / (T - C), gives the fewest N with
+    N goodput(N, T, C) >= a computed directly with the write (or none, past the peak)."""
+    n = np.arange(1, len(training.delivery_table(interval_min)) + 2, dtype=np.float64)
+    delivered = n * np.asarray(training.goodput(n, interval_min, write_s))
+    enough = np.flatnonzero(delivered >= ideal * (1 + 1e-12))
+    barely = np.flatnonzero(delivered >= ideal * (1 - 1e-12))
+    gpus, keeps = training.size_training_job(ideal, interval_min, write_s)
+    if not keeps:
+        assert len(enough) == 0
+    else:
+        assert len(barely) > 0 and gpus >= int(n[barely[0]])
+        assert len(enough) == 0 or gpus <= int(n[enough[0]])
 
 
 @PROFILE

@@ -102,21 +102,23 @@ def _grid_ideals() -> np.ndarray:
         grids.append(np.asarray(control.grid(), dtype=np.float64))
     size, eps, weight = np.meshgrid(*grids, indexing="ij")
     ideal = training.ideal_training_gpus(size.ravel(), eps.ravel(), weight.ravel())
-    return np.unique(np.asarray(ideal, dtype=np.float64))
+    write_s = training.checkpoint_write_s(size.ravel())
+    pairs = np.unique(np.stack([np.asarray(ideal, dtype=np.float64), write_s], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def test_interval_advice_names_the_best_of_every_grid_interval_on_the_whole_grid() -> None:
     """For every (size, epsilon, weight) job of the grid and every interval it keeps up at,
     the advice's best interval needs the fewest GPUs of all 24 grid intervals, and "keep" is
     said exactly when the design's own interval is one of those."""
-    ideal = _grid_ideals()
+    ideal, write_s = _grid_ideals()
     grid = interval_grid()
-    jobs = np.stack([training.size_training_job(ideal, t)[0] for t in grid], axis=1)
+    jobs = np.stack([training.size_training_job(ideal, t, write_s)[0] for t in grid], axis=1)
     keeps = jobs < training.NEVER
     fewest = jobs.min(axis=1)
     for k, here in enumerate(grid):
         rows = keeps[:, k]
-        best_t, best_n = training.best_grid_interval(ideal[rows], grid, here)
+        best_t, best_n = training.best_grid_interval(ideal[rows], write_s[rows], grid, here)
         assert np.array_equal(best_n, fewest[rows])
         at_best = jobs[rows][np.arange(rows.sum()), [grid.index(t) for t in best_t]]
         assert np.array_equal(at_best, fewest[rows])
@@ -125,7 +127,8 @@ def test_interval_advice_names_the_best_of_every_grid_interval_on_the_whole_grid
 
 def test_the_advice_example_of_issue_23_is_no_longer_keep() -> None:
     card = evaluate(NEIGHBOURS_ONLY)
-    at = {t: training.size_training_job(card.budget.training_ideal_gpus, t)[0] for t in (10, 20)}
+    a, c = card.budget.training_ideal_gpus, card.budget.checkpoint_write_s
+    at = {t: training.size_training_job(a, t, c)[0] for t in (10, 20)}
     assert at[20] < at[10]  # the finding still stands in the model
     advice = checkpoint_advice(card)
     assert "is the best grid interval" not in advice and "Lengthen" in advice

@@ -65,9 +65,17 @@ def test_simulated_goodput_matches_the_exact_renewal_value(name: str) -> None:
 @pytest.mark.parametrize(("job_gpus", "interval_min"), [(100, 30), (1_000, 30), (1_000, 120)])
 def test_the_engines_goodput_is_the_exact_renewal_value(job_gpus: int, interval_min: float) -> None:
     """Model v2 sizes the job with the exact renewal goodput (no first-order Young-Daly)."""
-    rate = job_gpus / sc.GPU_MTBF_H
-    engine = training.goodput(job_gpus, interval_min)
-    assert engine == pytest.approx(fleet.exact_goodput(interval_min, rate), rel=1e-12)
+    rate, write_s = job_gpus / sc.GPU_MTBF_H, float(training.checkpoint_write_s(70.0))
+    engine = training.goodput(job_gpus, interval_min, write_s)
+    assert engine == pytest.approx(fleet.exact_goodput(interval_min, rate, write_s), rel=1e-12)
+
+
+def test_the_simulated_job_writes_its_own_models_checkpoint() -> None:
+    """validate replays the job with the write of its model size, not one figure for all."""
+    small, _ = fleet.primitives_from_design(Design(model_size_b=1.0))
+    large, _ = fleet.primitives_from_design(Design(model_size_b=70.0))
+    assert small.job.checkpoint_s == training.checkpoint_write_s(1.0)
+    assert large.job.checkpoint_s == training.checkpoint_write_s(70.0) > small.job.checkpoint_s
 
 
 def test_check_design_reports_what_it_simulated_and_words_each_verdict() -> None:

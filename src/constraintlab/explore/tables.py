@@ -188,20 +188,22 @@ def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
     """Job GPUs and keeps-up on (M, eps, w, T), by the engine's rule (:func:`job_table`, the
     same two functions of :mod:`training`): the size at each interval, or the true demand
     (the cheapest keeping-up interval of the contract's grid; NEVER if none keeps up)."""
+    size = grid.numbers("model_size_b")[:, None, None]
     ideal = np.asarray(
         training.ideal_training_gpus(
-            grid.numbers("model_size_b")[:, None, None],
+            size,
             grid.numbers("dp_epsilon")[None, :, None],
             grid.numbers("adv_weight")[None, None, :],
         ),
         dtype=np.float64,
     )
     flat = ideal.ravel()
-    sized = [training.size_training_job(flat, float(t)) for t in grid.numbers(_INTERVAL)]
-    gpus = np.stack([np.asarray(n, dtype=np.int64) for n, _ in sized], axis=1)
-    keeps = np.stack([np.asarray(k, dtype=bool) for _, k in sized], axis=1)
-    demand = training.true_demand_many(flat, interval_grid())
-    demand = np.where(np.isfinite(demand), demand, NEVER).astype(np.int64)
+    write_s = np.broadcast_to(training.checkpoint_write_s(size), ideal.shape).ravel()
+    sized = {t: training.size_training_job(flat, t, write_s) for t in interval_grid()}
+    here = [sized[float(t)] for t in grid.numbers(_INTERVAL)]
+    gpus = np.stack([np.asarray(n, dtype=np.int64) for n, _ in here], axis=1)
+    keeps = np.stack([np.asarray(k, dtype=bool) for _, k in here], axis=1)
+    demand = np.min(np.stack([np.asarray(n, dtype=np.int64) for n, _ in sized.values()]), axis=0)
     gpus = np.where(keeps, gpus, demand[:, None])
     shape = (*ideal.shape, gpus.shape[1])
     return gpus.reshape(shape), keeps.reshape(shape)

@@ -164,11 +164,12 @@ def _fault_tolerance(p: Point) -> Reading:
     avail = plan.availability
     job = usage.training_gpus if math.isfinite(usage.training_gpus) else 0.0
     failure_rate = job / sc.GPU_MTBF_H
-    goodput = float(training.goodput(job, design.checkpoint_interval_min)) if job > 0 else 0.0
-    t_star = training.optimal_interval_min(failure_rate) if failure_rate > 0 else math.nan
-    peak_gpus, most = training.most_delivered_gpus(design.checkpoint_interval_min)
+    interval, write_s = design.checkpoint_interval_min, usage.checkpoint_write_s
+    goodput = float(training.goodput(job, interval, write_s)) if job > 0 else 0.0
+    t_star = training.optimal_interval_min(failure_rate, write_s) if failure_rate else math.nan
+    peak_gpus, most = training.most_delivered_gpus(interval, write_s)
     advice, best_t, best_n = training.interval_advice(
-        usage.training_ideal_gpus, design.checkpoint_interval_min, interval_grid()
+        usage.training_ideal_gpus, write_s, interval, interval_grid()
     )
     return Reading(
         avail.availability * 100.0,
@@ -187,7 +188,7 @@ def _fault_tolerance(p: Point) -> Reading:
             "training_failures_per_h": failure_rate,
             "optimal_interval_min": t_star,
             "checkpoint_interval_min": design.checkpoint_interval_min,
-            "checkpoint_s": sc.CHECKPOINT_WRITE_S,
+            "checkpoint_s": write_s,
             "training_goodput": goodput,
             "training_keeps_up": usage.training_keeps_up,
             "training_most_delivered_gpus": most,

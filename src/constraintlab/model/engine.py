@@ -104,6 +104,7 @@ class GpuUsage:
     training_demand_interval_min: float = math.nan
     gpus_budget: int = 0
     checkpoint_interval_min: float = math.nan  # the design's interval T
+    checkpoint_write_s: float = math.nan  # C(P): the job's write at each checkpoint
 
     @property
     def checkpoint_waste_gpus(self) -> float:
@@ -163,6 +164,7 @@ class GpuUsage:
             "training_keeps_up": self.training_keeps_up,
             "training_demand_interval_min": self.training_demand_interval_min,
             "checkpoint_interval_min": self.checkpoint_interval_min,
+            "checkpoint_write_s": self.checkpoint_write_s,
         }
 
 
@@ -205,10 +207,11 @@ def job_gpus(design: Design) -> tuple[float, float, bool, float]:
     ideal = float(
         training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
     )
-    gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min)
+    write_s = float(training.checkpoint_write_s(design.model_size_b))
+    gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min, write_s)
     if keeps_up:
         return ideal, float(gpus), True, design.checkpoint_interval_min
-    demand, interval = training.true_demand(ideal, interval_grid())
+    demand, interval = training.true_demand(ideal, write_s, interval_grid())
     return ideal, demand, False, interval
 
 
@@ -225,6 +228,7 @@ def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
         training_demand_interval_min=interval,
         gpus_budget=int(sc.GPU_BUDGET),
         checkpoint_interval_min=design.checkpoint_interval_min,
+        checkpoint_write_s=float(training.checkpoint_write_s(design.model_size_b)),
     )
 
 

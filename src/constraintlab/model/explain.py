@@ -73,7 +73,7 @@ def checkpoint_advice(card: Scorecard) -> str:
         return "Fine-tuning job: no work to do (0 GPUs), so its interval costs nothing."
     head = (
         f"Fine-tuning job: the exact optimum T* = {d['optimal_interval_min']:.0f} min for its"
-        f" {count(gpus, 'GPU')}"
+        f" {count(gpus, 'GPU')} and its {d['checkpoint_s']:,.1f} s checkpoint write"
     )
     advice, best, fewest = d["interval_advice"], d["best_interval_min"], d["best_interval_gpus"]
     if advice == "keep":

@@ -110,6 +110,8 @@ RULES: dict[str, Rule] = {
     "hardware.tp_collective_latency_us": Rule(0.0, 1e6),
     "hardware.pipeline_hop_latency_us": Rule(0.0, 1e6),
     "reliability.checkpoint_write_s": Rule(0.0, 3600.0, low_open=True),
+    "reliability.checkpoint_bytes_per_param": Rule(0.0, 64.0),  # 0: the published lab's write
+    "reliability.checkpoint_storage_gb_per_s": Rule(0.0, 1e6, low_open=True),
     # <= 50,000 h: about the best per-GPU figure a large fleet has published (Meta's Llama 3
     # report: 419 interruptions in 54 days on 16,384 GPUs); the job's delivery tables grow
     # like MTBF / T, so a larger value would cost memory for no scenario a course needs

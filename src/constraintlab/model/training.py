@@ -13,8 +13,14 @@ for the carbon target. Equations (modelling assumptions are marked):
   2x at epsilon = 1).
 * **Failures**: the job is synchronous, so any of its N GPUs failing interrupts it:
   ``lambda = N / MTBF`` (MTBF = 2,000 h per GPU, the published lab's figure).
+* **Checkpoint write** (a modelling choice): ``C(P) = C0 + b P / B``, the published lab's
+  C0 = 120 s charged at every checkpoint whatever the size (the job stops, the ranks agree,
+  the state leaves the GPUs), plus the model's training state, b = 14 bytes per parameter
+  (bf16 weights and fp32 Adam state; Rajbhandari et al. 2020, ZeRO), over the storage's
+  write bandwidth B = 2,000 GB/s (Meta's Tectonic under Llama 3, Dubey et al. 2024). So C
+  grows with the model: 120.007 s at 1 B, 120.49 s at 70 B with the shipped values.
 * **Exact goodput** of the checkpointed job (a renewal process; the simulator checks it):
-  a segment of wall time T (work T - C, then the C = 120 s write) completes only if no
+  a segment of wall time T (work T - C, then the C-second write) completes only if no
   failure falls inside it; each failure costs the time since the segment began plus the
   R = 30-minute restart. The mean time to complete a segment is (1/lambda + R)(e^{lambda T} - 1),
   so ``goodput(N, T) = (T - C) / ((1/lambda + R)(e^{lambda T} - 1))``.
@@ -26,6 +32,10 @@ for the carbon target. Equations (modelling assumptions are marked):
   fails often enough to cost more than it adds), so when even the peak is below a, no size
   keeps up at this interval: the lab says so and shows the job's true demand, the GPUs it
   would need at the interval that suits it best, never a capped figure.
+* **One table per interval for every size**: C enters goodput only as the factor
+  (T - C) / T, so ``N goodput_C(N, T) >= a`` exactly when ``N goodput_0(N, T) >= a T / (T - C)``
+  (never when C >= T): the C = 0 table of each interval sizes the jobs of every model size,
+  and its peak is the same N at every C.
 
 GPUs lost to checkpoints, rework and restarts: N - a >= 0.
 """
@@ -44,8 +54,11 @@ from constraintlab.model._numeric import Real
 NEVER = 2**40  # the job size reported by the tables when no size keeps up (never within budget)
 
 
-def checkpoint_write_h() -> float:
-    return float(sc.CHECKPOINT_WRITE_S) / 3600.0
+def checkpoint_write_s(model_size_b: Real) -> Real:
+    """C(P) = C0 + b P / B seconds: the fixed stall plus the training state (b bytes per
+    parameter, P x 1e9 parameters) over the storage's write bandwidth (B GB/s)."""
+    state_gb = sc.CHECKPOINT_BYTES_PER_PARAM * model_size_b  # b x P x 1e9 bytes, in GB
+    return sc.CHECKPOINT_WRITE_S + state_gb / sc.CHECKPOINT_STORAGE_GB_PER_S
 
 
 def restart_h() -> float:
@@ -79,17 +92,25 @@ def ideal_training_gpus(model_size_b: Real, dp_epsilon: Real, adv_weight: Real) 
     return flops_per_day / (sc.SECONDS_PER_DAY * sc.H100_DENSE_FP16_TFLOPS * 1e12 * sc.TRAINING_MFU)
 
 
-def goodput(job_gpus: Real, interval_min: Real) -> Real:
-    """Exact renewal goodput (T - C) / ((1/lambda + R)(e^{lambda T} - 1)), lambda = N / MTBF."""
+def goodput(job_gpus: Real, interval_min: Real, write_s: Real) -> Real:
+    """Exact renewal goodput (T - C) / ((1/lambda + R)(e^{lambda T} - 1)), lambda = N / MTBF,
+    for a C = ``write_s`` second checkpoint write (:func:`checkpoint_write_s`)."""
     rate = np.asarray(job_gpus, dtype=np.float64) / sc.GPU_MTBF_H
     t_h = np.asarray(interval_min, dtype=np.float64) / 60.0
+    work_h = t_h - np.asarray(write_s, dtype=np.float64) / 3600.0
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        value = (t_h - checkpoint_write_h()) / ((1.0 / rate + restart_h()) * np.expm1(rate * t_h))
-    value = np.where(rate > 0, value, (t_h - checkpoint_write_h()) / t_h)
+        value = work_h / ((1.0 / rate + restart_h()) * np.expm1(rate * t_h))
+    value = np.where(rate > 0, value, work_h / t_h)
     return float(value) if np.ndim(value) == 0 else value
 
 
-def optimal_interval_min(failure_rate_per_h: float) -> float:
+def useful_fraction(interval_min: float, write_s: Real) -> Real:
+    """(T - C) / T: the share of a segment that is work; the factor by which a C-second write
+    scales the C = 0 delivery table (<= 0: the write fills the interval, no job keeps up)."""
+    return 1.0 - np.asarray(write_s, dtype=np.float64) / (60.0 * interval_min)
+
+
+def optimal_interval_min(failure_rate_per_h: float, write_s: float) -> float:
     """T* maximising the exact goodput: lambda T* = 1 + lambda C + W0(-e^{-(1 + lambda C)}).
 
     With y = lambda T* - lambda C = 1 + W0(...), the Lambert equation is y + ln(1 - y) =
@@ -97,7 +118,7 @@ def optimal_interval_min(failure_rate_per_h: float) -> float:
     lost near W0's branch point (small lambda C, where 1 + W0 is the difference of two
     numbers close to 1) and no scipy is needed.
     """
-    lam_c = failure_rate_per_h * checkpoint_write_h()
+    lam_c = failure_rate_per_h * write_s / 3600.0
     y = lambert_gap(lam_c)
     return (y + lam_c) / failure_rate_per_h * 60.0
 
@@ -125,26 +146,27 @@ def lambert_gap(epsilon: float) -> float:
     return y
 
 
-def goodput_inputs() -> tuple[float, float, float]:
-    """The scenario values :func:`goodput` reads (MTBF, checkpoint write, restart): the key of
-    every job-size cache, so a scenario that differs elsewhere (a reveal trying PUE values,
+def table_inputs() -> tuple[float, float]:
+    """The scenario values a delivery table reads (MTBF, restart): the key of every job-size
+    cache, so a scenario that differs elsewhere (a reveal trying PUE or the checkpoint write,
     say) shares the tables."""
-    return (float(sc.GPU_MTBF_H), float(sc.CHECKPOINT_WRITE_S), float(sc.COLD_RESTART_MIN))
+    return (float(sc.GPU_MTBF_H), float(sc.COLD_RESTART_MIN))
 
 
 def delivery_table(interval_min: float) -> NDArray[np.float64]:
-    """N goodput(N, T) for N = 0, 1, ... up to its peak (rising part only), at interval T.
+    """N goodput(N, T) at C = 0 for N = 0, 1, ... up to its peak (rising part only).
 
-    Cached per :func:`goodput_inputs` and interval; the table is read-only."""
-    return _delivery_table(goodput_inputs(), float(interval_min))
+    A C-second write scales every entry by :func:`useful_fraction` (T - C) / T, so the peak
+    is the same N at every C. Cached per :func:`table_inputs` and interval; read-only."""
+    return _delivery_table(table_inputs(), float(interval_min))
 
 
 @lru_cache(maxsize=256)
-def _delivery_table(inputs: tuple[float, float, float], interval_min: float) -> NDArray[np.float64]:
+def _delivery_table(inputs: tuple[float, float], interval_min: float) -> NDArray[np.float64]:
     t_h = interval_min / 60.0
     peak_guess = int(4.0 * sc.GPU_MTBF_H / t_h) + 64  # lambda T ~ 4 is past the peak
     n = np.arange(peak_guess + 1, dtype=np.float64)
-    delivered = np.asarray(n * goodput(np.maximum(n, 1e-12), interval_min), dtype=np.float64)
+    delivered = np.asarray(n * goodput(np.maximum(n, 1e-12), interval_min, 0.0), np.float64)
     delivered[0] = 0.0
     peak = int(np.argmax(delivered))
     table = np.ascontiguousarray(delivered[: peak + 1])
@@ -152,88 +174,72 @@ def _delivery_table(inputs: tuple[float, float, float], interval_min: float) -> 
     return table
 
 
-def size_training_job(ideal_gpus: Real, interval_min: float) -> tuple[Real, Real]:
+def size_training_job(ideal_gpus: Real, interval_min: float, write_s: Real) -> tuple[Real, Real]:
     """(N, keeps_up): the fewest whole GPUs with N goodput(N, T) >= a, and whether any N does.
 
-    ``interval_min`` is one interval; ``ideal_gpus`` a float or an array. Where no size keeps
-    up, N is :data:`NEVER` (the tables' marker: never within any budget).
+    ``interval_min`` is one interval; ``ideal_gpus`` and ``write_s`` (C, seconds) floats or
+    arrays that broadcast. The search is the C = 0 table's for a / ((T - C) / T). Where no
+    size keeps up, N is :data:`NEVER` (the tables' marker: never within any budget).
     """
     table = delivery_table(float(interval_min))
+    fraction = useful_fraction(float(interval_min), write_s)
     ideal = np.asarray(ideal_gpus, dtype=np.float64)
-    index = np.searchsorted(table, ideal, side="left")
+    with np.errstate(divide="ignore"):
+        needed = np.where(fraction > 0, ideal / np.maximum(fraction, 1e-300), np.inf)
+    index = np.searchsorted(table, needed, side="left")
     keeps_up = index < len(table)
     gpus = np.where(keeps_up, index, NEVER).astype(np.int64)
-    if np.ndim(ideal_gpus) == 0:
+    if np.ndim(gpus) == 0:
         return int(gpus), bool(keeps_up)
     return gpus, keeps_up
 
 
-def demand_envelope(intervals_min: tuple[float, ...]) -> NDArray[np.float64]:
-    """E[N]: the most work N GPUs deliver at any of the intervals, as a running maximum.
-
-    ``E[N] = max_{k <= N} max_T {k goodput(k, T) : k <= peak_T}`` over the intervals T (each
-    :func:`delivery_table` rises strictly up to its peak, where it ends). The fewest N with
-    ``E[N] >= a`` is ``min_T size_training_job(a, T)``: the first N where the running maximum
-    reaches a is the first N where some interval's table does. So the job's true demand over
-    every interval is one search of E, not one search per interval (:func:`true_demand_many`).
-    """
-    return _demand_envelope(goodput_inputs(), tuple(intervals_min))
-
-
-@lru_cache(maxsize=8)
-def _demand_envelope(
-    inputs: tuple[float, float, float], intervals_min: tuple[float, ...]
-) -> NDArray[np.float64]:
-    """:func:`demand_envelope` for the :func:`goodput_inputs` in force (``inputs``)."""
-    tables = [delivery_table(float(t)) for t in intervals_min]
-    envelope = np.full(max(len(t) for t in tables), -np.inf)
-    for table in tables:
-        np.maximum(envelope[: len(table)], table, out=envelope[: len(table)])
-    envelope = np.maximum.accumulate(envelope)
-    envelope.setflags(write=False)
-    return envelope
-
-
 def true_demand_many(
-    ideal_gpus: NDArray[np.float64], intervals_min: list[float]
+    ideal_gpus: NDArray[np.float64], write_s: Real, intervals_min: list[float]
 ) -> NDArray[np.float64]:
     """Per element, the GPUs of :func:`true_demand` (inf where no interval keeps up):
-    ``min_T size_training_job(a, T)`` over the keeping-up intervals, by one search of
-    :func:`demand_envelope`."""
-    envelope = demand_envelope(tuple(float(t) for t in intervals_min))
-    index = np.searchsorted(envelope, ideal_gpus, side="left")
-    return np.where(index < len(envelope), index, np.inf).astype(np.float64)
+    ``min_T size_training_job(a, T, C)`` over the keeping-up intervals, one search each."""
+    ideal = np.asarray(ideal_gpus, dtype=np.float64)
+    fewest = np.full(np.broadcast(ideal, np.asarray(write_s)).shape, NEVER, dtype=np.int64)
+    for interval in intervals_min:
+        np.minimum(fewest, size_training_job(ideal, float(interval), write_s)[0], out=fewest)
+    return np.where(fewest < NEVER, fewest, np.inf).astype(np.float64)
 
 
-def most_delivered_gpus(interval_min: float) -> tuple[int, float]:
+def most_delivered_gpus(interval_min: float, write_s: float) -> tuple[int, float]:
     """(N_peak, the most ideal GPUs' worth of work any job size delivers at this interval)."""
     table = delivery_table(float(interval_min))
-    return len(table) - 1, float(table[-1])
+    most = float(table[-1]) * float(useful_fraction(float(interval_min), write_s))
+    return len(table) - 1, max(most, 0.0)
 
 
-def true_demand(ideal_gpus: float, intervals_min: list[float]) -> tuple[float, float]:
+def true_demand(
+    ideal_gpus: float, write_s: float, intervals_min: list[float]
+) -> tuple[float, float]:
     """(GPUs, interval) of the cheapest keeping-up job over the intervals; (inf, nan) if none."""
     best = (math.inf, math.nan)
     for interval in intervals_min:
-        gpus, keeps = size_training_job(ideal_gpus, interval)
+        gpus, keeps = size_training_job(ideal_gpus, interval, write_s)
         if keeps and gpus < best[0]:
             best = (float(gpus), interval)
     return best
 
 
 def best_grid_interval(
-    ideal_gpus: Real, intervals_min: list[float], here_min: float
+    ideal_gpus: Real, write_s: Real, intervals_min: list[float], here_min: float
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Per job a, (T_best, N_best) over EVERY grid interval, not only the neighbours of T:
+    """Per job a (with its write C), (T_best, N_best) over EVERY grid interval, not only the
+    neighbours of T:
 
-    ``N_best = min_T size_training_job(a, T)``, and ``T_best`` the grid interval nearest
+    ``N_best = min_T size_training_job(a, T, C)``, and ``T_best`` the grid interval nearest
     ``here_min`` among those that need only N_best (``here_min`` itself when it is one; the
     shorter on a tie). Where no interval keeps up, N_best is :data:`NEVER` and T_best nan.
     One search per interval for the whole array (contract claim 18).
     """
     ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
+    write = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape)
     grid = np.asarray(intervals_min, dtype=np.float64)
-    jobs = np.stack([np.asarray(size_training_job(ideal, t)[0]) for t in grid], axis=1)
+    jobs = np.stack([np.asarray(size_training_job(ideal, t, write)[0]) for t in grid], axis=1)
     fewest = jobs.min(axis=1)
     distance = np.where(jobs == fewest[:, None], np.abs(grid - here_min), np.inf)
     best = np.where(fewest < NEVER, grid[np.argmin(distance, axis=1)], np.nan)
@@ -241,7 +247,7 @@ def best_grid_interval(
 
 
 def interval_advice(
-    ideal_gpus: float, interval_min: float, intervals_min: list[float]
+    ideal_gpus: float, write_s: float, interval_min: float, intervals_min: list[float]
 ) -> tuple[str, float, float]:
     """("keep" | "lengthen" | "shorten", T_best, N_best) over EVERY grid interval.
 
@@ -249,7 +255,7 @@ def interval_advice(
     GPUs (:func:`best_grid_interval`); "keep" exactly when T is one of them. When no interval
     keeps up, ("none", nan, inf).
     """
-    best, fewest = best_grid_interval(ideal_gpus, intervals_min, interval_min)
+    best, fewest = best_grid_interval(ideal_gpus, write_s, intervals_min, interval_min)
     best_t, best_n = float(best[0]), int(fewest[0])
     if best_n >= NEVER:
         return "none", math.nan, math.inf

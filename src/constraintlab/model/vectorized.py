@@ -124,18 +124,21 @@ def serving_table(model_size_b: FloatArray, strategy_code: NDArray[np.int64]) ->
     )
 
 
-def job_table(ideal: FloatArray, interval_min: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """(N, keeps_up) per element: the job size, or its true demand (the cheapest grid interval's
-    size; inf if none) where it cannot keep up. The scalar engine's :func:`job_gpus` rule."""
+def job_table(
+    ideal: FloatArray, write_s: FloatArray, interval_min: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """(N, keeps_up) per element (a, its write C, its interval T): the job size, or its true
+    demand (the cheapest grid interval's size; inf if none) where it cannot keep up. The
+    scalar engine's :func:`job_gpus` rule."""
     gpus = np.empty(ideal.shape, dtype=np.float64)
     keeps = np.empty(ideal.shape, dtype=bool)
     for interval in np.unique(interval_min).tolist():
         here = interval_min == interval
-        n, k = training.size_training_job(ideal[here], float(interval))
+        n, k = training.size_training_job(ideal[here], float(interval), write_s[here])
         gpus[here], keeps[here] = n, k
     if not keeps.all():
         short = ~keeps
-        gpus[short] = training.true_demand_many(ideal[short], interval_grid())
+        gpus[short] = training.true_demand_many(ideal[short], write_s[short], interval_grid())
     return gpus, keeps
 
 
@@ -195,8 +198,9 @@ def _evaluate_arrays(
     (:func:`carbon.gpus_needed`) and the verdict."""
     size, eps, weight = n["model_size_b"], n["dp_epsilon"], n["adv_weight"]
     ideal = np.asarray(training.ideal_training_gpus(size, eps, weight), dtype=np.float64)
+    write_s = np.broadcast_to(training.checkpoint_write_s(size), ideal.shape)
     job, keeps_up = job_table(
-        np.ascontiguousarray(ideal), np.ascontiguousarray(n["checkpoint_interval_min"])
+        np.ascontiguousarray(ideal), write_s, np.ascontiguousarray(n["checkpoint_interval_min"])
     )
     flex = n["flexible_job_pct"]
     finite = np.isfinite(job)

@@ -189,7 +189,7 @@ def primitives_from_design(design: Design) -> tuple[FleetPrimitives, AnalyticVal
         job=CheckpointedJob(
             job_gpus=_job_gpus(card),
             interval_min=design.checkpoint_interval_min,
-            checkpoint_s=sc.CHECKPOINT_WRITE_S,
+            checkpoint_s=card.budget.checkpoint_write_s,
             restart_min=sc.COLD_RESTART_MIN,
             gpu_mtbf_h=sc.GPU_MTBF_H,
         ),
@@ -267,15 +267,14 @@ def quick_check(design: Design, seed: int = 0) -> tuple[dict[str, object], np.nd
     )
 
 
-def exact_goodput(interval_min: float, failure_rate_per_h: float) -> float:
-    """Exact renewal goodput with today's checkpoint write and restart (see ``goodput``).
-
-    Kept for callers of the first simulator; new code builds a ``CheckpointedJob``.
+def exact_goodput(interval_min: float, failure_rate_per_h: float, checkpoint_s: float) -> float:
+    """Exact renewal goodput with a ``checkpoint_s`` write and today's restart (see
+    ``goodput``). Kept for callers of the first simulator; new code builds a ``CheckpointedJob``.
     """
     job = CheckpointedJob(
         job_gpus=failure_rate_per_h * sc.GPU_MTBF_H,
         interval_min=interval_min,
-        checkpoint_s=sc.CHECKPOINT_WRITE_S,
+        checkpoint_s=checkpoint_s,
         restart_min=sc.COLD_RESTART_MIN,
         gpu_mtbf_h=sc.GPU_MTBF_H,
     )

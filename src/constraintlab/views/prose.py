@@ -6,6 +6,7 @@ or the census at run time; none is typed into a sentence.
 from __future__ import annotations
 
 from constraintlab.model import scenario as sc
+from constraintlab.model import training
 from constraintlab.model.design import CONTROLS, NumericControl
 from constraintlab.model.explain import layout_name, megawatts
 from constraintlab.model.strategies import STRATEGIES
@@ -162,6 +163,11 @@ def act2_message_html() -> str:
 def governing_equations_md() -> str:
     """The Act I MathPeek: the equations behind the invariant families (markdown)."""
     ridge = sc.RIDGE_POINT_FLOP_PER_BYTE
+    size = CONTROLS["model_size_b"]
+    assert isinstance(size, NumericControl)
+    writes = " to ".join(
+        f"{training.checkpoint_write_s(b):,.1f} s at {b:g} B" for b in (size.low, size.high)
+    )
     return f"""
 **Iron law of latency.** `T = D / BW + O / R + L`: data moved over bandwidth, operations over
 throughput, plus fixed latency. Whichever term is largest is your bottleneck.
@@ -179,7 +185,8 @@ the ridge is {sc.H100_DENSE_FP16_TFLOPS:.0f} TFLOPS / {sc.H100_HBM_BANDWIDTH_GB_
 **Little's law.** `L = λ × W`: requests in flight equal arrival rate times time in the system.
 
 **Young-Daly.** `T* ≈ sqrt(2 C / λ)`: the checkpoint interval that balances the write cost `C`
-({sc.CHECKPOINT_WRITE_S:.0f} s here) against rework after failures at rate `λ`. This lab sizes
+against rework after failures at rate `λ`. Here `C` is a fixed {sc.CHECKPOINT_WRITE_S:g} s plus
+the model's training state over the storage's bandwidth, {writes}. This lab sizes
 the fine-tuning job with the exact renewal goodput `(T - C) / ((1/λ + R)(e^(λT) - 1))`, whose
 optimum is `λT* = 1 + λC + W₀(-e^-(1 + λC))`; Young's formula is its first-order form.
 
