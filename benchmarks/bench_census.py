@@ -39,10 +39,10 @@ CENSUS_RUNS = 5
 
 
 def _clear_engine_caches() -> None:
-    engine.carbon_baseline.cache_clear()
+    engine._carbon_baseline.cache_clear()
     from constraintlab.model import training
 
-    training.delivery_table.cache_clear()
+    training._delivery_table.cache_clear()
 
 
 def bench_serving_plans_cold() -> dict[str, float]:

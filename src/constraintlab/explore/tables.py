@@ -199,12 +199,11 @@ def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
     )
     flat = ideal.ravel()
     write_s = np.broadcast_to(training.checkpoint_write_s(size), ideal.shape).ravel()
-    sized = {t: training.size_training_job(flat, t, write_s) for t in interval_grid()}
-    here = [sized[float(t)] for t in grid.numbers(_INTERVAL)]
-    gpus = np.stack([np.asarray(n, dtype=np.int64) for n, _ in here], axis=1)
-    keeps = np.stack([np.asarray(k, dtype=bool) for _, k in here], axis=1)
-    demand = np.min(np.stack([np.asarray(n, dtype=np.int64) for n, _ in sized.values()]), axis=0)
-    gpus = np.where(keeps, gpus, demand[:, None])
+    every = interval_grid()
+    jobs = training.jobs_at_intervals(flat, write_s, every)  # NEVER where it cannot keep up
+    gpus = jobs[:, [every.index(float(t)) for t in grid.numbers(_INTERVAL)]]
+    keeps = gpus < NEVER
+    gpus = np.where(keeps, gpus, jobs.min(axis=1)[:, None])
     shape = (*ideal.shape, gpus.shape[1])
     return gpus.reshape(shape), keeps.reshape(shape)
 

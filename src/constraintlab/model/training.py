@@ -182,16 +182,39 @@ def size_training_job(ideal_gpus: Real, interval_min: float, write_s: Real) -> t
     size keeps up, N is :data:`NEVER` (the tables' marker: never within any budget).
     """
     table = delivery_table(float(interval_min))
-    fraction = useful_fraction(float(interval_min), write_s)
-    ideal = np.asarray(ideal_gpus, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        needed = np.where(fraction > 0, ideal / np.maximum(fraction, 1e-300), np.inf)
-    index = np.searchsorted(table, needed, side="left")
-    keeps_up = index < len(table)
-    gpus = np.where(keeps_up, index, NEVER).astype(np.int64)
+    needed = _c0_demand(ideal_gpus, useful_fraction(float(interval_min), write_s))
+    gpus = _search(table, needed)
     if np.ndim(gpus) == 0:
-        return int(gpus), bool(keeps_up)
-    return gpus, keeps_up
+        return int(gpus), bool(gpus < NEVER)
+    return gpus, gpus < NEVER
+
+
+def _c0_demand(ideal_gpus: Real, fraction: Real) -> NDArray[np.float64]:
+    """a / ((T - C) / T): the work the C = 0 table must deliver (inf where C >= T)."""
+    ok = np.asarray(fraction) > 0
+    return np.where(
+        ok, np.asarray(ideal_gpus, dtype=np.float64) / np.where(ok, fraction, 1.0), np.inf
+    )
+
+
+def _search(table: NDArray[np.float64], needed: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The fewest N with table[N] >= needed (the table rises to its peak), NEVER past it."""
+    index = np.searchsorted(table, needed, side="left")
+    return np.where(index < len(table), index, NEVER).astype(np.int64)
+
+
+def jobs_at_intervals(
+    ideal_gpus: Real, write_s: Real, intervals_min: list[float]
+) -> NDArray[np.int64]:
+    """(elements, intervals): :func:`size_training_job`'s N at each interval (NEVER where it
+    cannot keep up), one search per interval for the whole array."""
+    ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
+    write = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape)
+    grid = np.asarray(intervals_min, dtype=np.float64)
+    needed = _c0_demand(ideal[:, None], 1.0 - write[:, None] / (60.0 * grid[None, :]))
+    inputs = table_inputs()
+    columns = [_search(_delivery_table(inputs, float(t)), needed[:, k]) for k, t in enumerate(grid)]
+    return np.stack(columns, axis=1)
 
 
 def true_demand_many(
@@ -199,10 +222,7 @@ def true_demand_many(
 ) -> NDArray[np.float64]:
     """Per element, the GPUs of :func:`true_demand` (inf where no interval keeps up):
     ``min_T size_training_job(a, T, C)`` over the keeping-up intervals, one search each."""
-    ideal = np.asarray(ideal_gpus, dtype=np.float64)
-    fewest = np.full(np.broadcast(ideal, np.asarray(write_s)).shape, NEVER, dtype=np.int64)
-    for interval in intervals_min:
-        np.minimum(fewest, size_training_job(ideal, float(interval), write_s)[0], out=fewest)
+    fewest = jobs_at_intervals(ideal_gpus, write_s, intervals_min).min(axis=1)
     return np.where(fewest < NEVER, fewest, np.inf).astype(np.float64)
 
 
@@ -236,10 +256,8 @@ def best_grid_interval(
     shorter on a tie). Where no interval keeps up, N_best is :data:`NEVER` and T_best nan.
     One search per interval for the whole array (contract claim 18).
     """
-    ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
-    write = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape)
     grid = np.asarray(intervals_min, dtype=np.float64)
-    jobs = np.stack([np.asarray(size_training_job(ideal, t, write)[0]) for t in grid], axis=1)
+    jobs = jobs_at_intervals(ideal_gpus, write_s, intervals_min)
     fewest = jobs.min(axis=1)
     distance = np.where(jobs == fewest[:, None], np.abs(grid - here_min), np.inf)
     best = np.where(fewest < NEVER, grid[np.argmin(distance, axis=1)], np.nan)
