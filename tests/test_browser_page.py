@@ -308,9 +308,14 @@ def test_a_students_day_keyboard_answers_buttons_and_a_phone(lab: tuple[str, Pat
         students_day(page)
 
 
-# three constants the panel must show with their source and range; the reveal is asked for the
+# four constants the panel must show with their source and range; the reveal is asked for the
 # first, on a design whose verdict flips inside its range (test_assumption_reveal checks that)
-PANEL_CONSTANTS = ("reliability.gpu_mtbf_h", "serving.service_time_scv", "carbon.pue")
+PANEL_CONSTANTS = (
+    "reliability.gpu_mtbf_h",
+    "serving.service_time_scv",
+    "carbon.pue",
+    "reliability.checkpoint_storage_gb_per_s",  # the write that grows with the model
+)
 
 
 def _set_design_rests_on_mtbf(page: Any) -> None:
@@ -336,7 +341,7 @@ def _set_design_rests_on_mtbf(page: Any) -> None:
 def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
     lab: tuple[str, Path],
 ) -> None:
-    """Issue 26 item 3: the panel shows three constants' source and range; the flip point of
+    """Issue 26 item 3: the panel shows four constants' source and range; the flip point of
     the student's design for one of them appears only after the student asks, and the footer
     counts it as a reveal."""
 
@@ -361,6 +366,7 @@ def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
             row = page.locator(f'details.assumptions tr:has(code:text-is("{leaf}"))')
             said = row.inner_text()
             assert item.source in said and range_text(item) in said, (dotted, said)
+            row.screenshot(path=str(ARTIFACTS / f"assumption-row-{leaf}.png"))
         assert page.locator("#assumption-reveal").count() == 0  # not shown up front
         assert "flips at" not in page.locator("#App").inner_text()
         _set_design_rests_on_mtbf(page)

@@ -80,3 +80,29 @@ def test_the_student_reads_the_write_where_it_acts_and_it_follows_an_edit() -> N
         edited_text = governing_equations_md()
         assert f"{float(training.checkpoint_write_s(70.0)):,.1f} s at 70 B" in edited_text
     assert edited_text != shipped_text
+
+
+# approved on the shipped storage, not on the slow end of its range: 54 B, heavy adversarial
+# training, a 20-minute interval, no deferral, on the renewable PPA (carbon by 0.03 points)
+RESTS_ON_STORAGE = Design(
+    model_size_b=54,
+    dp_epsilon=1.0,
+    adv_weight=0.8,
+    parallelism="tp_dp",
+    checkpoint_interval_min=20,
+    flexible_job_pct=0,
+    context="renewable",
+)
+
+
+def test_the_reveal_finds_where_slow_storage_flips_a_large_models_verdict() -> None:
+    from constraintlab.app import wiring
+
+    found, _ = wiring.assumption_reveal(RESTS_ON_STORAGE, (STORAGE,))
+    (flip, changes), *_ = found.verdicts[0].flips
+    low, value = sc.constant(STORAGE).range[0], sc.CHECKPOINT_STORAGE_GB_PER_S  # type: ignore[index]
+    assert low < flip.flips_at < value and flip.approved_now
+    assert [c.name for c in changes] == ["carbon_reduction"]
+    for storage, approved in ((flip.flips_at * 1.01, True), (flip.flips_at * 0.99, False)):
+        with sc.using(sc.process().with_value(STORAGE, storage)):
+            assert evaluate(RESTS_ON_STORAGE).approved is approved
