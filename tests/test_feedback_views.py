@@ -159,8 +159,8 @@ def test_tornado_percentages_are_capped_with_the_raw_value_on_hover() -> None:
     from constraintlab.explore import sensitivity
     from constraintlab.views import instruments
 
-    assert instruments.capped_percent(28.099) == "over +100%"
-    assert instruments.capped_percent(-3.0) == "over -100%"
+    assert instruments.capped_percent(28.099) == "up by more than 100%"
+    assert instruments.capped_percent(-3.0) == "down by more than 100%"
     assert instruments.capped_percent(0.056) == "+5.6%"
     design = Design()
     rows = sensitivity(design)

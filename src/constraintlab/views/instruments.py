@@ -492,9 +492,10 @@ EFFECT_CAP = 1.0
 
 
 def capped_percent(fraction: float) -> str:
-    """``+5.6%`` or, past the cap, ``over +100%`` (the raw figure goes in the tooltip)."""
+    """``+5.6%`` or, past the cap, ``up by more than 100%`` / ``down by more than 100%`` (a
+    signed "over -100%" read as a bound, not a direction; the raw figure is in the tooltip)."""
     if abs(fraction) > EFFECT_CAP:
-        return f"over {'+' if fraction > 0 else '-'}{EFFECT_CAP * 100:.0f}%"
+        return f"{'up' if fraction > 0 else 'down'} by more than {EFFECT_CAP * 100:.0f}%"
     return f"{100 * fraction:+.1f}%"
 
 
