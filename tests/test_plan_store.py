@@ -169,3 +169,16 @@ def test_a_cold_census_shows_a_plan_progress_line_on_a_terminal(tmp_path: Path) 
     assert done.returncode == 0
     # k/n with n the grid's 210 pairs, less any plan the command needed first (the baseline's)
     assert re.search(rb"serving plans\s*(\x1b\[[0-9;]*m)?\s*\d+/(209|210)", seen), seen[:300]
+
+
+def test_a_reveal_in_one_process_keeps_the_cache_folder_bounded(empty_cache: Path) -> None:
+    """Each value a reveal tries is a plan key: the root is pruned each time this process
+    starts a folder, not once, so one lab session's reveals leave KEEP_KEYS folders, the
+    shipped one among them (40 folders stayed on disk before)."""
+    serving.serving_plan(3.0, "dp")
+    shipped = serving.PLANS.folder()
+    for step in range(40):
+        with sc.using(sc.SHIPPED.with_value("serving.serving_mfu", 0.3 + step / 200)):
+            serving.serving_plan(3.0, "dp")
+    names = {p.name for p in empty_cache.iterdir()}
+    assert len(names) == planstore.KEEP_KEYS and shipped.name in names

@@ -16,7 +16,7 @@ import pytest
 from constraintlab.explore.assumptions import with_value
 from constraintlab.model import scenario as sc
 from constraintlab.model import training
-from constraintlab.model.design import Design
+from constraintlab.model.design import Design, interval_grid
 from constraintlab.model.engine import carbon_baseline, evaluate, load_scenario
 from designs import JOB_CANNOT_KEEP_UP
 
@@ -127,3 +127,16 @@ def test_the_packages_own_example_of_a_scenario_in_force_runs() -> None:
 
     outcome = doctest.testmod(constraintlab, verbose=False)
     assert outcome.attempted >= 5 and outcome.failed == 0
+
+
+def test_a_reveal_bisecting_the_mtbf_holds_two_scenarios_tables_not_every_steps() -> None:
+    """The job-size tables are cached per (MTBF, restart, interval); a bisection tries a new
+    MTBF per step, so the cache is bounded to two scenarios' worth (the one in force and the
+    one being tried): about 15 MB at the highest MTBF the scenario allows."""
+    for step in range(12):
+        with sc.using(sc.SHIPPED.with_value("reliability.gpu_mtbf_h", 2_000.0 + 4_000.0 * step)):
+            for interval in interval_grid():
+                training.delivery_table(interval)
+    held = training._delivery_table.cache_info().currsize
+    assert held <= training.TABLES_HELD <= 2 * (len(interval_grid()) + 1)
+    assert held == training.TABLES_HELD  # the twelve scenarios did not all stay

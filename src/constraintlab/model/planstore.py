@@ -12,8 +12,9 @@ JSON file, written as it is computed (a temporary file renamed over it), so a ki
 keeps what it finished and a reader never sees half a file. JSON, not pickle: a cache folder
 shared by a class (read-only for students, filled by the instructor) can hold no code. A
 folder that cannot be written is only read. Plan folders of other keys beyond the
-:data:`KEEP_KEYS` used last (a folder read from counts as used) are removed, and so are the
-version-2 pickles; the shipped scenario's and the process's folders are never removed.
+:data:`KEEP_KEYS` used last (a folder read from counts as used) are removed each time the
+process starts writing a folder (a reveal tries a value per step), and so are the version-2
+pickles; the shipped scenario's and the process's folders are never removed.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class PlanStore:
     ) -> None:
         self._compute, self._encode, self._decode = compute, encode, decode
         self._memory: dict[tuple[str, float, str], Any] = {}
-        self._pruned: set[Path] = set()  # cache roots already pruned by this process
+        self._made: set[Path] = set()  # key folders known to exist (made or found)
         self._used: set[Path] = set()  # key folders this process has marked as used
         self.computed = 0  # plans computed (not read) by this process, for tests and benchmarks
 
@@ -182,6 +183,7 @@ class PlanStore:
     def _write(self, key: str, size: float, strategy: str, plan: Any) -> None:
         folder = self.folder(key)
         try:
+            new_folder = folder not in self._made
             folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".plan-", suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -190,8 +192,8 @@ class PlanStore:
             os.replace(temporary, self._file(key, size, strategy))
         except OSError:
             return  # a read-only or full cache folder: the plan stays in memory only
-        if folder.parent not in self._pruned:
-            self._pruned.add(folder.parent)
+        if new_folder:  # each folder this process starts writing: a reveal's steps add many
+            self._made.add(folder)
             shipped, process = (self.folder(plan_key(s)) for s in (sc.SHIPPED, sc.process()))
             prune(folder.parent, keep={folder, shipped, process})
 
