@@ -109,3 +109,21 @@ def test_the_default_changes_no_census_figure() -> None:
     assert result.approved == 137_056  # the shipped census (tests/test_checkpoint_write.py)
     assert dict(result.approved_by_context) == {"fleet": 30_678, "renewable": 106_378}
     assert len(result.families) == 6
+
+
+def test_the_p99_line_says_which_routing_the_figure_assumes() -> None:
+    """The scorecard's working names the policy in force (its derivation carries it), so a
+    student reading 92 % busy knows it is one pooled queue, not replicas on their own."""
+    from constraintlab import Design, evaluate
+    from constraintlab.model.constraints import ROUTING_WORDS
+    from constraintlab.model.explain import derivation_line
+
+    assert set(ROUTING_WORDS) == set(sc.ROUTING_POLICIES)
+    for policy in sc.ROUTING_POLICIES:
+        with sc.using(sc.SHIPPED.with_value("serving.routing_policy", policy)):
+            card = evaluate(Design())
+            line = derivation_line(card["p99_latency"], card)
+        assert card["p99_latency"].derivation["routing_policy"] == policy
+        assert ROUTING_WORDS[policy] in line
+        others = [w for p, w in ROUTING_WORDS.items() if p != policy]
+        assert not any(w in line for w in others), line

@@ -77,6 +77,7 @@ def _latency(p: Point) -> Reading:
             "slo_feasible": plan.slo_feasible,
             "replicas": plan.replicas,
             "replicas_required": plan.replicas_required,
+            "routing_policy": plan.routing_policy,
             "offered_load": plan.offered_load,
             "utilization": plan.utilization,
             "p99_at_required_ms": plan.p99_at_required_ms,
@@ -86,6 +87,13 @@ def _latency(p: Point) -> Reading:
         met=plan.fits_in_memory and plan.slo_feasible,
         missing="" if plan.fits_in_memory else NOT_FITTING,
     )
+
+
+# how the P99 line names the scenario's routing policy (serving.routing_policy)
+ROUTING_WORDS: Final = {
+    "pooled": "sharing one queue",
+    "random": "each with its own queue (random routing)",
+}
 
 
 def _latency_many(a: Arrays) -> Pair:
@@ -245,8 +253,9 @@ def _latency_line(r: Any, card: Any) -> str:
     return (
         f"{d['weights_gb']:.0f} GB of weights on {layout}: {d['compute_ms']:.1f} ms of compute"
         f"{comm}{pipe}; service time {d['service_mean_ms']:.1f} ms (SCV {d['service_scv']:g});"
-        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed) at"
-        f" {d['utilization']:.0%} busy -> P99 {shown_number(r)} ms"
+        f" {count(d['replicas'], 'replica')} ({d['replicas_required']:,} needed)"
+        f" {ROUTING_WORDS[d['routing_policy']]} at {d['utilization']:.0%} busy"
+        f" -> P99 {shown_number(r)} ms"
         f" ({d['p99_over_service']:.2f}x the unloaded latency)"
     )
 
