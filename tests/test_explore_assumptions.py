@@ -93,3 +93,40 @@ def test_a_design_refused_by_the_budget_flips_where_the_mtbf_says() -> None:
 def test_an_unknown_key_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "explore", "assumptions", "--only", "carbon.nope")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "carbon.nope" in err
+
+
+def test_a_context_that_loses_designs_where_the_grid_gains_is_explained_by_its_baseline(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 26 item 1: at MTBF 50,000 h the grid approves far more designs but the fleet
+    context fewer; the note says why (the baseline, scored under the same values, is cheaper)
+    with the baseline that `explore census --scenario` reports for that file."""
+    code, out, err = run_cli(
+        capsys, "explore", "assumptions", "--only", "reliability.gpu_mtbf_h", "--json"
+    )
+    assert code == 0, err
+    (mtbf,) = json.loads(out)["constants"]
+    high, (note,) = mtbf["high"], mtbf["notes"]
+    code, out, _ = run_cli(capsys, "explore", "assumptions", "--only", "reliability.gpu_mtbf_h")
+    assert code == 0 and " ".join(note.split()) in " ".join(out.split())  # printed as well
+    path = tmp_path / "reliable.toml"
+    path.write_text("[reliability]\ngpu_mtbf_h = 50000.0\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "explore", "census", "--scenario", str(path), "--json")
+    sc.use_scenario(None)
+    assert code == 0, err
+    census = json.loads(out)
+    assert high["baseline"]["gpus"] == census["baseline"]["gpus"]
+    assert high["approved_by_context"]["fleet"] == census["approved_by_context"]["fleet"]
+    assert f"needs {census['baseline']['gpus']:,} GPUs there" in note
+    assert f"fleet context approves fewer ({census['approved_by_context']['fleet']:,}" in note
+
+
+def test_no_baseline_note_where_the_baseline_got_heavier_or_the_grid_lost() -> None:
+    from constraintlab.explore.assumptions import EndFigures, baseline_note
+
+    now = EndFigures("now", 100, {"fleet": 40, "renewable": 60}, 6, 1, {}, "", 2_000, 0.19)
+    gains_lighter = EndFigures(5.0, 150, {"fleet": 30, "renewable": 120}, 6, 1, {}, "", 1_500, 0.15)
+    gains_heavier = EndFigures(5.0, 150, {"fleet": 30, "renewable": 120}, 6, 1, {}, "", 2_500, 0.25)
+    loses = EndFigures(5.0, 90, {"fleet": 30, "renewable": 60}, 6, 1, {}, "", 1_500, 0.15)
+    assert "fleet context approves fewer (30, 40 now)" in baseline_note("k", now, gains_lighter)
+    assert baseline_note("k", now, gains_heavier) == "" == baseline_note("k", now, loses)

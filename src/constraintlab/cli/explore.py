@@ -345,6 +345,9 @@ def print_assumptions(sweeps: list[Any], flips: list[Any], console: Console) -> 
             ]
         table.add_row(item.key, value, *ends, "; ".join(failing) or "none")
     console.print(table)
+    for item in sweeps:
+        for note in item.notes:
+            console.print(note, highlight=False)
     if not flips:
         console.print("This design's verdict holds across every stated range.", highlight=False)
     for flip in flips:

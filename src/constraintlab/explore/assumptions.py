@@ -40,6 +40,8 @@ class EndFigures:
     budget_only_refusals: int | None = None
     claims: dict[str, bool] | None = None
     refused: str = ""
+    baseline_gpus: int | None = None  # the carbon baseline, scored under the same values
+    baseline_g_per_study: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,9 @@ class EndFigures:
             "budget_only_refusals": self.budget_only_refusals,
             "claims": self.claims,
             "refused": self.refused or None,
+            "baseline": None
+            if self.baseline_gpus is None
+            else {"gpus": self.baseline_gpus, "g_per_study": self.baseline_g_per_study},
         }
 
 
@@ -65,6 +70,15 @@ class ConstantSweep:
     low: EndFigures
     high: EndFigures
     movement: int  # |approved(low) - approved(now)| + |approved(high) - approved(now)|
+    now: EndFigures | None = None  # the census of the scenario in force, for the notes
+
+    @property
+    def notes(self) -> list[str]:
+        """:func:`baseline_note` for each end, where there is one."""
+        if self.now is None:
+            return []
+        found = (baseline_note(self.key, self.now, end) for end in (self.low, self.high))
+        return [note for note in found if note]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +90,7 @@ class ConstantSweep:
             "low": self.low.to_dict(),
             "high": self.high.to_dict(),
             "approved_movement": self.movement,
+            "notes": self.notes,
         }
 
 
@@ -131,21 +146,57 @@ def _claims(result: Any) -> dict[str, bool]:
 
 def end_figures(base: sc.Scenario | Path | None, key: str, value: float | str) -> EndFigures:
     """The census with ``key`` at ``value`` (or why that scenario is refused)."""
-    from constraintlab.explore.census import census
-
     try:
         with with_value(base, key, value):
-            result = census()
-            return EndFigures(
-                value,
-                result.approved,
-                dict(result.approved_by_context),
-                len(result.families),
-                result.budget_only_refusals,
-                _claims(result),
-            )
+            return _figures(value)
     except sc.ScenarioError as refused:
         return EndFigures(value, refused=str(refused))
+
+
+def _figures(value: float | str) -> EndFigures:
+    """The census of the scenario in force, as :class:`EndFigures` for ``value``."""
+    from constraintlab.explore.census import census
+
+    result = census()
+    return EndFigures(
+        value,
+        result.approved,
+        dict(result.approved_by_context),
+        len(result.families),
+        result.budget_only_refusals,
+        _claims(result),
+        baseline_gpus=int(result.baseline["gpus"]),
+        baseline_g_per_study=float(result.baseline["g_per_study"]),
+    )
+
+
+def baseline_note(key: str, now: EndFigures, end: EndFigures) -> str:
+    """Why a context approves fewer designs at an end where the grid approves more: the carbon
+    target is a reduction against the baseline design scored under the same values, and a
+    value that makes every job cheaper makes the baseline cheaper too (less left to cut).
+    Empty unless the counts move that way and the baseline got lighter."""
+    if end.refused or now.refused or not end.approved_by_context or not now.approved_by_context:
+        return ""
+    assert end.approved is not None and now.approved is not None
+    assert end.baseline_g_per_study is not None and now.baseline_g_per_study is not None
+    fewer = [c for c, n in end.approved_by_context.items() if n < now.approved_by_context.get(c, 0)]
+    if (
+        end.approved <= now.approved
+        or not fewer
+        or end.baseline_g_per_study >= now.baseline_g_per_study
+    ):
+        return ""
+    context = fewer[0]
+    value = end.value if isinstance(end.value, str) else f"{end.value:g}"
+    return (
+        f"At {key} = {value}, {end.approved:,} designs are approved ({now.approved:,} now),"
+        f" but the {context} context approves fewer ({end.approved_by_context[context]:,},"
+        f" {now.approved_by_context[context]:,} now): its carbon target is a reduction against"
+        f" the baseline design scored under the same values, which needs"
+        f" {end.baseline_gpus:,} GPUs there ({now.baseline_gpus:,} now) and emits"
+        f" {end.baseline_g_per_study:.3f} g CO2 per study ({now.baseline_g_per_study:.3f} now):"
+        " a cheaper baseline leaves less to cut."
+    )
 
 
 def sweep_assumptions(
@@ -154,12 +205,11 @@ def sweep_assumptions(
     progress: Progress | None = None,
 ) -> list[ConstantSweep]:
     """The census at both ends of each ranged constant, most moving first (module doc)."""
-    from constraintlab.explore.census import census
-
     scenario = scenario_of(base)
     with sc.using(scenario):
-        now = census().approved
+        figures = _figures("now")
         chosen = keys if keys is not None else ranged_keys()
+    now = figures.approved or 0
     sweeps = []
     for done, key in enumerate(chosen, start=1):
         item = scenario.constant(key)
@@ -169,7 +219,15 @@ def sweep_assumptions(
         moved = sum(abs((end.approved or 0) - now) for end in (low, high))
         sweeps.append(
             ConstantSweep(
-                key, item.value, item.edited, item.source, item.range_source, low, high, moved
+                key,
+                item.value,
+                item.edited,
+                item.source,
+                item.range_source,
+                low,
+                high,
+                moved,
+                figures,
             )
         )
         if progress is not None:
