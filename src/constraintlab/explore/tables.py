@@ -201,9 +201,11 @@ def _training_tables(grid: Grid) -> tuple[IntArray, BoolArray]:
     write_s = np.broadcast_to(training.checkpoint_write_s(size), ideal.shape).ravel()
     every = interval_grid()
     jobs = training.jobs_at_intervals(flat, write_s, every)  # NEVER where it cannot keep up
-    gpus = jobs[:, [every.index(float(t)) for t in grid.numbers(_INTERVAL)]]
+    columns = [every.index(float(t)) for t in grid.numbers(_INTERVAL)]
+    gpus = jobs if columns == list(range(len(every))) else jobs[:, columns]
     keeps = gpus < NEVER
-    gpus = np.where(keeps, gpus, jobs.min(axis=1)[:, None])
+    demand = jobs.min(axis=1)
+    gpus = np.where(keeps, gpus, demand[:, None])
     shape = (*ideal.shape, gpus.shape[1])
     return gpus.reshape(shape), keeps.reshape(shape)
 

@@ -216,14 +216,15 @@ def jobs_at_intervals(
     ideal_gpus: Real, write_s: Real, intervals_min: list[float]
 ) -> NDArray[np.int64]:
     """(elements, intervals): :func:`size_training_job`'s N at each interval (NEVER where it
-    cannot keep up), one search per interval for the whole array."""
+    cannot keep up), one search per interval for the whole array, a column at a time."""
     ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
-    write = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape)
-    grid = np.asarray(intervals_min, dtype=np.float64)
-    needed = _c0_demand(ideal[:, None], 1.0 - write[:, None] / (60.0 * grid[None, :]))
+    write_min = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape) / 60.0
     inputs = table_inputs()
-    columns = [_search(_delivery_table(inputs, float(t)), needed[:, k]) for k, t in enumerate(grid)]
-    return np.stack(columns, axis=1)
+    jobs = np.empty((ideal.size, len(intervals_min)), dtype=np.int64)
+    for k, interval in enumerate(intervals_min):
+        needed = _c0_demand(ideal, 1.0 - write_min / float(interval))
+        jobs[:, k] = _search(_delivery_table(inputs, float(interval)), needed).ravel()
+    return jobs
 
 
 def true_demand_many(
