@@ -218,11 +218,11 @@ def jobs_at_intervals(
     """(elements, intervals): :func:`size_training_job`'s N at each interval (NEVER where it
     cannot keep up), one search per interval for the whole array, a column at a time."""
     ideal = np.atleast_1d(np.asarray(ideal_gpus, dtype=np.float64))
-    write_min = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape) / 60.0
-    inputs = table_inputs()
+    write = np.broadcast_to(np.asarray(write_s, dtype=np.float64), ideal.shape)
+    inputs = table_inputs()  # read once: the tables of every interval share it
     jobs = np.empty((ideal.size, len(intervals_min)), dtype=np.int64)
     for k, interval in enumerate(intervals_min):
-        needed = _c0_demand(ideal, 1.0 - write_min / float(interval))
+        needed = _c0_demand(ideal, useful_fraction(float(interval), write))
         jobs[:, k] = _search(_delivery_table(inputs, float(interval)), needed).ravel()
     return jobs
 
@@ -246,13 +246,13 @@ def most_delivered_gpus(interval_min: float, write_s: float) -> tuple[int, float
 def true_demand(
     ideal_gpus: float, write_s: float, intervals_min: list[float]
 ) -> tuple[float, float]:
-    """(GPUs, interval) of the cheapest keeping-up job over the intervals; (inf, nan) if none."""
-    best = (math.inf, math.nan)
-    for interval in intervals_min:
-        gpus, keeps = size_training_job(ideal_gpus, interval, write_s)
-        if keeps and gpus < best[0]:
-            best = (float(gpus), interval)
-    return best
+    """(GPUs, interval) of the cheapest keeping-up job over the intervals (the first of them on
+    a tie); (inf, nan) if none keeps up."""
+    jobs = jobs_at_intervals(ideal_gpus, write_s, intervals_min)[0]
+    k = int(np.argmin(jobs))
+    if jobs[k] >= NEVER:
+        return math.inf, math.nan
+    return float(jobs[k]), intervals_min[k]
 
 
 def best_grid_interval(
