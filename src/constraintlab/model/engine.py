@@ -202,12 +202,12 @@ class Scorecard:
         }
 
 
-def job_gpus(design: Design) -> tuple[float, float, bool, float]:
-    """(a, N, keeps_up, interval of N): ideal GPUs, job size (true demand if it cannot keep up)."""
+def job_gpus(design: Design, write_s: float) -> tuple[float, float, bool, float]:
+    """(a, N, keeps_up, interval of N): ideal GPUs, job size (true demand if it cannot keep up),
+    for a job whose checkpoint write takes ``write_s`` (:func:`training.checkpoint_write_s`)."""
     ideal = float(
         training.ideal_training_gpus(design.model_size_b, design.dp_epsilon, design.adv_weight)
     )
-    write_s = float(training.checkpoint_write_s(design.model_size_b))
     gpus, keeps_up = training.size_training_job(ideal, design.checkpoint_interval_min, write_s)
     if keeps_up:
         return ideal, float(gpus), True, design.checkpoint_interval_min
@@ -216,7 +216,8 @@ def job_gpus(design: Design) -> tuple[float, float, bool, float]:
 
 
 def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
-    ideal, gpus, keeps_up, interval = job_gpus(design)
+    write_s = float(training.checkpoint_write_s(design.model_size_b))
+    ideal, gpus, keeps_up, interval = job_gpus(design, write_s)
     extra = carbon_model.deferral_gpus(gpus, design.flexible_job_pct)
     return GpuUsage(
         serving_gpus=plan.serving_gpus,
@@ -228,7 +229,7 @@ def _gpu_usage(design: Design, plan: ServingPlan) -> GpuUsage:
         training_demand_interval_min=interval,
         gpus_budget=int(sc.GPU_BUDGET),
         checkpoint_interval_min=design.checkpoint_interval_min,
-        checkpoint_write_s=float(training.checkpoint_write_s(design.model_size_b)),
+        checkpoint_write_s=write_s,
     )
 
 
