@@ -111,6 +111,12 @@ def ranged_keys() -> list[str]:
     return [c.key for c in sc.CONSTANTS if c.range is not None]
 
 
+def numeric_keys(keys: list[str]) -> list[str]:
+    """Those of ``keys`` whose value is a number: a verdict can flip at a point of their range
+    (a choice such as the baseline's parallelism has none)."""
+    return [key for key in keys if not isinstance(sc.constant(key).value, str)]
+
+
 def scenario_of(base: sc.Scenario | Path | None) -> sc.Scenario:
     """The scenario to vary: ``base`` itself, the file ``base`` (validated), or the one in force."""
     if isinstance(base, sc.Scenario):
@@ -260,7 +266,7 @@ def design_flips(
     scenario = scenario_of(base)
     with sc.using(scenario):
         now = evaluate(design).approved
-        keys = [k for k in (keys or ranged_keys()) if not isinstance(sc.constant(k).value, str)]
+        keys = numeric_keys(keys or ranged_keys())
     flips = []
     for done, key in enumerate(keys, start=1):
         item = scenario.constant(key)

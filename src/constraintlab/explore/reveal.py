@@ -21,6 +21,7 @@ from constraintlab.explore.assumptions import (
     Flip,
     Progress,
     design_flips,
+    numeric_keys,
     ranged_keys,
     scenario_of,
     with_value,
@@ -72,7 +73,7 @@ class AssumptionReveal:
 
 def revealable_keys() -> list[str]:
     """The ranged constants with a numeric value (the ones a verdict can flip at)."""
-    return [key for key in ranged_keys() if not isinstance(sc.constant(key).value, str)]
+    return numeric_keys(ranged_keys())
 
 
 def _changes(now: Scorecard, there: Scorecard) -> tuple[Change, ...]:
