@@ -693,9 +693,10 @@ def _():
 def _():
     # the panel lists every constant up front; what they mean for the student's design is a
     # reveal, asked for one constant (or all) at a time
+    _options = wiring.assumption_options()
     assumption_choice = mo.ui.dropdown(
-        options=wiring.assumption_options(),
-        value=next(iter(wiring.assumption_options())),
+        options=_options,
+        value=next(iter(_options)),
         label="Constant",
         full_width=True,
     )

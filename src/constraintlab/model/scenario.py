@@ -10,7 +10,7 @@ formulas read ``sc.NAME`` at call time.
 out keep the shipped value; an unknown key, a wrong type or a value outside the range allowed
 here raises :class:`ScenarioError`, which names the key, the value and what is allowed. The
 commands and the lab load a file through ``engine.load_scenario``, which also checks the
-scenario as a whole: its carbon baseline must meet the five non-carbon constraints and the
+scenario as a whole: its carbon baseline must meet every constraint but carbon, and the
 budget.
 
 Which scenario is in force is a modelling-free choice made here: the process has one (the file
