@@ -22,9 +22,9 @@ from constraintlab.explore.reveal import (
     revealable_keys,
 )
 from constraintlab.model import scenario as sc
-from constraintlab.model.design import Design
 from constraintlab.model.engine import evaluate
 from constraintlab.views.assumptions import assumption_reveal_html, flip_figure
+from designs import RESTS_ON_MTBF
 from test_app_headless import both_predictions, designed, run_lab, submitted
 
 if TYPE_CHECKING:
@@ -32,17 +32,6 @@ if TYPE_CHECKING:
 
 MTBF = "reliability.gpu_mtbf_h"
 HOSTILE = "<script>alert(1)</script>"
-# approved under the shipped scenario, and approved no longer once the MTBF is high enough
-# that the carbon baseline's fleet shrinks below what this design's reduction needs
-RESTS_ON_MTBF = Design(
-    model_size_b=22,
-    dp_epsilon=1.0,
-    adv_weight=0.75,
-    parallelism="tp_dp",
-    checkpoint_interval_min=30,
-    flexible_job_pct=20,
-    context="fleet",
-)
 
 
 def _verdict(*flips: tuple[Flip, tuple[Change, ...]]) -> ConstantVerdict:

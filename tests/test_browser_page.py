@@ -323,7 +323,7 @@ def _set_design_rests_on_mtbf(page: Any) -> None:
     from constraintlab.model.design import CONTROLS, NumericControl
     from constraintlab.model.engine import evaluate
     from constraintlab.views.scorecards import design_key
-    from test_assumption_reveal import RESTS_ON_MTBF
+    from designs import RESTS_ON_MTBF
 
     for label, name in (("Model size", "model_size_b"), ("Adversarial", "adv_weight")):
         control = CONTROLS[name]
@@ -348,7 +348,7 @@ def test_the_assumptions_panel_shows_sources_ranges_and_on_request_a_flip(
     from constraintlab.app import wiring
     from constraintlab.model import scenario as sc
     from constraintlab.views.assumptions import flip_figure, range_text
-    from test_assumption_reveal import RESTS_ON_MTBF
+    from designs import RESTS_ON_MTBF
 
     url, _ = lab
     key = PANEL_CONSTANTS[0]

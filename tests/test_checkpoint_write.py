@@ -16,6 +16,7 @@ from constraintlab.model import training
 from constraintlab.model.design import CONTROLS, NumericControl
 from constraintlab.model.explain import checkpoint_advice
 from constraintlab.views.prose import governing_equations_md
+from designs import RESTS_ON_STORAGE
 
 BYTES, STORAGE = "reliability.checkpoint_bytes_per_param", "reliability.checkpoint_storage_gb_per_s"
 
@@ -80,19 +81,6 @@ def test_the_student_reads_the_write_where_it_acts_and_it_follows_an_edit() -> N
         edited_text = governing_equations_md()
         assert f"{float(training.checkpoint_write_s(70.0)):,.1f} s at 70 B" in edited_text
     assert edited_text != shipped_text
-
-
-# approved on the shipped storage, not on the slow end of its range: 54 B, heavy adversarial
-# training, a 20-minute interval, no deferral, on the renewable PPA (carbon by 0.03 points)
-RESTS_ON_STORAGE = Design(
-    model_size_b=54,
-    dp_epsilon=1.0,
-    adv_weight=0.8,
-    parallelism="tp_dp",
-    checkpoint_interval_min=20,
-    flexible_job_pct=0,
-    context="renewable",
-)
 
 
 def test_the_reveal_finds_where_slow_storage_flips_a_large_models_verdict() -> None:
